@@ -1,1 +1,3 @@
-return 0;
+using HeteroBpf.Cli;
+
+return HbpfCli.Run(args, Console.In, Console.Out, Console.Error);

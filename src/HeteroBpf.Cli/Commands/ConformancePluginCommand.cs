@@ -1,0 +1,31 @@
+using System.CommandLine;
+using HeteroBpf.Isa;
+
+namespace HeteroBpf.Cli.Commands;
+
+/// <summary>
+/// <c>hbpf conformance-plugin [MEMORY] [--device NAME]</c>: the plugin protocol of the public bpf_conformance suite.
+/// Program bytes arrive as hex on stdin, input memory as hex in the first argument; R0 is printed in hex.
+/// </summary>
+internal static class ConformancePluginCommand
+{
+    public static Command Create(CliIo io)
+    {
+        var memory = new Argument<string[]>("memory")
+        {
+            Description = "Input memory as hex bytes (any whitespace between bytes); absent when the test has none.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var device = DeviceOption.Create();
+        var command = new Command("conformance-plugin", "bpf_conformance plugin: program hex on stdin, memory hex as argument, prints R0 in hex.") { memory, device };
+        command.SetAction(parse => io.Guard(null, () =>
+        {
+            var program = InstructionDecoder.Decode(HexBytes.Parse(io.In.ReadToEnd(), "program on standard input"));
+            byte[] mem = HexBytes.Parse(string.Join(' ', parse.GetValue(memory) ?? []), "memory argument");
+            using var loaded = DeviceOption.Resolve(parse.GetValue(device)).Load(program);
+            io.Out.WriteLine(loaded.Execute(mem).ReturnValue.ToString("x"));
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,45 @@
+using System.CommandLine;
+using HeteroBpf.Cli.Commands;
+
+namespace HeteroBpf.Cli;
+
+/// <summary>The <c>hbpf</c> command tree; <see cref="Run"/> is the whole program, callable in-process by tests.</summary>
+public static class HbpfCli
+{
+    /// <summary>Exit code for a bad command line.</summary>
+    public const int UsageError = 2;
+
+    /// <summary>Parses and runs one command line; input errors print one line on <paramref name="stderr"/> and return non-zero.</summary>
+    public static int Run(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    {
+        var io = new CliIo(stdin, stdout, stderr);
+        var root = new RootCommand("hbpf: eBPF as a heterogeneous processing ABI — assemble, disassemble, run and offload eBPF programs.")
+        {
+            AsmCommand.Create(io),
+            DisasmCommand.Create(io),
+            ExecCommand.Create(io),
+            ConformancePluginCommand.Create(io),
+        };
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors) stderr.WriteLine($"hbpf: {error.Message}");
+            stderr.WriteLine($"Try 'hbpf {string.Join(' ', CommandPath(parse))} --help'.".Replace("  ", " ", StringComparison.Ordinal));
+            return UsageError;
+        }
+
+        return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+    }
+
+    private static IEnumerable<string> CommandPath(ParseResult parse)
+    {
+        var names = new List<string>();
+        for (var c = parse.CommandResult; c is not null; c = c.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            if (c.Command is not RootCommand) names.Insert(0, c.Command.Name);
+        }
+
+        return names;
+    }
+}
