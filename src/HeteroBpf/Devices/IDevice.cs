@@ -26,5 +26,3 @@ public interface IDeviceProgram : IDisposable
     ExecutionResult Execute(Span<byte> memory);
 }
 
-/// <summary>What a run returned: R0 and how many instructions executed.</summary>
-public readonly record struct ExecutionResult(ulong ReturnValue, long InstructionCount);
