@@ -31,8 +31,10 @@ mkdir -p "$results"
 dotnet build HeteroBpf.slnx -c Release -nologo -clp:ErrorsOnly
 
 set +e
-dotnet test tests/HeteroBpf.Tests/HeteroBpf.Tests.csproj -c Release --no-build -nologo \
-  --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=minimal" --results-directory "$results"
+# The xUnit v3 test project is its own runner (the .NET 10 SDK's `dotnet test` no longer drives it
+# through VSTest); it writes the TRX that the summary line is computed from.
+dotnet tests/HeteroBpf.Tests/bin/Release/net10.0/HeteroBpf.Tests.dll -noLogo -noColor \
+  -result-trx "$results/tests.trx"
 status=$?
 set -e
 

@@ -77,6 +77,19 @@ public static partial class Assembler
         return program;
     }
 
+    /// <summary>Assembles one instruction without labels, checking its encoding (<see cref="InstructionForms"/>) but not where it jumps; gives one slot, or two for <c>lddw</c>.</summary>
+    public static Instruction[] AssembleOne(string text)
+    {
+        var source = new SourceLine(null, 1);
+        string line = StripComment(text);
+        var tokens = AsmLexer.Tokenize(line, 1, source);
+        if (tokens.Count == 0) throw source.Fail(line.Length + 1, "expected an instruction, found end of line");
+        var (first, second, label) = StatementParser.Parse(tokens, source, line.Length + 1);
+        if (label is { } reference) throw source.Fail(reference.Column, $"unknown label '{reference.Name}'", ErrorCode.AsmUnknownLabel);
+        if (!InstructionForms.TryValidate(first, out var code, out var reason)) throw source.Fail(tokens[0].Column, reason, code);
+        return second is { } upper ? [first, upper] : [first];
+    }
+
     // Splits one line into its parts (banner, symbol header, slot and byte columns, labels, statement) and parses the statement.
     private static Pending? ParseLine(string raw, SourceLine source, int slot, Dictionary<string, (int Slot, int Line)> labels)
     {
