@@ -23,16 +23,27 @@ public sealed class HostInterpreterDevice : IDevice
 
     private sealed class LoadedProgram(HostInterpreterDevice device, BpfInterpreter interpreter) : IDeviceProgram
     {
+        [ThreadStatic]
+        private static MemoryMap? t_memory;
+
         public IDevice Device => device;
 
         public unsafe ExecutionResult Execute(Span<byte> memory)
         {
             fixed (byte* p = memory)
             {
-                // The input memory plays the packet: it is what legacy packet loads read.
-                var map = new MemoryMap();
+                // The input memory plays the packet: it is what legacy packet loads read. The map is reused per
+                // thread so that a run allocates nothing; a nested run (from a helper) finds it in use and takes its own.
+                var map = t_memory is { Count: 0 } idle ? idle : t_memory = new MemoryMap();
                 map.Add(memory, RegionKind.Packet);
-                return interpreter.Run(map, memory.IsEmpty ? 0 : (ulong)p, (ulong)memory.Length);
+                try
+                {
+                    return interpreter.Run(map, memory.IsEmpty ? 0 : (ulong)p, (ulong)memory.Length);
+                }
+                finally
+                {
+                    map.Clear();
+                }
             }
         }
 
