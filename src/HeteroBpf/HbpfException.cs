@@ -47,6 +47,8 @@ public enum ErrorCode
     HelperFault = 3005,
     /// <summary>An instruction the engine does not execute (e.g. a kfunc call).</summary>
     UnsupportedInstruction = 3006,
+    /// <summary>Execution ran past the last instruction without an exit.</summary>
+    FellOffEnd = 3007,
 
     /// <summary>A command-line argument or option is wrong.</summary>
     BadArgument = 4001,

@@ -103,6 +103,8 @@ public sealed unsafe class BpfInterpreter
         while (true)
         {
             if (++count > _budget) ThrowBudget(pc);
+            // Validation keeps every jump inside the program, but not a fall-through past the last slot.
+            if ((uint)pc >= (uint)prog.Length) ThrowFellOffEnd(pc);
             ref readonly Instruction insn = ref prog[pc];
             int dst = insn.DstNumber, src = insn.SrcNumber;
             int imm = insn.Imm;
@@ -491,6 +493,10 @@ public sealed unsafe class BpfInterpreter
             $"out of bounds {(write ? "write" : "read")} of {size} bytes at 0x{address:x}: outside every region the program may {(write ? "write" : "read")} ({memory.Describe()})",
             address,
             size);
+
+    [DoesNotReturn]
+    private static void ThrowFellOffEnd(int pc) =>
+        ThrowFault(ErrorCode.FellOffEnd, pc - 1, $"execution ran past the last instruction (slot {pc - 1}) without exit", 0, 0);
 
     [DoesNotReturn]
     private void ThrowBudget(int pc) =>
