@@ -24,8 +24,10 @@ public static class HbpfCli
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var error in parse.Errors) stderr.WriteLine($"hbpf: {error.Message}");
-            stderr.WriteLine($"Try 'hbpf {string.Join(' ', CommandPath(parse))} --help'.".Replace("  ", " ", StringComparison.Ordinal));
+            // One line like every other error: the command, what is wrong, where to look, the code.
+            string command = string.Join(' ', CommandPath(parse).Prepend("hbpf"));
+            string reasons = string.Join("; ", parse.Errors.Select(e => e.Message.TrimEnd('.')));
+            stderr.WriteLine($"{command}: {reasons}; see '{command} --help' (HB{(int)ErrorCode.BadArgument:D4})");
             return UsageError;
         }
 

@@ -17,9 +17,17 @@ internal static class ConformancePluginCommand
             Arity = ArgumentArity.ZeroOrMore,
         };
         var device = DeviceOption.Create();
-        var command = new Command("conformance-plugin", "bpf_conformance plugin: program hex on stdin, memory hex as argument, prints R0 in hex.") { memory, device };
+
+        // bpf_conformance --elf passes this flag; without it being declared the parser would take it for memory hex.
+        var elf = new Option<bool>("--elf") { Description = "Program on stdin is an ELF object (bpf_conformance --elf); not supported yet." };
+        var command = new Command("conformance-plugin", "bpf_conformance plugin: program hex on stdin, memory hex as argument, prints R0 in hex.") { memory, device, elf };
         command.SetAction(parse => io.Guard(null, () =>
         {
+            if (parse.GetValue(elf))
+            {
+                throw new HbpfException(ErrorCode.BadArgument, "--elf: ELF objects are not supported yet; run bpf_conformance without --elf to pass raw bytecode");
+            }
+
             var program = InstructionDecoder.Decode(HexBytes.Parse(io.In.ReadToEnd(), "program on standard input"));
             byte[] mem = HexBytes.Parse(string.Join(' ', parse.GetValue(memory) ?? []), "memory argument");
             using var loaded = DeviceOption.Resolve(parse.GetValue(device)).Load(program);
