@@ -16,6 +16,16 @@ internal static class ConformancePluginCommand
             Description = "Input memory as hex bytes (any whitespace between bytes); absent when the test has none.",
             Arity = ArgumentArity.ZeroOrMore,
         };
+
+        // An argument that takes any string would swallow a mistyped option and report it as bad hex; hex never
+        // starts with '-', so such a token is a usage error instead.
+        memory.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens)
+            {
+                if (token.Value.StartsWith('-')) result.AddError($"Unrecognized command or argument '{token.Value}'");
+            }
+        });
         var device = DeviceOption.Create();
 
         // bpf_conformance --elf passes this flag; without it being declared the parser would take it for memory hex.
