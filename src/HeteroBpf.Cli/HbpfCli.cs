@@ -26,7 +26,11 @@ public static class HbpfCli
         {
             // One line like every other error: the command, what is wrong, where to look, the code.
             string command = string.Join(' ', CommandPath(parse).Prepend("hbpf"));
-            string reasons = string.Join("; ", parse.Errors.Select(e => e.Message.TrimEnd('.')));
+            var errors = parse.Errors.Select(e => e.Message.TrimEnd('.')).ToList();
+
+            // With a mistyped command word, "Required command was not provided" only restates the more precise error.
+            if (errors.Count > 1) errors.RemoveAll(m => m.StartsWith("Required command was not provided", StringComparison.Ordinal));
+            string reasons = string.Join("; ", errors);
             stderr.WriteLine($"{command}: {reasons}; see '{command} --help' (HB{(int)ErrorCode.BadArgument:D4})");
             return UsageError;
         }

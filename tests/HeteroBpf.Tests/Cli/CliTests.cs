@@ -212,6 +212,36 @@ public sealed partial class CliTests : IDisposable
     }
 
     [Fact]
+    public void UnknownCommandIsOneLineAndExitCode2()
+    {
+        string line = Hbpf.Run("frob", "x.bin").SingleErrorLine(expectedExitCode: 2);
+        Assert.StartsWith("hbpf: ", line, StringComparison.Ordinal);
+        Assert.Contains("'frob'", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("Required command", line, StringComparison.Ordinal);
+        Assert.EndsWith("(HB4001)", line, StringComparison.Ordinal);
+
+        line = Hbpf.Run().SingleErrorLine(expectedExitCode: 2);
+        Assert.Contains("hbpf --help", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void HelpListsTheCommands()
+    {
+        var run = Hbpf.Run("--help");
+        Assert.Equal(0, run.ExitCode);
+        foreach (string command in new[] { "asm", "disasm", "exec", "conformance-plugin" }) Assert.Contains(command, run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnwritableAsmOutputNamesTheOutputNotTheInput()
+    {
+        string prog = _dir.Write("ok.s", "r0 = 0\nexit\n");
+        string target = Path.Combine(_dir.Path, "no-such-dir", "ok.bin");
+        string line = Hbpf.Run("asm", prog, "-o", target).SingleErrorLine();
+        Assert.StartsWith($"{target}: cannot write", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void MemAndMemFileTogetherIsAUsageError()
     {
         string prog = _dir.Write("ok.s", "r0 = 0\nexit\n");

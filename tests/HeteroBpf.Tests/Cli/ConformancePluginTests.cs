@@ -137,4 +137,23 @@ public sealed class ConformancePluginTests
         run = Hbpf.RunExecutable(RunnerHex(LoadPlusLength) + "\n", "conformance-plugin");
         Assert.EndsWith("(HB3001)", run.SingleErrorLine(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void TheDocumentedWrapperTakesTheRunnersArgvAsIs()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Assert.Skip("the wrapper of docs/CLI.md is a POSIX shell script");
+            return;
+        }
+
+        // bpf_conformance runs PLUGIN_PATH MEMORY OPTIONS…: the memory comes first, so a wrapper adds the command word.
+        using var dir = new TempDir();
+        string wrapper = dir.Write("hbpf-plugin", $"#!/bin/sh\nexec '{Hbpf.DotnetHost}' '{Hbpf.Dll}' conformance-plugin \"$@\"\n");
+        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        byte[] memory = [0xaa, 0xbb, 0xcc, 0xdd];
+        var run = Hbpf.RunProcess(wrapper, [RunnerHex(memory), "--device", "host-interp"], RunnerHex(LoadPlusLength) + "\n");
+        Assert.Equal(0xddccbbaaUL + 4, ParseR0(run));
+    }
 }
