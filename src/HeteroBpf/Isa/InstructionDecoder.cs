@@ -127,7 +127,8 @@ public static class InstructionDecoder
 
     // R10 is a valid operand everywhere (stores and loads use it as a base), so the encoding table allows it; only a
     // program that writes it is wrong, because the BPF ABI makes the frame pointer read-only and engines keep their
-    // stack at R10. Assemblers and disassemblers still handle such encodings (llvm-mc does), hence a load-time check.
+    // stack at R10. The encoding itself is well-formed (llvm-objdump prints it and so does our disassembler), hence a
+    // check on whole programs rather than in InstructionForms.
     private static bool WritesReadOnlyRegister(in Instruction insn, [NotNullWhen(true)] out string? written)
     {
         const byte Fp = (byte)Register.R10;
