@@ -26,7 +26,7 @@ public static class HbpfCli
         {
             // One line like every other error: the command, what is wrong, where to look, the code.
             string command = string.Join(' ', CommandPath(parse).Prepend("hbpf"));
-            var errors = parse.Errors.Select(e => e.Message.TrimEnd('.')).ToList();
+            var errors = parse.Errors.Select(e => OneLine(e.Message).TrimEnd('.')).ToList();
 
             // With a mistyped command word, "Required command was not provided" only restates the more precise error.
             if (errors.Count > 1) errors.RemoveAll(m => m.StartsWith("Required command was not provided", StringComparison.Ordinal));
@@ -37,6 +37,10 @@ public static class HbpfCli
 
         return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
     }
+
+    // Some parser messages list choices on indented lines; the error contract is one line.
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     private static IEnumerable<string> CommandPath(ParseResult parse)
     {

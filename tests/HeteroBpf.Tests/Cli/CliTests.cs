@@ -242,6 +242,28 @@ public sealed partial class CliTests : IDisposable
     }
 
     [Fact]
+    public void ElfObjectIsRefusedSayingSo()
+    {
+        // The ELF magic (0x7f 'E' 'L' 'F') and padding to a whole slot.
+        string file = _dir.Write("prog.o", new byte[] { 0x7f, (byte)'E', (byte)'L', (byte)'F', 2, 1, 1, 0 });
+        foreach (string command in new[] { "exec", "disasm" })
+        {
+            string line = Hbpf.Run(command, file).SingleErrorLine();
+            Assert.StartsWith($"{file}: ", line, StringComparison.Ordinal);
+            Assert.Contains("ELF", line, StringComparison.Ordinal);
+            Assert.Contains("not supported", line, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void UnknownMcpuIsAUsageError()
+    {
+        string prog = _dir.Write("ok.s", "r0 = 0\nexit\n");
+        string line = Hbpf.Run("disasm", prog, "--mcpu", "v9").SingleErrorLine(expectedExitCode: 2);
+        Assert.Contains("v9", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void MemAndMemFileTogetherIsAUsageError()
     {
         string prog = _dir.Write("ok.s", "r0 = 0\nexit\n");
