@@ -24,13 +24,23 @@ public static class HbpfCli
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var error in parse.Errors) stderr.WriteLine($"hbpf: {error.Message}");
-            stderr.WriteLine($"Try 'hbpf {string.Join(' ', CommandPath(parse))} --help'.".Replace("  ", " ", StringComparison.Ordinal));
+            // One line like every other error: the command, what is wrong, where to look, the code.
+            string command = string.Join(' ', CommandPath(parse).Prepend("hbpf"));
+            var errors = parse.Errors.Select(e => OneLine(e.Message).TrimEnd('.')).ToList();
+
+            // With a mistyped command word, "Required command was not provided" only restates the more precise error.
+            if (errors.Count > 1) errors.RemoveAll(m => m.StartsWith("Required command was not provided", StringComparison.Ordinal));
+            string reasons = string.Join("; ", errors);
+            stderr.WriteLine($"{command}: {reasons}; see '{command} --help' (HB{(int)ErrorCode.BadArgument:D4})");
             return UsageError;
         }
 
         return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
     }
+
+    // Some parser messages list choices on indented lines; the error contract is one line.
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     private static IEnumerable<string> CommandPath(ParseResult parse)
     {

@@ -20,7 +20,16 @@ internal static class AsmCommand
                 if (!File.Exists(path)) throw new HbpfException(ErrorCode.FileNotReadable, "no such file");
                 var program = Assembler.Assemble(File.ReadAllText(path), path);
                 string target = parse.GetValue(output) ?? Path.ChangeExtension(path, ".bin");
-                File.WriteAllBytes(target, Instruction.AsBytes(program).ToArray());
+                try
+                {
+                    File.WriteAllBytes(target, Instruction.AsBytes(program).ToArray());
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // The output is what failed: name it, not the input the guard would otherwise blame.
+                    throw new HbpfException(ErrorCode.BadArgument, $"cannot write: {e.Message}", new BpfLocation { File = target });
+                }
+
                 io.Out.WriteLine($"{target}: {program.Length} slots, {program.Length * 8} bytes");
                 return 0;
             });

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using HeteroBpf.Devices;
 
 namespace HeteroBpf.Cli.Commands;
 
@@ -21,14 +22,26 @@ internal static class ExecCommand
         command.SetAction(parse =>
         {
             string path = parse.GetValue(input)!;
+
+            // Options are checked apart from the program so that a bad --mem or --device is not reported as if it
+            // were a fault of the program file.
+            byte[] memory = [];
+            IDevice? target = null;
+            int status = io.Guard(null, () =>
+            {
+                memory = parse.GetValue(mem) is { } hex ? HexBytes.Parse(hex, "--mem")
+                    : parse.GetValue(memFile) is { } f ? ReadMemoryFile(f)
+                    : [];
+                target = DeviceOption.Resolve(parse.GetValue(device));
+                return 0;
+            });
+            if (status != 0) return status;
+
             return io.Guard(path, () =>
             {
                 var program = CliIo.LoadProgram(path);
-                byte[] memory = parse.GetValue(mem) is { } hex ? HexBytes.Parse(hex, "--mem")
-                    : parse.GetValue(memFile) is { } f ? ReadMemoryFile(f)
-                    : [];
-                var target = DeviceOption.Resolve(parse.GetValue(device));
-                using var loaded = target.Load(program);
+                var runner = target!;
+                using var loaded = runner.Load(program);
                 var result = loaded.Execute(memory);
                 if (parse.GetValue(json))
                 {
@@ -36,13 +49,13 @@ internal static class ExecCommand
                     {
                         ["r0"] = result.ReturnValue,
                         ["instructions"] = result.InstructionCount,
-                        ["device"] = target.Name,
+                        ["device"] = runner.Name,
                     }));
                 }
                 else
                 {
                     io.Out.WriteLine($"r0 = 0x{result.ReturnValue:x} ({(long)result.ReturnValue})");
-                    io.Out.WriteLine($"instructions: {result.InstructionCount} on {target.Name}");
+                    io.Out.WriteLine($"instructions: {result.InstructionCount} on {runner.Name}");
                 }
 
                 return 0;

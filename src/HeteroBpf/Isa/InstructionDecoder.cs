@@ -31,7 +31,8 @@ public static class InstructionDecoder
         program = null;
         if (bytecode.Length % 8 != 0)
         {
-            error = new(ErrorCode.TruncatedBytecode, $"bytecode length {bytecode.Length} is not a multiple of 8 ({bytecode.Length % 8} trailing bytes)", bytecode.Length / 8);
+            int last = bytecode.Length / 8;
+            error = new(ErrorCode.TruncatedBytecode, $"bytecode length {bytecode.Length} is not a multiple of 8: slot {last} at byte offset {last * 8} has only {bytecode.Length % 8} of 8 bytes", last);
             return false;
         }
 
@@ -65,6 +66,12 @@ public static class InstructionDecoder
             if (!InstructionForms.TryValidate(insn, out var code, out var reason))
             {
                 error = new(code, reason, pc);
+                return false;
+            }
+
+            if (WritesReadOnlyRegister(insn, out string? written))
+            {
+                error = new(ErrorCode.InvalidRegister, $"opcode 0x{insn.OpCode:x2} ({InstructionForms.Of(insn.OpCode).Kind}) writes {written}, the read-only frame pointer", pc);
                 return false;
             }
 
@@ -117,4 +124,30 @@ public static class InstructionDecoder
         error = default;
         return true;
     }
+
+    // R10 is a valid operand everywhere (stores and loads use it as a base), so the encoding table allows it; only a
+    // program that writes it is wrong, because the BPF ABI makes the frame pointer read-only and engines keep their
+    // stack at R10. The encoding itself is well-formed (llvm-objdump prints it and so does our disassembler), hence a
+    // check on whole programs rather than in InstructionForms.
+    private static bool WritesReadOnlyRegister(in Instruction insn, [NotNullWhen(true)] out string? written)
+    {
+        const byte Fp = (byte)Register.R10;
+        switch (InstructionForms.Of(insn.OpCode).Kind)
+        {
+            case InstructionKind.Alu or InstructionKind.Neg or InstructionKind.End or InstructionKind.Lddw
+                or InstructionKind.Load or InstructionKind.LoadSx when insn.DstNumber == Fp:
+                written = "dst r10";
+                return true;
+            case InstructionKind.Atomic when insn.SrcNumber == Fp && (insn.Imm & AtomicFetch) != 0 && insn.Imm != (int)AtomicOp.CmpXchg:
+                // Fetching atomics and xchg load the old value into src; cmpxchg loads it into R0 instead.
+                written = "src r10";
+                return true;
+            default:
+                written = null;
+                return false;
+        }
+    }
+
+    // The FETCH flag of an atomic operation (RFC 9669 section 5.3).
+    private const int AtomicFetch = 0x01;
 }
