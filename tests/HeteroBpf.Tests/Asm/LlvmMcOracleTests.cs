@@ -59,6 +59,8 @@ public sealed partial class LlvmMcOracleTests
         { "gotol", "gotol far\nback:\nexit\nfar:\nr0 = 0x1\ngotol back\n" },
         { "call label", "call fn\ncall fn2\nexit\nfn:\nr0 = 0x29\nexit\nfn2:\ncall fn\nexit\n" },
         { "jmp32 to labels", "top:\nif w0 == 0x1 goto end\nif w1 & w2 goto top\nend:\nexit\n" },
+        { "compiler-style labels", "if r1 == 0x0 goto .LBB0_2\nr0 = 0x1\n.LBB0_2:\nif r0 s> 0x3 goto LBB_x.y\nLBB_x.y:\nexit\n" },
+        { "two labels on one slot", "goto b\na:\nb:\nr0 = 0x0\ngoto a\nexit\n" },
     };
 
     [Theory]
