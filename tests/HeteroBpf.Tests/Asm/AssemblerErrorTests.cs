@@ -36,6 +36,8 @@ public sealed class AssemblerErrorTests
         { "bad number", "r0 = 0x1g\nexit", 1, 6, ErrorCode.AsmSyntax, "'0x1g' is not a number" },
         { "bad access size", "r0 = *(u12 *)(r1 + 0x0)\nexit", 1, 8, ErrorCode.AsmSyntax, "expected an access size" },
         { "jump outside the program", "r0 = 0x0\ngoto +0x5\nexit", 2, 1, ErrorCode.JumpOutOfRange, "outside the program" },
+        { "listing bytes disagree with the text", "       0:\tb7 00 00 00 01 00 00 00\tr0 = 0x2\n       1:\t95 00 00 00 00 00 00 00\texit", 1, 11, ErrorCode.AsmSyntax, "the listed bytes b7 00 00 00 01 00 00 00 disagree with the text" },
+        { "listing with a partial slot", "       0:\tb7 00 00 00 01 00\tr0 = 0x1", 1, 11, ErrorCode.AsmSyntax, "expected 8 or 16 instruction bytes, found 6" },
     };
 
     [Theory]
