@@ -56,10 +56,11 @@ public static partial class LlvmTools
         }
     }
 
-    /// <summary><c>llvm-objdump-19 -d [--mcpu=cpu] file</c>, parsed into sections.</summary>
+    /// <summary><c>llvm-objdump-19 -d -z [--mcpu=cpu] file</c>, parsed into sections.</summary>
+    /// <remarks><c>-z</c>: without it llvm-objdump prints runs of zero bytes as "...", and the listing would lose slots.</remarks>
     public static List<ObjdumpSection> Objdump(string file, string? mcpu = null)
     {
-        string[] args = mcpu is null ? ["-d", file] : ["-d", "--mcpu=" + mcpu, file];
+        string[] args = mcpu is null ? ["-d", "-z", file] : ["-d", "-z", "--mcpu=" + mcpu, file];
         return ParseObjdump(Run("llvm-objdump-19", args));
     }
 
