@@ -474,7 +474,7 @@ internal sealed class StatementParser
     // A name shaped like a register but numbered past 10 (r11, w12) gets its own error rather than "unknown instruction".
     private void RejectBadRegister(Token t)
     {
-        if (t.Kind == TokenKind.Identifier && t.Text.Length >= 2 && t.Text[0] is 'r' or 'w' && t.Text.AsSpan(1).ContainsAnyExceptInRange('0', '9') == false && !IsRegister(t.Text))
+        if (t.Kind == TokenKind.Identifier && t.Text.Length >= 2 && t.Text[0] is 'r' or 'w' && !t.Text.AsSpan(1).ContainsAnyExceptInRange('0', '9') && !IsRegister(t.Text))
         {
             throw _line.Fail(t.Column, $"{t.Text} is not a register: eBPF has r0..r10 (w0..w10 for their low 32 bits)");
         }
