@@ -294,16 +294,20 @@ public static class Disassembler
     {
         sb.Append(AsmSyntax.SignedHex(relative));
         long target = slot + 1 + relative;
-        CodeSymbol? best = null;
+        CodeSymbol? best = null, first = null;
         foreach (var symbol in options.Symbols)
         {
             if (symbol.Slot <= target && (best is null || symbol.Slot > best.Value.Slot)) best = symbol;
+            if (first is null || symbol.Slot < first.Value.Slot) first = symbol;
         }
 
+        // A target before every symbol (a backward jump out of the section) still gets llvm's suffix: the first
+        // symbol plus the offset wrapped to 64 bits, as llvm-objdump-19 prints it ("<.text+0xfffffffffffffff0>").
+        best ??= first;
         if (best is null) return;
-        long bytes = (target - best.Value.Slot) * 8;
+        ulong bytes = unchecked((ulong)((target - best.Value.Slot) * 8));
         sb.Append(" <").Append(best.Value.Name);
-        if (bytes != 0) sb.Append('+').Append(AsmSyntax.Hex(bytes));
+        if (bytes != 0) sb.Append("+0x").Append(bytes.ToString("x"));
         sb.Append('>');
     }
 }

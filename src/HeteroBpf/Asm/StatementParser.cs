@@ -91,6 +91,7 @@ internal sealed class StatementParser
                 return LoadPseudo();
         }
 
+        RejectBadRegister(t);
         if (IsRegister(t.Text)) return RegisterStatement();
         throw _line.Fail(t.Column, $"unknown instruction '{t.Text}'");
     }
@@ -290,6 +291,7 @@ internal sealed class StatementParser
         }
 
         if (t.Kind != TokenKind.Identifier) throw Expected("a value, a register, a memory operand or an operation");
+        RejectBadRegister(t);
         if (IsRegister(t.Text)) return AluOperand(dst, AluOp.Mov, 0);
 
         foreach (var (mnemonic, opcode) in AsmSyntax.SwapMnemonics)
@@ -469,8 +471,18 @@ internal sealed class StatementParser
         return reg;
     }
 
+    // A name shaped like a register but numbered past 10 (r11, w12) gets its own error rather than "unknown instruction".
+    private void RejectBadRegister(Token t)
+    {
+        if (t.Kind == TokenKind.Identifier && t.Text.Length >= 2 && t.Text[0] is 'r' or 'w' && !t.Text.AsSpan(1).ContainsAnyExceptInRange('0', '9') && !IsRegister(t.Text))
+        {
+            throw _line.Fail(t.Column, $"{t.Text} is not a register: eBPF has r0..r10 (w0..w10 for their low 32 bits)");
+        }
+    }
+
     private bool TryRegister(out Reg reg)
     {
+        if (Peek() is { } next) RejectBadRegister(next);
         if (Peek() is { Kind: TokenKind.Identifier } t && IsRegister(t.Text))
         {
             Advance();
