@@ -94,6 +94,13 @@ public sealed class RoundTripProperties
                 : insn.WithImm(relative);
         }
 
+        // Loading refuses writes to the read-only frame pointer; such a slot gets r9 in place of r10.
+        while (!InstructionDecoder.TryValidate(program.ToArray(), out var error) && error.Code == ErrorCode.InvalidRegister)
+        {
+            var insn = program[error.Slot];
+            program[error.Slot] = new Instruction(insn.OpCode, insn.DstNumber == 10 ? (byte)9 : insn.DstNumber, insn.SrcNumber == 10 ? (byte)9 : insn.SrcNumber, insn.Offset, insn.Imm);
+        }
+
         return program.ToArray();
     }
 
