@@ -96,6 +96,30 @@ public sealed class InterpreterTests
     }
 
     [Fact]
+    public void EveryCalleeFrameStartsZeroedEvenWhereAnEarlierCalleeWrote()
+    {
+        // The kernel leaves stack contents undefined (its verifier refuses reading them unprivileged); the
+        // interpreter, being the oracle, makes them deterministic: each frame starts zeroed.
+        var result = Compile("""
+            call dirty
+            call read
+            exit
+            dirty:
+            r1 = -0x1
+            *(u64 *)(r10 - 0x8) = r1
+            *(u64 *)(r10 - 0x200) = r1
+            r0 = 0x0
+            exit
+            read:
+            r0 = *(u64 *)(r10 - 0x8)
+            r1 = *(u64 *)(r10 - 0x200)
+            r0 |= r1
+            exit
+            """).Run(new MemoryMap());
+        Assert.Equal(0UL, result.ReturnValue);
+    }
+
+    [Fact]
     public void RunRemovesItsStackRegionEvenAfterAFault()
     {
         var memory = new MemoryMap();
