@@ -1,7 +1,6 @@
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
-using BenchmarkDotNet.Exporters;
 
 namespace HeteroBpf.Bench;
 
@@ -10,8 +9,8 @@ internal sealed class BenchConfig : ManualConfig
 {
     public BenchConfig()
     {
+        Add(DefaultConfig.Instance);
         AddDiagnoser(MemoryDiagnoser.Default);
         AddColumn(new InstructionsColumn(), new NsPerInstructionColumn(), new VsKernelColumn(), new KernelReportedColumn());
-        AddExporter(MarkdownExporter.GitHub);
     }
 }
