@@ -19,7 +19,13 @@ internal static class InstructionCounts
 
     public static long? Of(BenchmarkCase benchmark)
     {
-        if (benchmark.Descriptor.Type == typeof(DevicePathBenchmarks)) return Cache.GetOrAdd("checksum", _ => Checksum());
+        if (benchmark.Descriptor.Type == typeof(RunOverheadBenchmarks))
+        {
+            return benchmark.Descriptor.WorkloadMethod.Name == nameof(RunOverheadBenchmarks.EmptyRun)
+                ? Cache.GetOrAdd("empty", _ => Run(RunOverheadBenchmarks.EmptyProgram()))
+                : Cache.GetOrAdd("checksum", _ => Run(RunOverheadBenchmarks.ChecksumProgram()));
+        }
+
         if (benchmark.Descriptor.Type == typeof(EngineBenchmarks) && WorkloadOf(benchmark) is { } workload)
         {
             return Cache.GetOrAdd(workload.ToString(), _ => Workloads.ReferenceRun(workload).Instructions);
@@ -33,14 +39,14 @@ internal static class InstructionCounts
 
     public static double? MeanNs(Summary summary, BenchmarkCase benchmark) => summary[benchmark]?.ResultStatistics?.Mean;
 
-    private static unsafe long Checksum()
+    private static unsafe long Run(HeteroBpf.Isa.Instruction[] program)
     {
-        byte[] input = DevicePathBenchmarks.ChecksumInput();
+        byte[] input = RunOverheadBenchmarks.ChecksumInput();
         var map = new MemoryMap();
         map.Add(input, RegionKind.Packet);
         fixed (byte* p = input)
         {
-            return new BpfInterpreter(DevicePathBenchmarks.ChecksumProgram(), HelperRegistry.Basic).Run(map, (ulong)p, (ulong)input.Length).InstructionCount;
+            return new BpfInterpreter(program, HelperRegistry.Basic).Run(map, (ulong)p, (ulong)input.Length).InstructionCount;
         }
     }
 }
@@ -82,31 +88,31 @@ internal sealed class NsPerInstructionColumn() : BenchColumn("HbpfNsPerInsn", "n
             : "-";
 }
 
-/// <summary>Mean over the kernel JIT row's mean for the same workload, from the same run.</summary>
-internal sealed class VsKernelColumn() : BenchColumn("HbpfVsKernel", "vs kernel", "Mean / mean of the kernel JIT row of the same workload (same run)")
+/// <summary>
+/// Mean over the kernel's self-reported ns per run for the same workload, taken during this run's kernel JIT benchmark
+/// (BPF_PROG_TEST_RUN's duration averaged over all its runs; preemption and the syscall are not in it).
+/// </summary>
+internal sealed class VsKernelColumn() : BenchColumn("HbpfVsKernel", "vs kernel", "Mean / kernel ns/run of the same workload (same run)")
 {
     public override string GetValue(Summary summary, BenchmarkCase benchmarkCase)
     {
         if (InstructionCounts.WorkloadOf(benchmarkCase) is not { } workload) return "-";
-        var kernel = summary.BenchmarksCases.FirstOrDefault(b =>
-            b.Descriptor.WorkloadMethod.Name == nameof(EngineBenchmarks.KernelJit) && InstructionCounts.WorkloadOf(b) == workload);
-        if (kernel is null || InstructionCounts.MeanNs(summary, kernel) is not { } kernelMean || kernelMean <= 0) return "n/a (kernel unavailable)";
-        return InstructionCounts.MeanNs(summary, benchmarkCase) is { } mean ? Format(mean / kernelMean, "0.00") : "-";
+        if (KernelDurations.Read(workload) is not { } kernel || kernel.NsPerRun <= 0) return "n/a (kernel unavailable)";
+        return InstructionCounts.MeanNs(summary, benchmarkCase) is { } mean ? Format(mean / kernel.NsPerRun, "0.00") : "-";
     }
 }
 
 /// <summary>
-/// For kernel rows: the kernel's own average ns per run (BPF_PROG_TEST_RUN duration, repeat 100000), taken in the host
-/// process when the summary is printed. It excludes the syscall, which the Mean column spreads over the repeat count.
+/// For kernel rows: the kernel's own average ns per run, as BPF_PROG_TEST_RUN reported it over every run of the kernel
+/// JIT benchmark in this run. It excludes the syscall (which Mean spreads over the repeat count) and time the task spent
+/// preempted (which Mean includes), so on a loaded machine it is the cleaner number.
 /// </summary>
-internal sealed class KernelReportedColumn() : BenchColumn("HbpfKernelNs", "kernel ns/run", "Kernel-reported duration per run (BPF_PROG_TEST_RUN, repeat 100000), kernel rows only")
+internal sealed class KernelReportedColumn() : BenchColumn("HbpfKernelNs", "kernel ns/run", "Kernel-reported duration per run (BPF_PROG_TEST_RUN), averaged over the kernel row's runs")
 {
     public override string GetValue(Summary summary, BenchmarkCase benchmarkCase)
     {
         if (benchmarkCase.Descriptor.WorkloadMethod.Name != nameof(EngineBenchmarks.KernelJit)) return "-";
         if (InstructionCounts.WorkloadOf(benchmarkCase) is not { } workload) return "-";
-        using var program = KernelProgram.TryLoadXdp(Workloads.XdpBytecode(workload), $"hbpf_{Workloads.Name(workload)}");
-        if (program is null) return $"n/a: {KernelProgram.Unavailable}";
-        return program.TestRun(Workloads.Packet(workload), 100_000).DurationNs.ToString(CultureInfo.InvariantCulture);
+        return KernelDurations.Read(workload) is { } kernel ? Format(kernel.NsPerRun, "0.0") : "n/a";
     }
 }
