@@ -11,6 +11,7 @@ internal sealed class BenchConfig : ManualConfig
     {
         Add(DefaultConfig.Instance);
         AddDiagnoser(MemoryDiagnoser.Default);
+        AddColumn(StatisticColumn.Median, StatisticColumn.Min);
         AddColumn(new InstructionsColumn(), new NsPerInstructionColumn(), new VsKernelColumn(), new KernelReportedColumn());
     }
 }
