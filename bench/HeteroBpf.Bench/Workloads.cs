@@ -39,11 +39,11 @@ internal static class Workloads
         _ => throw new ArgumentOutOfRangeException(nameof(workload)),
     };
 
-    /// <summary>The value every engine must return (checked in each setup before timing).</summary>
+    /// <summary>The value every engine must return (checked in each setup before timing), worked out independently of them.</summary>
     public static uint Expected(Workload workload) => workload switch
     {
-        // Computed once with the interpreter and confirmed by the native and kernel builds.
-        Workload.Compute => ReferenceRun(workload).Retval,
+        // The same 256 rounds computed in Python from the seed 0x0123456789abcdef.
+        Workload.Compute => 0xe198_311d,
         // PASS, 9 options seen, window scale 7, 2 SACK blocks, timestamps present.
         Workload.Parse => 2u | (9u << 8) | (7u << 16) | (2u << 24) | (1u << 28),
         _ => throw new ArgumentOutOfRangeException(nameof(workload)),
