@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Reports;
@@ -15,20 +14,23 @@ namespace HeteroBpf.Bench;
 /// </summary>
 internal static class InstructionCounts
 {
-    private static readonly ConcurrentDictionary<string, long> Cache = new();
+    private static readonly Lazy<long> Empty = new(() => Run(RunOverheadBenchmarks.EmptyProgram()));
+    private static readonly Lazy<long> Checksum = new(() => Run(RunOverheadBenchmarks.ChecksumProgram()));
+    private static readonly Lazy<long> Compute = new(() => Workloads.ReferenceRun(Workload.Compute).Instructions);
+    private static readonly Lazy<long> Parse = new(() => Workloads.ReferenceRun(Workload.Parse).Instructions);
 
     public static long? Of(BenchmarkCase benchmark)
     {
         if (benchmark.Descriptor.Type == typeof(RunOverheadBenchmarks))
         {
             return benchmark.Descriptor.WorkloadMethod.Name == nameof(RunOverheadBenchmarks.EmptyRun)
-                ? Cache.GetOrAdd("empty", _ => Run(RunOverheadBenchmarks.EmptyProgram()))
-                : Cache.GetOrAdd("checksum", _ => Run(RunOverheadBenchmarks.ChecksumProgram()));
+                ? Empty.Value
+                : Checksum.Value;
         }
 
         if (benchmark.Descriptor.Type == typeof(EngineBenchmarks) && WorkloadOf(benchmark) is { } workload)
         {
-            return Cache.GetOrAdd(workload.ToString(), _ => Workloads.ReferenceRun(workload).Instructions);
+            return workload == Workload.Compute ? Compute.Value : Parse.Value;
         }
 
         return null;

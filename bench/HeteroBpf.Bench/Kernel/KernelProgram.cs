@@ -10,9 +10,6 @@ internal sealed unsafe class KernelProgram : IDisposable
 
     private KernelProgram(int fd) => _fd = fd;
 
-    /// <summary>Why the kernel baseline cannot run here, or null when <c>bpf()</c> works; tried once per process.</summary>
-    public static string? Unavailable { get; private set; }
-
     /// <summary>Loads <paramref name="bytecode"/> as BPF_PROG_TYPE_XDP under the GPL license.</summary>
     /// <exception cref="InvalidOperationException">bpf() failed: the message has the errno and the verifier log's last lines.</exception>
     public static KernelProgram LoadXdp(ReadOnlySpan<byte> bytecode, string name)
@@ -49,20 +46,6 @@ internal sealed unsafe class KernelProgram : IDisposable
             string[] lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             string tail = string.Join(" | ", lines.Skip(Math.Max(0, lines.Length - 3)));
             throw new InvalidOperationException($"BPF_PROG_LOAD of {name} failed: {BpfSyscall.Describe(errno)}{(tail.Length > 0 ? $"; verifier: {tail}" : "")}");
-        }
-    }
-
-    /// <summary>Loads, or records in <see cref="Unavailable"/> why not and gives null.</summary>
-    public static KernelProgram? TryLoadXdp(ReadOnlySpan<byte> bytecode, string name)
-    {
-        try
-        {
-            return LoadXdp(bytecode, name);
-        }
-        catch (InvalidOperationException e)
-        {
-            Unavailable = e.Message;
-            return null;
         }
     }
 
