@@ -1,0 +1,4 @@
+/* Packet-parsing loop as eBPF: the raw entry runs on the HeteroBpf interpreter, the xdp entry in the kernel (JIT). */
+#include "entries.h"
+
+HBPF_ENTRIES(parse, workload_parse)
