@@ -9,7 +9,7 @@ public abstract record BtfType(int Id, string Name)
     public abstract BtfKind Kind { get; }
 
     /// <summary>Formats as bpftool does: <c>[id] KIND 'name'</c>.</summary>
-    public override string ToString() => $"[{Id}] {Kind} '{(Name.Length == 0 ? "(anon)" : Name)}'";
+    public sealed override string ToString() => $"[{Id}] {Kind} '{(Name.Length == 0 ? "(anon)" : Name)}'";
 }
 
 /// <summary>Type id 0: void, the target of <c>void *</c> and the return type of a void function.</summary>
