@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
 
 namespace HeteroBpf.Btf;
 
@@ -74,7 +75,7 @@ public sealed class LineTable
     public ImmutableArray<BtfLineInfo> Entries { get; }
 
     /// <summary>The line that covers <paramref name="slot"/>: the last entry starting at or before it; false before the first entry.</summary>
-    public bool TryFind(int slot, out BtfLineInfo line)
+    public bool TryFind(int slot, [MaybeNullWhen(false)] out BtfLineInfo line)
     {
         // The last entry whose slot is <= slot; line info marks where a line starts, and it runs until the next entry.
         int lo = 0, hi = _lines.Length - 1, found = -1;
@@ -92,7 +93,7 @@ public sealed class LineTable
             }
         }
 
-        line = found >= 0 ? _lines[found] : null!;
+        line = found >= 0 ? _lines[found] : null;
         return found >= 0;
     }
 }

@@ -230,7 +230,7 @@ public sealed class BtfSpec
         BtfArray a => a.ElementTypeId,
         BtfComposite c => c.Members[i].TypeId,
         BtfDatasec d => d.Variables[i].TypeId,
-        _ => throw new ArgumentOutOfRangeException(nameof(t)),
+        _ => throw new System.Diagnostics.UnreachableException($"{t} has no by-value edges"),
     };
 
     /// <summary>Marks every type from which a by-value cycle is reachable; an iterative depth-first search, since fuzzed chains can be deep.</summary>

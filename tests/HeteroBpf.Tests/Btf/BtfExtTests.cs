@@ -58,6 +58,57 @@ public sealed class BtfExtTests
 
     [Theory]
     [MemberData(nameof(Objects))]
+    public void LineInfoAgreesWithTheDwarfLinesOfLlvmObjdump(string name)
+    {
+        // llvm-objdump -l prints "; file:line" from DWARF before an instruction whose line changes; clang derives BTF
+        // line info from the same debug locations, so at each BTF entry's slot DWARF must name the same file and line.
+        var (btf, ext) = Parse(name);
+        var dwarf = DwarfLines(LlvmTools.Run("llvm-objdump-19", "-d", "-l", "-z", "--no-show-raw-insn", BtfFixtures.PathOf(name)));
+        foreach (var (section, lines) in ext.LineInfos)
+        {
+            // At a function's first slot clang's BTF may name the declaration line where DWARF already names the first
+            // statement; such an entry must then declare the function that func_info puts there.
+            var starts = ext.FuncInfos[section].ToDictionary(f => f.Slot, f => btf[f.TypeId].Name);
+            foreach (var line in lines)
+            {
+                if (starts.TryGetValue(line.Slot, out string? function) && line.LineText.Contains(function + "(", StringComparison.Ordinal)) continue;
+
+                Assert.True(dwarf.TryGetValue((section, line.Slot), out var expected), $"{section} slot {line.Slot}: no DWARF line");
+                Assert.True(expected == (line.FileName, line.Line), $"{section} slot {line.Slot}: BTF {line}, DWARF {expected}");
+            }
+        }
+    }
+
+    /// <summary>The DWARF file and line in force at each (section, slot) of an <c>llvm-objdump -d -l</c> listing.</summary>
+    private static Dictionary<(string Section, int Slot), (string File, int Line)> DwarfLines(string listing)
+    {
+        var result = new Dictionary<(string, int), (string, int)>();
+        string section = "";
+        (string, int) current = ("", 0);
+        foreach (string raw in listing.Split('\n'))
+        {
+            string text = raw.Trim();
+            if (text.StartsWith("Disassembly of section ", StringComparison.Ordinal))
+            {
+                section = text["Disassembly of section ".Length..].TrimEnd(':');
+                current = ("", 0);
+            }
+            else if (text.StartsWith("; ", StringComparison.Ordinal) && text.LastIndexOf(':') is int colon and > 2
+                     && int.TryParse(text[(colon + 1)..], out int number))
+            {
+                current = (text[2..colon], number);
+            }
+            else if (text.IndexOf(':') is int c and > 0 && int.TryParse(text[..c], out int slot))
+            {
+                result[(section, slot)] = current;
+            }
+        }
+
+        return result;
+    }
+
+    [Theory]
+    [MemberData(nameof(Objects))]
     public void LineTableCoversEveryInstructionAfterTheFirstLine(string name)
     {
         var (_, ext) = Parse(name);
@@ -68,9 +119,10 @@ public sealed class BtfExtTests
             int first = table.Entries[0].Slot;
             foreach (var insn in listing.Single(s => s.Name == section).Lines)
             {
-                Assert.Equal(insn.Slot >= first, table.TryFind(insn.Slot, out var line));
-                if (insn.Slot < first) continue;
-                Assert.True(line.Slot <= insn.Slot);
+                bool found = table.TryFind(insn.Slot, out var line);
+                Assert.Equal(insn.Slot >= first, found);
+                if (!found) continue;
+                Assert.True(line!.Slot <= insn.Slot);
                 // No entry lies strictly between the one found and the slot asked for.
                 Assert.DoesNotContain(table.Entries, e => e.Slot > line.Slot && e.Slot <= insn.Slot);
             }

@@ -43,6 +43,15 @@ public sealed class BtfSpecTests
         for (int id = 1; id < btf.Count; id++) firstOfKind.TryAdd(btf[id].Kind, id);
         var sample = Enumerable.Range(1, btf.Count - 1).Where(id => id % 37 == 0).Concat([1, btf.Count - 1]).Concat(firstOfKind.Values);
         foreach (int id in sample) AssertSameAsBpftool(expected[id - 1]!, btf[id]);
+
+        // The name index against a scan of bpftool's list: same ids, ascending, for names that repeat too.
+        foreach (int id in sample.Where(id => btf[id].Name.Length > 0).Take(200))
+        {
+            string name = btf[id].Name;
+            var byScan = expected.Where(t => (string)t!["name"]! == name).Select(t => (int)t!["id"]!);
+            Assert.Equal(byScan, btf.FindAll(name).Select(t => t.Id));
+            Assert.Equal(btf.FindAll(name).First(t => t.Kind == btf[id].Kind), btf.Find(name, btf[id].Kind));
+        }
     }
 
     [Fact]
