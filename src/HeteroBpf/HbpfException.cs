@@ -91,6 +91,8 @@ public enum ErrorCode
     BtfTypeHasNoSize = 5015,
     /// <summary>A type whose size does not fit in 32 bits.</summary>
     BtfSizeOverflow = 5016,
+    /// <summary>A CO-RE access string that is not colon-separated decimal indices (<c>0:1:2</c>).</summary>
+    BtfBadAccessString = 5017,
 }
 
 /// <summary>Base of every input error: a stable <see cref="ErrorCode"/>, a <see cref="BpfLocation"/> and a one-line reason.</summary>

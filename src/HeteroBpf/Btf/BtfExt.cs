@@ -52,8 +52,9 @@ public sealed record BtfLineInfo(uint InsnOffset, string FileName, string LineTe
     public override string ToString() => $"{FileName}:{Line}:{Column}";
 }
 
-/// <summary>A CO-RE relocation of the instruction at <paramref name="InsnOffset"/> (bytes): local type, access string such as <c>0:1:2</c>, and kind.</summary>
-public sealed record BtfCoreRelocation(uint InsnOffset, int TypeId, string AccessString, BtfCoreRelocationKind Kind)
+/// <summary>A CO-RE relocation of the instruction at <paramref name="InsnOffset"/> (bytes): local type, access string such as <c>0:1:2</c> and its indices, and kind.</summary>
+/// <remarks>For field relocations the first index steps through an array of the type and the rest pick members or elements; type relocations use <c>0</c>; enum-value relocations the enumerator's index.</remarks>
+public sealed record BtfCoreRelocation(uint InsnOffset, int TypeId, string AccessString, ImmutableArray<int> Access, BtfCoreRelocationKind Kind)
 {
     /// <summary>The instruction slot (<c>InsnOffset / 8</c>).</summary>
     public int Slot => (int)(InsnOffset / 8);
@@ -176,10 +177,30 @@ public sealed class BtfExtSpec
         {
             var (cs, ce) = BtfSpec.SubSection(blob, hdrLen, 24, "core_relo", SectionName);
             reader.Block(cs, ce, CoreReloSize, "core_relo", (in Reader r, int at) =>
-                new BtfCoreRelocation(r.U32(at), r.TypeRef(at + 4), r.Str(at + 8), (BtfCoreRelocationKind)r.U32(at + 12)), relos);
+            {
+                string access = r.Str(at + 8);
+                return new BtfCoreRelocation(r.U32(at), r.TypeRef(at + 4), access, ParseAccess(access, at + 8), (BtfCoreRelocationKind)r.U32(at + 12));
+            }, relos);
         }
 
         return new BtfExtSpec(Freeze(funcs), Freeze(lines), Freeze(relos));
+    }
+
+    /// <summary>Splits <c>0:1:2</c> into indices; <paramref name="at"/> is the offset of the string's reference, for errors.</summary>
+    private static ImmutableArray<int> ParseAccess(string access, int at)
+    {
+        var indices = ImmutableArray.CreateBuilder<int>();
+        foreach (var part in access.Split(':'))
+        {
+            if (!int.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int index))
+            {
+                throw new BtfFormatException(ErrorCode.BtfBadAccessString, $"CO-RE access string \"{access}\" is not colon-separated indices", SectionName, at);
+            }
+
+            indices.Add(index);
+        }
+
+        return indices.DrainToImmutable();
     }
 
     private static Dictionary<string, ImmutableArray<T>> Freeze<T>(Dictionary<string, List<T>> d) =>

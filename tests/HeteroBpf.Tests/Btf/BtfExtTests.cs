@@ -148,6 +148,7 @@ public sealed class BtfExtTests
         {
             Assert.Equal(sample.Id, btf.Resolve(r.TypeId).Id);
             int[] access = [.. r.AccessString.Split(':').Select(int.Parse)];
+            Assert.Equal(access, r.Access);
             Assert.Equal(0, access[0]);
             if (r.Kind is BtfCoreRelocationKind.TypeSize or BtfCoreRelocationKind.TypeExists)
             {

@@ -236,6 +236,24 @@ public sealed class BtfMalformedTests
         Assert.Equal(7, l.Line);
         var relo = Assert.Single(ext.CoreRelocations["xdp"]);
         Assert.Equal((1, i, "0:1", BtfCoreRelocationKind.FieldByteOffset), (relo.Slot, relo.TypeId, relo.AccessString, relo.Kind));
+        Assert.Equal([0, 1], relo.Access);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("0:")]
+    [InlineData("0::1")]
+    [InlineData("a")]
+    [InlineData("-1")]
+    [InlineData("0:99999999999")]
+    public void ExtBadAccessString(string access)
+    {
+        var bb = new BtfBuilder();
+        int i = bb.Int("int", 4);
+        uint sec = bb.Str("xdp"), text = bb.Str(access);
+        var btf = BtfSpec.Parse(bb.Build());
+        var e = Assert.Throws<BtfFormatException>(() => BtfExtSpec.Parse(BtfBuilder.Ext([], [], [16, sec, 1, 0, (uint)i, text, 0]), btf));
+        Assert.Equal((ErrorCode.BtfBadAccessString, 32 + 12 + 8), (e.Code, (int)e.BlobOffset!));
     }
 
     [Fact]
