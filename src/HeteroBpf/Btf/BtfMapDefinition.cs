@@ -266,8 +266,9 @@ public sealed record BtfMapDefinition
         if (t is BtfPtr) return IntField(btf, m, map, structId);
         if (t is not BtfEnumeration e) throw Bad(structId, $"map '{map}': '{m.Name}' is {t}, expected PTR, ENUM or ENUM64");
         if (e.Values.Length != 1) throw Bad(structId, $"map '{map}': '{m.Name}' is an enum with {e.Values.Length} values, expected 1");
-        // A 32-bit enum's value is taken as its unsigned bit pattern, as libbpf reads btf_enum.val into a __u64.
-        return e is BtfEnum ? (uint)e.Values[0].Value : (ulong)e.Values[0].Value;
+        // Read by the enum's own signedness. libbpf sign-extends every 32-bit value, which differs only for an unsigned
+        // enum with bit 31 set, where it would hand the kernel a value the source never wrote.
+        return (ulong)e.Values[0].Value;
     }
 
     /// <summary>A <c>__type</c> member: pointer to the type; gives the type id and its size.</summary>

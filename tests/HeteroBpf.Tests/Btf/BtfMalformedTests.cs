@@ -279,6 +279,25 @@ public sealed class BtfMalformedTests
     }
 
     [Fact]
+    public void MapExtraFromAnUlongEnum()
+    {
+        // __ulong(map_extra, V) is a member whose type is an enum with the single enumerator V.
+        var b = new BtfBuilder();
+        int i = b.Int("int", 4);
+        int type = b.Ptr(b.Array(i, i, (uint)MapType.BloomFilter));
+        int wide = b.Raw(BtfKind.Enum64, "", 1, false, 8, b.Str("__unique_value0"), 5, 1);
+        int narrow = b.Raw(BtfKind.Enum, "", 1, false, 4, b.Str("__unique_value1"), 0x8000_0000);
+        int s = b.Struct("", 24, ("type", type, 0), ("map_extra", wide, 64), ("unknown", i, 128));
+        int s2 = b.Struct("", 16, ("type", type, 0), ("map_extra", narrow, 64));
+        b.Datasec(".maps", 0, (b.Var("a", s), 0, 24), (b.Var("b", s2), 24, 16));
+        var maps = BtfSpec.Parse(b.Build()).GetMaps();
+        Assert.Equal((0x1_0000_0005ul, BtfMapFields.Type | BtfMapFields.MapExtra), (maps[0].Definition.MapExtra, maps[0].Definition.Fields));
+        Assert.Equal(["unknown"], maps[0].Definition.IgnoredFields);
+        Assert.Equal(0x8000_0000ul, maps[1].Definition.MapExtra);
+        Assert.Equal((24u, 16u), (maps[1].Offset, maps[1].Size));
+    }
+
+    [Fact]
     public void MapDefinitionsBreakingLibbpfConventions()
     {
         static ErrorCode Code(Action<BtfBuilder, Func<uint, int>> members)

@@ -45,6 +45,7 @@ public sealed class BtfMutationTests
             }
         }
 
+        TestContext.Current.TestOutputHelper?.WriteLine($"{Inputs} mutated inputs: {parsed} parsed, {failed} raised HbpfException");
         // Both outcomes must be common, or the mutations are too mild or too destructive to test anything.
         Assert.True(parsed > Inputs / 20 && failed > Inputs / 20, $"{parsed} parsed, {failed} failed");
     }
