@@ -58,6 +58,41 @@ public enum ErrorCode
     UnknownDevice = 4003,
     /// <summary>Text that should be hex is not.</summary>
     BadHex = 4004,
+
+    /// <summary>A BTF or BTF.ext blob shorter than its header.</summary>
+    BtfTruncatedHeader = 5001,
+    /// <summary>A BTF or BTF.ext blob whose magic is not 0xeB9F (big-endian BTF included).</summary>
+    BtfBadMagic = 5002,
+    /// <summary>A BTF or BTF.ext version other than 1.</summary>
+    BtfBadVersion = 5003,
+    /// <summary>A header length or a sub-section (types, strings, func/line/CO-RE info) outside the blob.</summary>
+    BtfSectionOutOfBounds = 5004,
+    /// <summary>A type record that runs past the end of the type section.</summary>
+    BtfTypeTruncated = 5005,
+    /// <summary>A type kind the format does not define.</summary>
+    BtfUnknownKind = 5006,
+    /// <summary>A vlen whose members, parameters or variables do not fit in the type section.</summary>
+    BtfVlenTooLarge = 5007,
+    /// <summary>A string offset beyond the string section.</summary>
+    BtfBadStringOffset = 5008,
+    /// <summary>A string that runs to the end of the string section without a NUL.</summary>
+    BtfUnterminatedString = 5009,
+    /// <summary>A reference to a type id that does not exist.</summary>
+    BtfBadTypeId = 5010,
+    /// <summary>A type that contains itself without a pointer in between, met while computing a size.</summary>
+    BtfTypeCycle = 5011,
+    /// <summary>A BTF.ext info block whose record size is smaller than the known record or not a multiple of 4.</summary>
+    BtfExtBadRecordSize = 5012,
+    /// <summary>A BTF.ext info block whose records run past the block.</summary>
+    BtfExtTruncated = 5013,
+    /// <summary>A <c>.maps</c> variable whose type does not follow libbpf's map-definition conventions.</summary>
+    BtfBadMapDefinition = 5014,
+    /// <summary>A type without a size (void, function, forward declaration) asked for its size.</summary>
+    BtfTypeHasNoSize = 5015,
+    /// <summary>A type whose size does not fit in 32 bits.</summary>
+    BtfSizeOverflow = 5016,
+    /// <summary>A CO-RE access string that is not colon-separated decimal indices (<c>0:1:2</c>).</summary>
+    BtfBadAccessString = 5017,
 }
 
 /// <summary>Base of every input error: a stable <see cref="ErrorCode"/>, a <see cref="BpfLocation"/> and a one-line reason.</summary>
