@@ -99,9 +99,10 @@ internal sealed class ObjectLoader
                 { Name: "license" } => SectionKind.License,
                 { Name: ".BTF" } => SectionKind.Btf,
                 { Name: ".BTF.ext" } => SectionKind.BtfExt,
-                _ when s.Type is ElfSection.ProgBits or ElfSection.NoBits && IsDataName(s.Name, ".rodata") => SectionKind.ReadOnlyData,
-                _ when s.Type is ElfSection.ProgBits or ElfSection.NoBits && IsDataName(s.Name, ".data") => SectionKind.Data,
-                _ when s.Type is ElfSection.ProgBits or ElfSection.NoBits && IsDataName(s.Name, ".bss") => SectionKind.Bss,
+                // As in libbpf: initialised data must have bytes (PROGBITS), .bss must not (NOBITS); others are ignored.
+                _ when s.Type == ElfSection.ProgBits && IsDataName(s.Name, ".rodata") => SectionKind.ReadOnlyData,
+                _ when s.Type == ElfSection.ProgBits && IsDataName(s.Name, ".data") => SectionKind.Data,
+                _ when s.Type == ElfSection.NoBits && IsDataName(s.Name, ".bss") => SectionKind.Bss,
                 _ => SectionKind.Other,
             };
             if (_kinds[s.Index] == SectionKind.Text)
@@ -334,7 +335,7 @@ internal sealed class ObjectLoader
             throw Error(ErrorCode.ElfUnresolvedSymbol, $"{where} (insn {slot}): section {data.Name} is empty, so it has no map", section, at);
         // libbpf: the offset into the value is the symbol's value plus the addend clang left in the immediate.
         long offset = (long)Math.Min(sym.Value, int.MaxValue) + insn.Imm;
-        if (offset < 0 || (ulong)offset > data.Size)
+        if (offset < 0 || (ulong)offset > data.Size || offset > int.MaxValue)
             throw Error(ErrorCode.ElfBadRelocation, $"{where} (insn {slot}): offset {offset} is outside {data.Name} (size {data.Size})", section, at);
         return new(RelocationKind.MapValue, SymbolName(sym), 0, map, offset);
     }
