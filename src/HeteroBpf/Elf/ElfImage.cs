@@ -102,8 +102,8 @@ internal sealed class ElfImage
     }
 
     /// <summary>An error located in this file.</summary>
-    public ElfFormatException Error(ErrorCode code, string reason, long? fileOffset = null, string? section = null) =>
-        new(code, reason, new BpfLocation { File = _file, FileOffset = fileOffset, Section = section });
+    public ElfFormatException Error(ErrorCode code, string reason, long? fileOffset = null, string? section = null, int? instruction = null) =>
+        new(code, reason, new BpfLocation { File = _file, FileOffset = fileOffset, Section = section, Instruction = instruction });
 
     private bool Fits(ulong offset, ulong size) => offset <= (ulong)_bytes.Length && size <= (ulong)_bytes.Length - offset;
 

@@ -47,6 +47,7 @@ internal sealed class ObjectLoader
     private readonly List<Function> _functions = [];
     private readonly Dictionary<(int Section, long Offset), ResolvedRelocation> _relocations = [];
     private readonly List<ObjectRelocation> _report = [];
+    private readonly List<ElfFormatException> _problems = [];
     private int _text;
 
     private ObjectLoader(ElfImage elf, string file)
@@ -61,10 +62,14 @@ internal sealed class ObjectLoader
         var loader = new ObjectLoader(ElfImage.Parse(bytes, file), file);
         loader.ClassifySections();
         loader.CollectMaps();
+        loader.EndPhase("maps");
         loader.CollectFunctions();
+        loader.EndPhase("functions");
         loader.CollectRelocations();
+        loader.EndPhase("relocations");
         string license = loader.ReadLicense();
         var programs = loader.LinkPrograms(license);
+        loader.EndPhase("linking");
 
         var obj = new ObjectFile
         {
@@ -81,8 +86,20 @@ internal sealed class ObjectLoader
         return btfMaps is null || obj.BtfMapsResolved ? obj : obj.ResolveBtfMaps(btfMaps);
     }
 
-    private ElfFormatException Error(ErrorCode code, string reason, in ElfSection section, long? fileOffset = null) =>
-        _elf.Error(code, reason, fileOffset ?? (long)Math.Min(section.Offset, long.MaxValue), section.Name);
+    private ElfFormatException Error(ErrorCode code, string reason, in ElfSection section, long? fileOffset = null, int? instruction = null) =>
+        _elf.Error(code, reason, fileOffset ?? (long)Math.Min(section.Offset, long.MaxValue), section.Name, instruction);
+
+    // Within a phase, items (maps, functions, relocations, programs) are independent: every problem is collected, and
+    // the phase then fails with the first, naming the phase and counting the others.
+    private void Problem(ElfFormatException e) => _problems.Add(e);
+
+    private void EndPhase(string phase)
+    {
+        if (_problems.Count == 0) return;
+        var first = _problems[0];
+        string more = _problems.Count == 1 ? "" : $" (and {_problems.Count - 1} more: {string.Join("; ", _problems.Skip(1).Take(3).Select(p => p.Message))}{(_problems.Count > 4 ? "; …" : "")})";
+        throw new ElfFormatException(first.Code, $"{phase}: {first.Reason}{more}", first.Location, first, [.. _problems]);
+    }
 
     // Phase 1: one kind per section, so later phases never look at names again.
     private void ClassifySections()
@@ -155,28 +172,40 @@ internal sealed class ObjectLoader
         var symbols = MapSymbols(section);
         foreach (var sym in symbols)
         {
-            // Old objects leave map symbols unsized; libbpf then splits the section evenly between them.
-            ulong size = sym.Size != 0 ? sym.Size : (ulong)data.Length / (ulong)symbols.Count;
-            long at = (long)section.Offset + (long)Math.Min(sym.Value, int.MaxValue);
-            if (size < LegacyMapDefSize)
-                throw Error(ErrorCode.ElfBadMapDefinition, $"map '{sym.Name}': definition of {size} bytes is shorter than struct bpf_map_def ({LegacyMapDefSize})", section, at);
-            if (sym.Value > (ulong)data.Length || size > (ulong)data.Length - sym.Value)
-                throw Error(ErrorCode.ElfBadMapDefinition, $"map '{sym.Name}' at offset 0x{sym.Value:x}, size {size}, extends past the section (size {data.Length})", section, at);
-            var def = data.Slice((int)sym.Value, (int)size);
-            // Fields past the five libbpf reads must be zero: a non-zero one asks for something this loader would drop.
-            if (def[LegacyMapDefSize..].ContainsAnyExcept((byte)0))
-                throw Error(ErrorCode.ElfBadMapDefinition, $"map '{sym.Name}': bytes {LegacyMapDefSize}..{size} of the definition are not zero (unknown map options)", section, at);
-            Add(new MapSpec
+            try
             {
-                Name = sym.Name,
-                Type = (MapType)BinaryPrimitives.ReadUInt32LittleEndian(def),
-                KeySize = BinaryPrimitives.ReadUInt32LittleEndian(def[4..]),
-                ValueSize = BinaryPrimitives.ReadUInt32LittleEndian(def[8..]),
-                MaxEntries = BinaryPrimitives.ReadUInt32LittleEndian(def[12..]),
-                Flags = (MapFlags)BinaryPrimitives.ReadUInt32LittleEndian(def[16..]),
-            });
-            _mapBySymbol[(section.Index, sym.Value)] = _maps.Count - 1;
+                AddLegacyMap(section, data, sym, symbols.Count);
+            }
+            catch (ElfFormatException e)
+            {
+                Problem(e);
+            }
         }
+    }
+
+    private void AddLegacyMap(in ElfSection section, ReadOnlySpan<byte> data, in ElfSymbol sym, int count)
+    {
+        // Old objects leave map symbols unsized; libbpf then splits the section evenly between them.
+        ulong size = sym.Size != 0 ? sym.Size : (ulong)data.Length / (ulong)count;
+        long at = (long)section.Offset + (long)Math.Min(sym.Value, int.MaxValue);
+        if (size < LegacyMapDefSize)
+            throw Error(ErrorCode.ElfBadMapDefinition, $"map '{sym.Name}': definition of {size} bytes is shorter than struct bpf_map_def ({LegacyMapDefSize})", section, at);
+        if (sym.Value > (ulong)data.Length || size > (ulong)data.Length - sym.Value)
+            throw Error(ErrorCode.ElfBadMapDefinition, $"map '{sym.Name}' at offset 0x{sym.Value:x}, size {size}, extends past the section (size {data.Length})", section, at);
+        var def = data.Slice((int)sym.Value, (int)size);
+        // Fields past the five libbpf reads must be zero: a non-zero one asks for something this loader would drop.
+        if (def[LegacyMapDefSize..].ContainsAnyExcept((byte)0))
+            throw Error(ErrorCode.ElfBadMapDefinition, $"map '{sym.Name}': bytes {LegacyMapDefSize}..{size} of the definition are not zero (unknown map options)", section, at);
+        Add(new MapSpec
+        {
+            Name = sym.Name,
+            Type = (MapType)BinaryPrimitives.ReadUInt32LittleEndian(def),
+            KeySize = BinaryPrimitives.ReadUInt32LittleEndian(def[4..]),
+            ValueSize = BinaryPrimitives.ReadUInt32LittleEndian(def[8..]),
+            MaxEntries = BinaryPrimitives.ReadUInt32LittleEndian(def[12..]),
+            Flags = (MapFlags)BinaryPrimitives.ReadUInt32LittleEndian(def[16..]),
+        });
+        _mapBySymbol[(section.Index, sym.Value)] = _maps.Count - 1;
     }
 
     private void CollectBtfMaps(in ElfSection section)
@@ -195,7 +224,11 @@ internal sealed class ObjectLoader
         // Empty data sections make no map, as in libbpf; a relocation against one is then an error.
         if (section.Size == 0) return;
         if (section.Size > uint.MaxValue)
-            throw Error(ErrorCode.ElfBadSection, $"global data section of {section.Size} bytes does not fit a map value", section);
+        {
+            Problem(Error(ErrorCode.ElfBadSection, $"global data section of {section.Size} bytes does not fit a map value", section));
+            return;
+        }
+
         var contents = ImmutableArray<MapEntrySpec>.Empty;
         if (section.Type != ElfSection.NoBits)
         {
@@ -222,35 +255,55 @@ internal sealed class ObjectLoader
     private void CollectFunctions()
     {
         var counts = new int[_kinds.Length];
+        var usable = new bool[_kinds.Length];
+        for (int i = 1; i < _kinds.Length; i++)
+        {
+            if (_kinds[i] is not (SectionKind.Program or SectionKind.Text)) continue;
+            var s = _elf.Sections[i];
+            if (s.Size % 8 != 0)
+                Problem(Error(ErrorCode.ElfBadProgramSection, $"size {s.Size} is not a multiple of 8 (instruction size)", s));
+            else usable[i] = true;
+        }
+
         foreach (var sym in _elf.Symbols)
         {
-            if (sym.Type != ElfSymbol.TypeFunc || sym.SectionIndex >= _kinds.Length || _kinds[sym.SectionIndex] is not (SectionKind.Program or SectionKind.Text)) continue;
-            var section = _elf.Sections[sym.SectionIndex];
-            var data = _elf.Data(section);
-            if (data.Length % 8 != 0)
-                throw Error(ErrorCode.ElfBadProgramSection, $"size {data.Length} is not a multiple of 8 (instruction size)", section);
-            long at = (long)section.Offset + (long)Math.Min(sym.Value, int.MaxValue);
-            if (sym.Value % 8 != 0 || sym.Size % 8 != 0 || sym.Size == 0)
-                throw Error(ErrorCode.ElfBadProgramSection, $"function '{sym.Name}' at offset 0x{sym.Value:x} with size {sym.Size} is not a whole number of instructions", section, at);
-            if (sym.Value > (ulong)data.Length || sym.Size > (ulong)data.Length - sym.Value)
-                throw Error(ErrorCode.ElfBadProgramSection, $"function '{sym.Name}' at offset 0x{sym.Value:x} with size {sym.Size} extends past the section (size {data.Length})", section, at);
-            bool global = sym.Bind != ElfSymbol.BindLocal;
-            // libbpf refuses static entry programs: only .text may hold static (sub)functions.
-            if (!global && _kinds[sym.SectionIndex] == SectionKind.Program)
-                throw Error(ErrorCode.ElfBadProgramSection, $"program '{sym.Name}' is static; entry programs must be global", section, at);
-            var slots = Instruction.Cast(data.Slice((int)sym.Value, (int)sym.Size)).ToArray();
-            _functions.Add(new Function(sym.Name, section.Index, section.Name, (long)sym.Value, slots, global));
-            counts[sym.SectionIndex]++;
+            if (sym.Type != ElfSymbol.TypeFunc || sym.SectionIndex >= _kinds.Length || !usable[sym.SectionIndex]) continue;
+            try
+            {
+                AddFunction(sym);
+                counts[sym.SectionIndex]++;
+            }
+            catch (ElfFormatException e)
+            {
+                Problem(e);
+            }
         }
 
         for (int i = 1; i < _kinds.Length; i++)
         {
             var s = _elf.Sections[i];
-            if (_kinds[i] == SectionKind.Program && s.Size != 0 && counts[i] == 0)
-                throw Error(ErrorCode.ElfBadProgramSection, "program section has no function symbol, so its programs have no names", s);
+            if (_kinds[i] == SectionKind.Program && usable[i] && s.Size != 0 && counts[i] == 0 && !_problems.Any(p => p.Location.Section == s.Name))
+                Problem(Error(ErrorCode.ElfBadProgramSection, "program section has no function symbol, so its programs have no names", s));
         }
 
         _functions.Sort((a, b) => a.Section != b.Section ? a.Section.CompareTo(b.Section) : a.Offset.CompareTo(b.Offset));
+    }
+
+    private void AddFunction(in ElfSymbol sym)
+    {
+        var section = _elf.Sections[sym.SectionIndex];
+        var data = _elf.Data(section);
+        long at = (long)section.Offset + (long)Math.Min(sym.Value, int.MaxValue);
+        if (sym.Value % 8 != 0 || sym.Size % 8 != 0 || sym.Size == 0)
+            throw Error(ErrorCode.ElfBadProgramSection, $"function '{sym.Name}' at offset 0x{sym.Value:x} with size {sym.Size} is not a whole number of instructions", section, at);
+        if (sym.Value > (ulong)data.Length || sym.Size > (ulong)data.Length - sym.Value)
+            throw Error(ErrorCode.ElfBadProgramSection, $"function '{sym.Name}' at offset 0x{sym.Value:x} with size {sym.Size} extends past the section (size {data.Length})", section, at);
+        bool global = sym.Bind != ElfSymbol.BindLocal;
+        // libbpf refuses static entry programs: only .text may hold static (sub)functions.
+        if (!global && _kinds[sym.SectionIndex] == SectionKind.Program)
+            throw Error(ErrorCode.ElfBadProgramSection, $"program '{sym.Name}' is static; entry programs must be global", section, at);
+        var slots = Instruction.Cast(data.Slice((int)sym.Value, (int)sym.Size)).ToArray();
+        _functions.Add(new Function(sym.Name, section.Index, section.Name, (long)sym.Value, slots, global));
     }
 
     // Phase 4: relocations of program and .text sections, each checked and resolved to a map or a .text offset.
@@ -260,16 +313,37 @@ internal sealed class ObjectLoader
         {
             if (rel.Type != ElfSection.Rel) continue;
             if (rel.Info == 0 || rel.Info >= _kinds.Length)
-                throw Error(ErrorCode.ElfBadSection, $"relocation section applies to section {rel.Info}, which does not exist", rel);
+            {
+                Problem(Error(ErrorCode.ElfBadSection, $"relocation section applies to section {rel.Info}, which does not exist", rel));
+                continue;
+            }
+
             // Relocations of debug info, BTF and data are not the loader's business (libbpf skips them as well).
             if (_kinds[rel.Info] is not (SectionKind.Program or SectionKind.Text)) continue;
-            if (rel.Link != _elf.SymbolTableIndex || _elf.SymbolTableIndex == 0)
-                throw Error(ErrorCode.ElfBadSection, $"relocation section links to section {rel.Link}, not the symbol table", rel);
-            var target = _elf.Sections[rel.Info];
-            var code = _elf.Data(target);
-            var entries = _elf.Relocations(rel);
-            Array.Sort(entries, (a, b) => a.Offset.CompareTo(b.Offset));
-            foreach (var r in entries) Resolve(r, target, code);
+            try
+            {
+                if (rel.Link != _elf.SymbolTableIndex || _elf.SymbolTableIndex == 0)
+                    throw Error(ErrorCode.ElfBadSection, $"relocation section links to section {rel.Link}, not the symbol table", rel);
+                var target = _elf.Sections[rel.Info];
+                var code = _elf.Data(target);
+                var entries = _elf.Relocations(rel);
+                Array.Sort(entries, (a, b) => a.Offset.CompareTo(b.Offset));
+                foreach (var r in entries)
+                {
+                    try
+                    {
+                        Resolve(r, target, code);
+                    }
+                    catch (ElfFormatException e)
+                    {
+                        Problem(e);
+                    }
+                }
+            }
+            catch (ElfFormatException e)
+            {
+                Problem(e);
+            }
         }
     }
 
@@ -277,17 +351,20 @@ internal sealed class ObjectLoader
     {
         if (r.Type == ElfRelocation.None) return;
         long at = (long)section.Offset + (long)Math.Min(r.Offset, int.MaxValue);
+        // Only an offset that is an instruction of the section gets an instruction number in the location.
+        bool isInstruction = r.Offset % 8 == 0 && r.Offset <= (ulong)code.Length && (ulong)code.Length - r.Offset >= 8;
+        int? insnNumber = isInstruction ? (int)(r.Offset / 8) : null;
         string where = $"relocation at offset 0x{r.Offset:x}";
         if (r.Symbol == 0 || r.Symbol >= _elf.Symbols.Length)
-            throw Error(ErrorCode.ElfBadRelocation, $"{where}: symbol {r.Symbol} does not exist (the table has {_elf.Symbols.Length})", section, at);
+            throw Error(ErrorCode.ElfBadRelocation, $"{where}: symbol {r.Symbol} does not exist (the table has {_elf.Symbols.Length})", section, at, insnNumber);
         var sym = _elf.Symbols[r.Symbol];
         where += $" against '{SymbolName(sym)}'";
         if (r.Type is not (ElfRelocation.Bpf64_64 or ElfRelocation.Bpf64_32))
-            throw Error(ErrorCode.ElfBadRelocation, $"{where}: type {r.Type} is not one eBPF code uses (R_BPF_64_64 = 1, R_BPF_64_32 = 10)", section, at);
-        if (r.Offset % 8 != 0 || r.Offset > (ulong)code.Length || (ulong)code.Length - r.Offset < 8)
+            throw Error(ErrorCode.ElfBadRelocation, $"{where}: type {r.Type} is not one eBPF code uses (R_BPF_64_64 = 1, R_BPF_64_32 = 10)", section, at, insnNumber);
+        if (!isInstruction)
             throw Error(ErrorCode.ElfBadRelocation, $"{where}: offset is not an instruction of the section (size {code.Length})", section, at);
         if (sym.IsUndefined)
-            throw Error(ErrorCode.ElfUnresolvedSymbol, $"{where}: the symbol is not defined in this object (extern, kfunc and ksym are not supported)", section, at);
+            throw Error(ErrorCode.ElfUnresolvedSymbol, $"{where}: the symbol is not defined in this object (extern, kfunc and ksym are not supported)", section, at, insnNumber);
 
         var insn = Instruction.Cast(code.Slice((int)r.Offset, 8))[0];
         int slot = (int)(r.Offset / 8);
@@ -297,7 +374,7 @@ internal sealed class ObjectLoader
         if (insn.OpCode == Opcodes.Call && insn.SrcNumber == (byte)CallKind.Local)
         {
             if (symSection != SectionKind.Text)
-                throw Error(ErrorCode.ElfBadRelocation, $"{where} (insn {slot}): call target is in section {symSectionName}, not .text", section, at);
+                throw Error(ErrorCode.ElfBadRelocation, $"{where}: call target is in section {symSectionName}, not .text", section, at, slot);
             // The call's immediate stays relative to the symbol: target = symbol + (imm + 1) slots.
             long target = (long)sym.Value + (((long)insn.Imm + 1) * 8);
             resolved = new(RelocationKind.Call, SymbolName(sym), target, -1, 0);
@@ -305,7 +382,7 @@ internal sealed class ObjectLoader
         else if (insn.IsWide)
         {
             if ((ulong)code.Length - r.Offset < 16)
-                throw Error(ErrorCode.ElfBadRelocation, $"{where} (insn {slot}): lddw has no second slot in the section", section, at);
+                throw Error(ErrorCode.ElfBadRelocation, $"{where}: lddw has no second slot in the section", section, at, slot);
             resolved = symSection switch
             {
                 // The immediate is the addend in bytes (clang's REL relocations keep it in the instruction).
@@ -313,14 +390,14 @@ internal sealed class ObjectLoader
                 SectionKind.LegacyMaps or SectionKind.BtfMaps when _mapBySymbol.TryGetValue((sym.SectionIndex, sym.Value), out int map) =>
                     new(RelocationKind.Map, SymbolName(sym), 0, map, 0),
                 SectionKind.LegacyMaps or SectionKind.BtfMaps =>
-                    throw Error(ErrorCode.ElfUnresolvedSymbol, $"{where} (insn {slot}): no map starts at offset 0x{sym.Value:x} of {symSectionName}", section, at),
+                    throw Error(ErrorCode.ElfUnresolvedSymbol, $"{where}: no map starts at offset 0x{sym.Value:x} of {symSectionName}", section, at, slot),
                 SectionKind.Data or SectionKind.ReadOnlyData or SectionKind.Bss => DataRelocation(sym, insn, where, slot, section, at),
-                _ => throw Error(ErrorCode.ElfBadRelocation, $"{where} (insn {slot}): lddw of a symbol in section {symSectionName}, which is neither code, maps nor global data", section, at),
+                _ => throw Error(ErrorCode.ElfBadRelocation, $"{where}: lddw of a symbol in section {symSectionName}, which is neither code, maps nor global data", section, at, slot),
             };
         }
         else
         {
-            throw Error(ErrorCode.ElfRelocationTarget, $"{where} (insn {slot}): opcode 0x{insn.OpCode:x2} (src {insn.SrcNumber}) is neither lddw nor a local call", section, at);
+            throw Error(ErrorCode.ElfRelocationTarget, $"{where}: opcode 0x{insn.OpCode:x2} (src {insn.SrcNumber}) is neither lddw nor a local call", section, at, slot);
         }
 
         _relocations[(section.Index, (long)r.Offset)] = resolved;
@@ -332,11 +409,11 @@ internal sealed class ObjectLoader
     {
         var data = _elf.Sections[sym.SectionIndex];
         if (!_mapBySection.TryGetValue(sym.SectionIndex, out int map))
-            throw Error(ErrorCode.ElfUnresolvedSymbol, $"{where} (insn {slot}): section {data.Name} is empty, so it has no map", section, at);
+            throw Error(ErrorCode.ElfUnresolvedSymbol, $"{where}: section {data.Name} is empty, so it has no map", section, at, slot);
         // libbpf: the offset into the value is the symbol's value plus the addend clang left in the immediate.
         long offset = (long)Math.Min(sym.Value, int.MaxValue) + insn.Imm;
         if (offset < 0 || (ulong)offset > data.Size || offset > int.MaxValue)
-            throw Error(ErrorCode.ElfBadRelocation, $"{where} (insn {slot}): offset {offset} is outside {data.Name} (size {data.Size})", section, at);
+            throw Error(ErrorCode.ElfBadRelocation, $"{where}: offset {offset} is outside {data.Name} (size {data.Size})", section, at, slot);
         return new(RelocationKind.MapValue, SymbolName(sym), 0, map, offset);
     }
 
@@ -391,7 +468,17 @@ internal sealed class ObjectLoader
         {
             if (_kinds[f.Section] != SectionKind.Program) continue;
             var info = ProgramSections.Classify(f.SectionName);
-            var linked = Linker.Link(f, this);
+            Linker.Linked linked;
+            try
+            {
+                linked = Linker.Link(f, this);
+            }
+            catch (ElfFormatException e)
+            {
+                Problem(e);
+                continue;
+            }
+
             programs.Add(new ProgramSpec
             {
                 Name = f.Name,
@@ -421,5 +508,5 @@ internal sealed class ObjectLoader
     internal int TextSectionIndex => _text;
 
     internal ElfFormatException LinkError(ErrorCode code, string reason, Function f, int slot) =>
-        Error(code, $"program linking: function '{f.Name}' insn {slot}: {reason}", _elf.Sections[f.Section], (long)_elf.Sections[f.Section].Offset + f.Offset + (slot * 8L));
+        Error(code, $"function '{f.Name}': {reason}", _elf.Sections[f.Section], (long)_elf.Sections[f.Section].Offset + f.Offset + (slot * 8L), (int)(f.Offset / 8) + slot);
 }

@@ -141,6 +141,16 @@ public sealed class MalformedObjectTests
     }
 
     [Fact]
+    public void APhaseReportsEveryProblemItFound()
+    {
+        var b = Bytes();
+        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(RelEntry(0) + 12), 0x7fff);
+        BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(RelEntry(1)), 0x60);
+        var e = Refused(b, ErrorCode.ElfBadRelocation, "section tc: insn 11: relocations: relocation at offset 0x58", "(and 1 more: ", "insn 12", "neither lddw nor a local call");
+        Assert.Equal([ErrorCode.ElfBadRelocation, ErrorCode.ElfRelocationTarget], e.Problems.Select(p => p.Code));
+    }
+
+    [Fact]
     public void FuzzEntryPointSwallowsOnlyInputErrors()
     {
         ObjectFile.Fuzz(Bytes()[..100]);
