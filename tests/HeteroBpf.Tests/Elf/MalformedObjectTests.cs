@@ -140,6 +140,34 @@ public sealed class MalformedObjectTests
         Refused(b, ErrorCode.ElfUnresolvedSymbol, "section tc", "calls_main", "insn 11", "not an instruction of any function");
     }
 
+    private static (byte[] Bytes, long Map) LegacyMap(string name)
+    {
+        string path = Path.Combine(RepoPaths.Fixtures, "legacy_maps-v3.o");
+        var oracle = ReadelfOracle.Of(path);
+        var sym = oracle.Symbols.Single(s => s.Name == name);
+        return (File.ReadAllBytes(path), oracle.Section(sym.Section).Offset + sym.Value);
+    }
+
+    [Fact]
+    public void LegacyMapWithUnknownNonZeroFields()
+    {
+        var (b, map) = LegacyMap("wide_def");
+        b[map + 20] = 1; // the iproute2-style "id" field
+        Refused(b, ErrorCode.ElfBadMapDefinition, "section maps", "maps: map 'wide_def'", "not zero", $"offset 0x{map:x}");
+    }
+
+    [Fact]
+    public void LegacyMapShorterThanBpfMapDef()
+    {
+        string path = Path.Combine(RepoPaths.Fixtures, "legacy_maps-v3.o");
+        var oracle = ReadelfOracle.Of(path);
+        var b = File.ReadAllBytes(path);
+        var symtab = oracle.Sections.Single(s => s.Name == ".symtab");
+        int index = oracle.Symbols.Single(s => s.Name == "flows").Index;
+        BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan((int)symtab.Offset + (index * 24) + 16), 16);
+        Refused(b, ErrorCode.ElfBadMapDefinition, "section maps", "map 'flows'", "16 bytes", "struct bpf_map_def");
+    }
+
     [Fact]
     public void APhaseReportsEveryProblemItFound()
     {

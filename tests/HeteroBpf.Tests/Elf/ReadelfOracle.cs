@@ -98,7 +98,10 @@ public sealed partial class ReadelfOracle
     /// <summary>Disassembled code sections by name.</summary>
     public Dictionary<string, ObjdumpSection> Objdump { get; }
 
-    public static ReadelfOracle Of(string file) => new(file);
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<ReadelfOracle>> Cache = new();
+
+    /// <summary>The oracle of <paramref name="file"/>, run once per test process (the committed objects do not change).</summary>
+    public static ReadelfOracle Of(string file) => Cache.GetOrAdd(file, f => new Lazy<ReadelfOracle>(() => new ReadelfOracle(f))).Value;
 
     public ReadelfSection Section(int index) => Sections.Single(s => s.Index == index);
 
