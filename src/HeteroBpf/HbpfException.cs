@@ -93,6 +93,29 @@ public enum ErrorCode
     BtfSizeOverflow = 5016,
     /// <summary>A CO-RE access string that is not colon-separated decimal indices (<c>0:1:2</c>).</summary>
     BtfBadAccessString = 5017,
+
+    /// <summary>The file ends before a structure the ELF header or a section header says is there.</summary>
+    ElfTruncated = 7001,
+    /// <summary>Not an eBPF relocatable object: bad magic, not ET_REL, or a machine other than EM_BPF (247).</summary>
+    ElfNotBpfObject = 7002,
+    /// <summary>An ELF encoding this reader does not take: ELFCLASS32, big-endian, or extended symbol section indices.</summary>
+    ElfUnsupportedEncoding = 7003,
+    /// <summary>The section header table is malformed: outside the file, wrong entry size, bad string table index.</summary>
+    ElfBadSectionTable = 7004,
+    /// <summary>A section's header is inconsistent: data outside the file, a name outside the string table, a bad link.</summary>
+    ElfBadSection = 7005,
+    /// <summary>A symbol table entry is malformed: bad name, section index or entry size.</summary>
+    ElfBadSymbol = 7006,
+    /// <summary>A program section is malformed: size not a multiple of 8, a function outside it or misaligned.</summary>
+    ElfBadProgramSection = 7007,
+    /// <summary>A relocation is malformed: missing symbol, outside its section, or of a type eBPF does not use.</summary>
+    ElfBadRelocation = 7008,
+    /// <summary>A relocation on an instruction that is neither <c>lddw</c> nor a local <c>call</c>.</summary>
+    ElfRelocationTarget = 7009,
+    /// <summary>A relocation or call whose target the object does not define (extern, kfunc, or no function there).</summary>
+    ElfUnresolvedSymbol = 7010,
+    /// <summary>A map definition that cannot be read (legacy <c>maps</c> entry too small or with unknown non-zero fields).</summary>
+    ElfBadMapDefinition = 7011,
 }
 
 /// <summary>Base of every input error: a stable <see cref="ErrorCode"/>, a <see cref="BpfLocation"/> and a one-line reason.</summary>
