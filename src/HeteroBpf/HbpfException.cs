@@ -58,6 +58,19 @@ public enum ErrorCode
     UnknownDevice = 4003,
     /// <summary>Text that should be hex is not.</summary>
     BadHex = 4004,
+
+    /// <summary>A map type this runtime does not implement (yet).</summary>
+    MapTypeUnsupported = 6001,
+    /// <summary>A map's key size the type does not allow (e.g. not 4 for an array, 0 for a hash).</summary>
+    MapKeySizeInvalid = 6002,
+    /// <summary>A map's value size the type does not allow (zero or above its limit).</summary>
+    MapValueSizeInvalid = 6003,
+    /// <summary>A map's max_entries the type does not allow (zero or too many).</summary>
+    MapMaxEntriesInvalid = 6004,
+    /// <summary>Map creation flags the type does not accept, or a contradictory combination.</summary>
+    MapFlagsInvalid = 6005,
+    /// <summary>The map's memory could not be allocated.</summary>
+    MapAllocationFailed = 6006,
 }
 
 /// <summary>Base of every input error: a stable <see cref="ErrorCode"/>, a <see cref="BpfLocation"/> and a one-line reason.</summary>
