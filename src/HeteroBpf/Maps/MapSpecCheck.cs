@@ -54,9 +54,6 @@ internal static class MapSpecCheck
         if (spec.Flags.HasFlag(MapFlags.PreserveElems)) Fail(spec, ErrorCode.MapFlagsInvalid, Errno.EINVAL, "BPF_F_PRESERVE_ELEMS is for perf event arrays only");
         if (spec.ValueSize > int.MaxValue) Fail(spec, ErrorCode.MapValueSizeInvalid, Errno.E2BIG, $"value_size {spec.ValueSize} is above INT_MAX");
         if (perCpu) CheckPerCpuValue(spec);
-        // array_map_alloc keeps the whole array below 4 GiB so that its size fits a u32.
-        ulong bytes = (ulong)spec.MaxEntries * (perCpu ? 8UL : RoundUp8(spec.ValueSize));
-        if (bytes >= uint.MaxValue - 4096UL) Fail(spec, ErrorCode.MapAllocationFailed, Errno.ENOMEM, $"{spec.MaxEntries} elements of {spec.ValueSize} bytes overflow the array's size");
     }
 
     private static void CheckHash(MapSpec spec)

@@ -2,13 +2,13 @@ using System.Runtime.InteropServices;
 
 namespace HeteroBpf.Maps;
 
-/// <summary>Zeroed, 8-byte aligned native memory that never moves, so pointers handed to programs stay valid.</summary>
+/// <summary>Zeroed native memory that never moves, so pointers handed to programs stay valid.</summary>
+/// <remarks>
+/// Taken with <c>calloc</c>: aligned to 16 (more than the 8 a program may assume of a value), and a large block comes
+/// straight from the OS as lazily zeroed pages, so a big, sparsely used map costs only what it touches.
+/// </remarks>
 internal sealed unsafe class NativeBlock : IDisposable
 {
-    // 64 keeps values of neighbouring elements off each other's cache lines at the start, and covers any
-    // alignment a program may assume for a value (8).
-    private const nuint Alignment = 64;
-
     private NativeBlock(byte* start, nint length)
     {
         Start = start;
@@ -28,8 +28,8 @@ internal sealed unsafe class NativeBlock : IDisposable
             throw new MapSpecException(ErrorCode.MapAllocationFailed, Errno.ENOMEM, mapName, $"{length} bytes of map memory is more than this runtime allocates");
         try
         {
-            byte* p = (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(length, 1), Alignment);
-            NativeMemory.Clear(p, (nuint)Math.Max(length, 1));
+            byte* p = (byte*)NativeMemory.AllocZeroed((nuint)Math.Max(length, 1));
+            System.Diagnostics.Debug.Assert((nint)p % 8 == 0);
             return new NativeBlock(p, (nint)length);
         }
         catch (OutOfMemoryException e)
@@ -41,7 +41,7 @@ internal sealed unsafe class NativeBlock : IDisposable
     public void Dispose()
     {
         if (Start is null) return;
-        NativeMemory.AlignedFree(Start);
+        NativeMemory.Free(Start);
         Start = null;
     }
 }

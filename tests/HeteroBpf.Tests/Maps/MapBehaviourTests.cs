@@ -1,0 +1,204 @@
+using System.Buffers.Binary;
+using HeteroBpf.Maps;
+
+namespace HeteroBpf.Tests.Maps;
+
+/// <summary>The program face (pointers, per-CPU values, queue helpers), value memory and the no-allocation promise.</summary>
+public sealed unsafe class MapBehaviourTests
+{
+    private static MapSpec Spec(MapType type, uint keySize, uint valueSize, uint maxEntries, MapFlags flags = MapFlags.None) =>
+        new() { Name = "t", Type = type, KeySize = keySize, ValueSize = valueSize, MaxEntries = maxEntries, Flags = flags };
+
+    [Theory]
+    [InlineData(MapType.PerCpuArray)]
+    [InlineData(MapType.PerCpuHash)]
+    [InlineData(MapType.LruPerCpuHash)]
+    public void PerCpuValuesAreIsolated(MapType type)
+    {
+        if (BpfMap.PossibleCpus < 2) Assert.Skip("needs two CPUs");
+        using var map = BpfMap.Create(Spec(type, 4, 12, 4));
+        uint key = 1;
+        byte[] all = new byte[map.UserValueSize];
+        Assert.Equal(16 * BpfMap.PossibleCpus, map.UserValueSize); // 12 rounded up to 16 per CPU
+        for (int cpu = 0; cpu < BpfMap.PossibleCpus; cpu++) all.AsSpan(cpu * 16, 12).Fill((byte)(cpu + 1));
+        Assert.Equal(Errno.Ok, map.Update(BitConverter.GetBytes(key), all, UpdateFlags.Any));
+
+        var mine = new byte[12];
+        mine.AsSpan().Fill(0xaa);
+        fixed (byte* v = mine) Assert.Equal(0, map.UpdateElem((byte*)&key, v, 0, cpu: 0));
+
+        Assert.Equal(Errno.Ok, map.Lookup(BitConverter.GetBytes(key), all));
+        Assert.True(all.AsSpan(0, 12).IndexOfAnyExcept((byte)0xaa) < 0, "CPU 0's value was not written");
+        Assert.True(all.AsSpan(16, 12).IndexOfAnyExcept((byte)2) < 0, "CPU 1's value changed when CPU 0's was written");
+        byte* one = map.LookupElem((byte*)&key, 1);
+        Assert.Equal(2, one[0]);
+        Assert.True(map.LookupElem((byte*)&key, 0) != one);
+    }
+
+    [Fact]
+    public void ProgramCreatingPerCpuHashElementZeroesOtherCpus()
+    {
+        if (BpfMap.PossibleCpus < 2) Assert.Skip("needs two CPUs");
+        using var map = BpfMap.Create(Spec(MapType.PerCpuHash, 4, 8, 4));
+        uint key = 7;
+        ulong value = 0x1122334455667788;
+        Assert.Equal(0, map.UpdateElem((byte*)&key, (byte*)&value, 0, cpu: 1));
+        Assert.Equal(0UL, *(ulong*)map.LookupElem((byte*)&key, 0));
+        Assert.Equal(value, *(ulong*)map.LookupElem((byte*)&key, 1));
+    }
+
+    [Theory]
+    [InlineData(MapType.Array)]
+    [InlineData(MapType.Hash)]
+    [InlineData(MapType.PerCpuHash)]
+    public void ValuePointersLieInValueMemoryAndWritesShow(MapType type)
+    {
+        using var map = BpfMap.Create(Spec(type, 4, 8, 4));
+        uint key = 2;
+        ulong value = 5;
+        Assert.Equal(0, map.UpdateElem((byte*)&key, (byte*)&value, 0, 0));
+        byte* p = map.LookupElem((byte*)&key, 0);
+        Assert.True(p != null);
+        Assert.Equal(0, (long)p % 8);
+        Assert.Contains(map.ValueMemory, r => (nint)p >= r.Start && (nint)p + 8 <= r.Start + r.Length);
+        *(ulong*)p = 42;
+        var copy = new byte[map.UserValueSize];
+        Assert.Equal(Errno.Ok, map.Lookup(BitConverter.GetBytes(key), copy));
+        Assert.Equal(42UL, BinaryPrimitives.ReadUInt64LittleEndian(copy));
+    }
+
+    [Fact]
+    public void ProgramFaceErrnos()
+    {
+        using var hash = BpfMap.Create(Spec(MapType.Hash, 4, 4, 1));
+        uint a = 1, b = 2, v = 9;
+        Assert.True(hash.LookupElem((byte*)&a, 0) is null);
+        Assert.Equal(-(long)Errno.ENOENT, hash.UpdateElem((byte*)&a, (byte*)&v, (ulong)UpdateFlags.Exist, 0));
+        Assert.Equal(0, hash.UpdateElem((byte*)&a, (byte*)&v, (ulong)UpdateFlags.NoExist, 0));
+        Assert.Equal(-(long)Errno.EEXIST, hash.UpdateElem((byte*)&a, (byte*)&v, (ulong)UpdateFlags.NoExist, 0));
+        Assert.Equal(-(long)Errno.E2BIG, hash.UpdateElem((byte*)&b, (byte*)&v, 0, 0));
+        Assert.Equal(0, hash.UpdateElem((byte*)&a, (byte*)&v, 0, 0)); // replacing in a full map is fine
+        Assert.Equal(-(long)Errno.EINVAL, hash.UpdateElem((byte*)&a, (byte*)&v, 3, 0));
+        Assert.Equal(-(long)Errno.EINVAL, hash.Push((byte*)&v, 0));
+        Assert.Equal(0, hash.DeleteElem((byte*)&a));
+        Assert.Equal(-(long)Errno.ENOENT, hash.DeleteElem((byte*)&a));
+
+        using var array = BpfMap.Create(Spec(MapType.Array, 4, 4, 2));
+        Assert.Equal(-(long)Errno.E2BIG, array.UpdateElem((byte*)&b, (byte*)&v, 0, 0));
+        Assert.Equal(-(long)Errno.EEXIST, array.UpdateElem((byte*)&a, (byte*)&v, (ulong)UpdateFlags.NoExist, 0));
+        Assert.Equal(-(long)Errno.EINVAL, array.DeleteElem((byte*)&a));
+        Assert.True(array.LookupElem((byte*)&b, 0) is null);
+    }
+
+    [Fact]
+    public void QueueAndStackHelpers()
+    {
+        using var queue = BpfMap.Create(Spec(MapType.Queue, 0, 4, 2));
+        using var stack = BpfMap.Create(Spec(MapType.Stack, 0, 4, 2));
+        foreach (var map in new[] { queue, stack })
+        {
+            for (uint i = 1; i <= 3; i++) Assert.Equal(i == 3 ? -(long)Errno.E2BIG : 0, map.Push((byte*)&i, 0));
+            uint three = 3;
+            Assert.Equal(0, map.Push((byte*)&three, (ulong)UpdateFlags.Exist)); // drops the oldest (1)
+            Assert.Equal(-(long)Errno.EINVAL, map.Push((byte*)&three, (ulong)UpdateFlags.NoExist));
+            Assert.Empty(map.ValueMemory);
+            Assert.True(map.LookupElem(null, 0) is null);
+        }
+
+        uint got;
+        Assert.Equal(0, queue.Peek((byte*)&got));
+        Assert.Equal(2u, got);
+        Assert.Equal(0, queue.Pop((byte*)&got));
+        Assert.Equal(2u, got);
+        Assert.Equal(0, queue.Pop((byte*)&got));
+        Assert.Equal(3u, got);
+        Assert.Equal(-(long)Errno.ENOENT, queue.Pop((byte*)&got));
+        Assert.Equal(0, stack.Pop((byte*)&got));
+        Assert.Equal(3u, got);
+        Assert.Equal(0, stack.Pop((byte*)&got));
+        Assert.Equal(2u, got);
+        Assert.Equal(-(long)Errno.ENOENT, stack.Peek((byte*)&got));
+    }
+
+    [Fact]
+    public void AccessFlagsRefuseTheSyscallFace()
+    {
+        using var readOnly = BpfMap.Create(Spec(MapType.Hash, 4, 4, 2, MapFlags.ReadOnly));
+        using var writeOnly = BpfMap.Create(Spec(MapType.Hash, 4, 4, 2, MapFlags.WriteOnly));
+        var key = new byte[4];
+        var value = new byte[4];
+        Assert.Equal(Errno.EPERM, readOnly.Update(key, value, UpdateFlags.Any));
+        Assert.Equal(Errno.EPERM, readOnly.Delete(key));
+        Assert.Equal(Errno.ENOENT, readOnly.Lookup(key, value));
+        Assert.Equal(Errno.Ok, writeOnly.Update(key, value, UpdateFlags.Any));
+        Assert.Equal(Errno.EPERM, writeOnly.Lookup(key, value));
+        Assert.Equal(Errno.EPERM, writeOnly.GetNextKey([], key));
+    }
+
+    [Fact]
+    public void LruEvictsTheEntryNotUsedRecently()
+    {
+        using var map = BpfMap.Create(Spec(MapType.LruHash, 4, 4, 3));
+        uint v = 0;
+        for (uint k = 0; k < 3; k++) Assert.Equal(0, map.UpdateElem((byte*)&k, (byte*)&v, 0, 0));
+        // One full sweep clears every referenced bit; then keys 0 and 2 are used again and key 1 is not.
+        uint extra = 10;
+        Assert.Equal(0, map.UpdateElem((byte*)&extra, (byte*)&v, 0, 0));
+        uint zero = 0, two = 2, one = 1;
+        bool zeroKept = map.LookupElem((byte*)&zero, 0) != null;
+        Assert.Equal(3, ((HashMap)map).Count);
+        Assert.False(zeroKept && map.LookupElem((byte*)&one, 0) != null && map.LookupElem((byte*)&two, 0) != null, "nothing was evicted");
+        Assert.True(map.LookupElem((byte*)&extra, 0) != null);
+        uint extra2 = 11;
+        map.LookupElem((byte*)&extra, 0);
+        Assert.Equal(0, map.UpdateElem((byte*)&extra2, (byte*)&v, 0, 0));
+        Assert.True(map.LookupElem((byte*)&extra, 0) != null, "the entry just used was evicted");
+        Assert.True(map.LookupElem((byte*)&extra2, 0) != null);
+    }
+
+    [Theory]
+    [InlineData(MapType.Array)]
+    [InlineData(MapType.PerCpuArray)]
+    [InlineData(MapType.Hash)]
+    [InlineData(MapType.LruPerCpuHash)]
+    [InlineData(MapType.Queue)]
+    public void ProgramFaceDoesNotAllocate(MapType type)
+    {
+        bool keyless = type == MapType.Queue;
+        using var map = BpfMap.Create(Spec(type, keyless ? 0u : 4u, 16, 64));
+        byte* value = stackalloc byte[16];
+        uint key = 0;
+        Exercise(map, value, keyless); // warm up (JIT, statics)
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int round = 0; round < 100; round++) Exercise(map, value, keyless);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        _ = key;
+    }
+
+    private static void Exercise(BpfMap map, byte* value, bool keyless)
+    {
+        for (uint k = 0; k < 80; k++)
+        {
+            if (keyless)
+            {
+                map.Push(value, (ulong)UpdateFlags.Exist);
+                map.Peek(value);
+                if (k % 2 == 0) map.Pop(value);
+                continue;
+            }
+
+            map.UpdateElem((byte*)&k, value, 0, 0);
+            map.LookupElem((byte*)&k, 0);
+            if (k % 3 == 0) map.DeleteElem((byte*)&k);
+        }
+    }
+
+    [Fact]
+    public void DisposedMapRefusesTheSyscallFace()
+    {
+        var map = BpfMap.Create(Spec(MapType.Array, 4, 4, 1));
+        map.Dispose();
+        map.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => map.Lookup(new byte[4], new byte[4]));
+    }
+}
