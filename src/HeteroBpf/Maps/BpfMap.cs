@@ -71,6 +71,7 @@ public abstract unsafe class BpfMap : IDisposable
             MapType.Array or MapType.PerCpuArray => new ArrayMap(spec),
             MapType.Hash or MapType.PerCpuHash or MapType.LruHash or MapType.LruPerCpuHash => new HashMap(spec),
             MapType.Queue or MapType.Stack => new QueueStackMap(spec),
+            MapType.LpmTrie => new LpmTrieMap(spec),
             _ => throw new System.Diagnostics.UnreachableException($"MapSpecCheck let {spec.Type} through"),
         };
     }

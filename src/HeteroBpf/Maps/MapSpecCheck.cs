@@ -20,6 +20,11 @@ internal static class MapSpecCheck
     private const MapFlags ArrayFlags = MapFlags.NumaNode | MapFlags.Mmapable | Access | MapFlags.PreserveElems | MapFlags.InnerMap;
     private const MapFlags HashFlags = MapFlags.NoPrealloc | MapFlags.NoCommonLru | MapFlags.NumaNode | Access | MapFlags.ZeroSeed;
     private const MapFlags QueueStackFlags = MapFlags.NumaNode | Access;
+    private const MapFlags LpmTrieFlags = MapFlags.NoPrealloc | MapFlags.NumaNode | Access;
+
+    // LPM_DATA_SIZE_MAX, and LPM_VAL_SIZE_MAX: what kmalloc allows after the stack-sized key and a 40-byte node header.
+    private const uint LpmDataMax = 256;
+    private const uint LpmValueMax = (uint)KmallocMax - 512 - 40 - LpmDataMax;
 
     /// <summary>Throws <see cref="MapSpecException"/> when the kernel would refuse <paramref name="spec"/>.</summary>
     public static void Validate(MapSpec spec)
@@ -33,6 +38,7 @@ internal static class MapSpecCheck
             case MapType.Array or MapType.PerCpuArray: CheckArray(spec); break;
             case MapType.Hash or MapType.PerCpuHash or MapType.LruHash or MapType.LruPerCpuHash: CheckHash(spec); break;
             case MapType.Queue or MapType.Stack: CheckQueueStack(spec); break;
+            case MapType.LpmTrie: CheckLpmTrie(spec); break;
             default:
                 bool known = Enum.IsDefined(spec.Type) && spec.Type != MapType.Unspec;
                 Fail(spec, ErrorCode.MapTypeUnsupported, known ? Errno.EOPNOTSUPP : Errno.EINVAL,
@@ -85,6 +91,17 @@ internal static class MapSpecCheck
         if (spec.ValueSize > KmallocMax) Fail(spec, ErrorCode.MapValueSizeInvalid, Errno.E2BIG, $"value_size {spec.ValueSize} is above the kernel's allocation limit");
         ulong bytes = ((ulong)spec.MaxEntries + 1) * spec.ValueSize;
         if (bytes >= uint.MaxValue) Fail(spec, ErrorCode.MapAllocationFailed, Errno.ENOMEM, $"{spec.MaxEntries} elements of {spec.ValueSize} bytes are too many");
+    }
+
+    private static void CheckLpmTrie(MapSpec spec)
+    {
+        if (spec.MaxEntries == 0) Fail(spec, ErrorCode.MapMaxEntriesInvalid, Errno.EINVAL, "max_entries is 0");
+        if (!spec.Flags.HasFlag(MapFlags.NoPrealloc)) Fail(spec, ErrorCode.MapFlagsInvalid, Errno.EINVAL, "an LPM trie needs BPF_F_NO_PREALLOC");
+        CheckFlags(spec, LpmTrieFlags);
+        if (spec.KeySize < 4 + 1 || spec.KeySize > 4 + LpmDataMax)
+            Fail(spec, ErrorCode.MapKeySizeInvalid, Errno.EINVAL, $"an LPM key is a u32 prefix length and 1 to {LpmDataMax} data bytes (key_size 5..{4 + LpmDataMax}), not {spec.KeySize}");
+        if (spec.ValueSize == 0 || spec.ValueSize > LpmValueMax)
+            Fail(spec, ErrorCode.MapValueSizeInvalid, Errno.EINVAL, $"an LPM value is 1 to {LpmValueMax} bytes, not {spec.ValueSize}");
     }
 
     private static void CheckFlags(MapSpec spec, MapFlags allowed)

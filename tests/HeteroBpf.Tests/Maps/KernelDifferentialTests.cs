@@ -31,6 +31,9 @@ public sealed class KernelDifferentialTests
         { "hash-13-byte-key", MapType.Hash, 13, 3, 7, MapFlags.ZeroSeed, 7 },
         { "percpu-hash", MapType.PerCpuHash, 4, 12, 8, MapFlags.ZeroSeed, 8 },
         { "percpu-hash-no-prealloc", MapType.PerCpuHash, 5, 4, 4, MapFlags.ZeroSeed | MapFlags.NoPrealloc, 9 },
+        { "lpm-ipv4", MapType.LpmTrie, 8, 8, 12, MapFlags.NoPrealloc, 12 },
+        { "lpm-2-byte", MapType.LpmTrie, 6, 3, 5, MapFlags.NoPrealloc, 13 },
+        { "lpm-ipv4-large", MapType.LpmTrie, 8, 4, 40, MapFlags.NoPrealloc, 14 },
         { "queue", MapType.Queue, 0, 8, 5, MapFlags.None, 10 },
         { "stack", MapType.Stack, 0, 12, 4, MapFlags.None, 11 },
     };
@@ -44,7 +47,7 @@ public sealed class KernelDifferentialTests
         var ours = both.Ours;
         var random = new Random(seed);
         var log = new StringBuilder();
-        int keySpace = (int)maxEntries + 4;
+        int keySpace = type == MapType.LpmTrie ? LpmPrefixes.Length * LpmData.Length : (int)maxEntries + 4;
         bool keyless = keySize == 0;
 
         for (int op = 0; op < Operations; op++)
@@ -109,6 +112,8 @@ public sealed class KernelDifferentialTests
         string[] expected = type switch
         {
             MapType.Array or MapType.PerCpuArray => ["flags 0 -> Ok", "-> E2BIG", "flags 1 -> EEXIST", "delete", "-> EINVAL", "lookup 00000000 -> Ok"],
+            // The large trie is there for depth, not to fill up.
+            MapType.LpmTrie => ["flags 0 -> Ok", maxEntries < 20 ? "-> ENOSPC" : "-> Ok", "flags 1 -> EEXIST", "flags 2 -> ENOENT", "flags 2 -> Ok", "lookup", "-> EINVAL", "get_next_key null -> Ok"],
             MapType.Queue or MapType.Stack => ["flags 0 -> Ok", "flags 0 -> E2BIG", "flags 2 -> Ok", "flags 1 -> EINVAL", "pop -> Ok", "pop -> ENOENT", "lookup  -> Ok"],
             _ => ["flags 0 -> Ok", "-> E2BIG", "flags 1 -> EEXIST", "flags 2 -> ENOENT", "flags 2 -> Ok", "-> ENOENT", "delete", "get_next_key null -> Ok"],
         };
@@ -124,12 +129,28 @@ public sealed class KernelDifferentialTests
     internal static byte[] Key(int n, int size, MapType type)
     {
         var key = new byte[size];
+        if (type == MapType.LpmTrie)
+        {
+            // Prefix lengths from 0 to one past the longest (refused), over data that share some leading bits.
+            uint bits = (uint)(size - 4) * 8;
+            uint listed = LpmPrefixes[n % LpmPrefixes.Length];
+            uint prefix = listed == 33 ? bits + 1 : Math.Min(listed, bits);
+            BinaryPrimitives.WriteUInt32LittleEndian(key, prefix);
+            LpmData[n / LpmPrefixes.Length % LpmData.Length].AsSpan(0, Math.Min(4, size - 4)).CopyTo(key.AsSpan(4));
+            return key;
+        }
+
         if (type is MapType.Array or MapType.PerCpuArray && n == 0) n = -1; // index 0xffffffff
         else if (type is MapType.Array or MapType.PerCpuArray) n--;
         for (int i = 0; i < size; i++) key[i] = (byte)(i < 4 ? n >> (8 * i) : n * 31 + i);
         if (size >= 4) BinaryPrimitives.WriteInt32LittleEndian(key, n);
         return key;
     }
+
+    // 33 stands for "one past the longest prefix" (refused by update and delete).
+    private static readonly uint[] LpmPrefixes = [0, 1, 3, 8, 9, 12, 16, 20, 24, 32, 33];
+
+    private static readonly byte[][] LpmData = [[10, 0, 0, 0], [10, 1, 0, 0], [10, 1, 2, 3], [10, 129, 0, 0], [192, 168, 1, 7], [255, 255, 0, 1]];
 
     private static Errno Same(StringBuilder log, Errno ours, Errno kernel)
     {

@@ -162,17 +162,18 @@ public sealed unsafe class MapBehaviourTests
     [InlineData(MapType.Hash)]
     [InlineData(MapType.LruPerCpuHash)]
     [InlineData(MapType.Queue)]
+    [InlineData(MapType.LpmTrie)]
     public void ProgramFaceDoesNotAllocate(MapType type)
     {
         bool keyless = type == MapType.Queue;
-        using var map = BpfMap.Create(Spec(type, keyless ? 0u : 4u, 16, 64));
+        // LPM keys are a prefix length and 4 data bytes.
+        uint keySize = keyless ? 0u : type == MapType.LpmTrie ? 8u : 4u;
+        using var map = BpfMap.Create(Spec(type, keySize, 16, 64, type == MapType.LpmTrie ? MapFlags.NoPrealloc : MapFlags.None));
         byte* value = stackalloc byte[16];
-        uint key = 0;
         Exercise(map, value, keyless); // warm up (JIT, statics)
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int round = 0; round < 100; round++) Exercise(map, value, keyless);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        _ = key;
     }
 
     private static void Exercise(BpfMap map, byte* value, bool keyless)
@@ -187,9 +188,52 @@ public sealed unsafe class MapBehaviourTests
                 continue;
             }
 
-            map.UpdateElem((byte*)&k, value, 0, 0);
-            map.LookupElem((byte*)&k, 0);
-            if (k % 3 == 0) map.DeleteElem((byte*)&k);
+            ulong key = k % 33; // an LPM key: prefix k % 33 over zero data; for the others just the index
+            map.UpdateElem((byte*)&key, value, 0, 0);
+            map.LookupElem((byte*)&key, 0);
+            if (k % 3 == 0) map.DeleteElem((byte*)&key);
+        }
+    }
+
+    [Fact]
+    public void LpmTrieFindsTheLongestPrefixAndWalksMostSpecificFirst()
+    {
+        using var map = BpfMap.Create(Spec(MapType.LpmTrie, 8, 4, 8, MapFlags.NoPrealloc));
+        (uint Prefix, byte[] Address)[] entries = [(16, [192, 168, 0, 0]), (24, [192, 168, 0, 0]), (24, [192, 168, 1, 0]), (24, [192, 168, 128, 0])];
+        for (int i = 0; i < entries.Length; i++)
+            Assert.Equal(Errno.Ok, map.Update(LpmKey(entries[i].Prefix, entries[i].Address), BitConverter.GetBytes(i), UpdateFlags.NoExist));
+
+        Assert.Equal(2, LookupValue(map, LpmKey(32, [192, 168, 1, 5])));
+        Assert.Equal(0, LookupValue(map, LpmKey(32, [192, 168, 2, 1])));
+        Assert.Equal(0, LookupValue(map, LpmKey(24, [192, 168, 2, 0])));
+        Assert.Equal(-1, LookupValue(map, LpmKey(32, [10, 0, 0, 1])));
+        Assert.Equal(-1, LookupValue(map, LpmKey(8, [192, 168, 1, 5]))); // the key's own prefix bounds the match
+
+        // The kernel's documented order: more specific prefixes before the ones covering them.
+        var walk = new List<string>();
+        byte[] key = [];
+        var next = new byte[8];
+        while (map.GetNextKey(key, next) == Errno.Ok)
+        {
+            walk.Add($"{string.Join('.', next[4..])}/{BitConverter.ToUInt32(next)}");
+            key = next.ToArray();
+        }
+
+        Assert.Equal(["192.168.0.0/24", "192.168.1.0/24", "192.168.128.0/24", "192.168.0.0/16"], walk);
+        Assert.Equal(Errno.Ok, map.Delete(LpmKey(16, [192, 168, 0, 0])));
+        Assert.Equal(-1, LookupValue(map, LpmKey(32, [192, 168, 2, 1])));
+        Assert.Equal(Errno.ENOENT, map.Delete(LpmKey(16, [192, 168, 0, 0])));
+        Assert.Equal(Errno.EINVAL, map.Delete(LpmKey(33, [192, 168, 0, 0])));
+    }
+
+    private static byte[] LpmKey(uint prefix, byte[] address) => [.. BitConverter.GetBytes(prefix), .. address];
+
+    private static int LookupValue(BpfMap map, byte[] key)
+    {
+        fixed (byte* k = key)
+        {
+            byte* v = map.LookupElem(k, 0);
+            return v is null ? -1 : *(int*)v;
         }
     }
 

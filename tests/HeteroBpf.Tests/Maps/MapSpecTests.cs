@@ -32,6 +32,12 @@ public sealed class MapSpecTests
         { "stack max 0", MapType.Stack, 0, 4, 0, MapFlags.None, ErrorCode.MapMaxEntriesInvalid, Errno.EINVAL },
         { "queue zero seed", MapType.Queue, 0, 4, 4, MapFlags.ZeroSeed, ErrorCode.MapFlagsInvalid, Errno.EINVAL },
         { "queue value above kmalloc", MapType.Queue, 0, (4 << 20) + 1, 1, MapFlags.None, ErrorCode.MapValueSizeInvalid, Errno.E2BIG },
+        { "lpm preallocated", MapType.LpmTrie, 8, 4, 4, MapFlags.None, ErrorCode.MapFlagsInvalid, Errno.EINVAL },
+        { "lpm key 4", MapType.LpmTrie, 4, 4, 4, MapFlags.NoPrealloc, ErrorCode.MapKeySizeInvalid, Errno.EINVAL },
+        { "lpm key 261", MapType.LpmTrie, 261, 4, 4, MapFlags.NoPrealloc, ErrorCode.MapKeySizeInvalid, Errno.EINVAL },
+        { "lpm value 0", MapType.LpmTrie, 8, 0, 4, MapFlags.NoPrealloc, ErrorCode.MapValueSizeInvalid, Errno.EINVAL },
+        { "lpm max 0", MapType.LpmTrie, 8, 4, 0, MapFlags.NoPrealloc, ErrorCode.MapMaxEntriesInvalid, Errno.EINVAL },
+        { "lpm zero seed", MapType.LpmTrie, 8, 4, 4, MapFlags.NoPrealloc | MapFlags.ZeroSeed, ErrorCode.MapFlagsInvalid, Errno.EINVAL },
         { "unknown type", (MapType)200, 4, 4, 4, MapFlags.None, ErrorCode.MapTypeUnsupported, Errno.EINVAL },
     };
 
@@ -58,6 +64,8 @@ public sealed class MapSpecTests
     [InlineData(MapType.Hash, 512u, 1u, 1u, MapFlags.NoPrealloc | MapFlags.ZeroSeed)]
     [InlineData(MapType.LruPerCpuHash, 1u, 1u, 3u, MapFlags.NoCommonLru)]
     [InlineData(MapType.Stack, 0u, 1u, 1u, MapFlags.ReadOnly)]
+    [InlineData(MapType.LpmTrie, 260u, 1u, 1u, MapFlags.NoPrealloc)]
+    [InlineData(MapType.LpmTrie, 5u, 4096u, 2u, MapFlags.NoPrealloc | MapFlags.ReadOnlyProg)]
     public void AcceptedLikeTheKernel(MapType type, uint keySize, uint valueSize, uint maxEntries, MapFlags flags)
     {
         var spec = new MapSpec { Name = "m", Type = type, KeySize = keySize, ValueSize = valueSize, MaxEntries = maxEntries, Flags = flags };
