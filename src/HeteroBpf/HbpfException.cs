@@ -71,6 +71,8 @@ public enum ErrorCode
     MapFlagsInvalid = 6005,
     /// <summary>The map's memory could not be allocated.</summary>
     MapAllocationFailed = 6006,
+    /// <summary>A map-in-map without an inner map spec.</summary>
+    MapInnerMapMissing = 6007,
 }
 
 /// <summary>Base of every input error: a stable <see cref="ErrorCode"/>, a <see cref="BpfLocation"/> and a one-line reason.</summary>

@@ -69,7 +69,8 @@ public abstract unsafe class BpfMap : IDisposable
         return spec.Type switch
         {
             MapType.Array or MapType.PerCpuArray => new ArrayMap(spec),
-            MapType.Hash or MapType.PerCpuHash or MapType.LruHash or MapType.LruPerCpuHash => new HashMap(spec),
+            MapType.Hash or MapType.PerCpuHash or MapType.LruHash or MapType.LruPerCpuHash or MapType.HashOfMaps => new HashMap(spec),
+            MapType.ProgArray or MapType.ArrayOfMaps => new HandleArrayMap(spec),
             MapType.Queue or MapType.Stack => new QueueStackMap(spec),
             MapType.LpmTrie => new LpmTrieMap(spec),
             _ => throw new System.Diagnostics.UnreachableException($"MapSpecCheck let {spec.Type} through"),
@@ -95,7 +96,23 @@ public abstract unsafe class BpfMap : IDisposable
         if (Spec.Flags.HasFlag(MapFlags.ReadOnly)) return Errno.EPERM;
         // The syscall refuses BPF_F_LOCK before the map sees it unless the value holds a bpf_spin_lock.
         if (flags.HasFlag(UpdateFlags.Lock) && Spec.SpinLockOffset is null) return Errno.EINVAL;
+        // A hash of maps resolves the fd before anything else, so a bad one is EBADF whatever the flags.
+        if (Type == MapType.HashOfMaps && System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(value) < 0) return Errno.EBADF;
         return UpdateCore(key, value, (ulong)flags);
+    }
+
+    /// <summary>True for maps whose values are program or map handles (the kernel's fd maps).</summary>
+    public bool HoldsHandles => Type is MapType.ProgArray or MapType.ArrayOfMaps or MapType.HashOfMaps;
+
+    /// <summary>
+    /// The handle stored under <paramref name="key"/> in a prog array or map of maps, or -1. Handles are what the
+    /// user stored (the kernel takes fds and reports ids); resolving them to programs or maps is the caller's job.
+    /// </summary>
+    public int HandleAt(byte* key)
+    {
+        if (!HoldsHandles) return -1;
+        byte* slot = Type == MapType.ProgArray ? ((HandleArrayMap)this).SlotOf(key) : LookupElem(key, 0);
+        return slot is null ? -1 : Volatile.Read(ref *(int*)slot);
     }
 
     /// <summary><c>BPF_MAP_DELETE_ELEM</c> (arrays, queues and stacks: EINVAL).</summary>

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace HeteroBpf.Maps;
 
 /// <summary>
-/// <c>BPF_MAP_TYPE_HASH</c>, <c>PERCPU_HASH</c>, <c>LRU_HASH</c> and <c>LRU_PERCPU_HASH</c>: up to
+/// <c>BPF_MAP_TYPE_HASH</c>, <c>PERCPU_HASH</c>, <c>LRU_HASH</c>, <c>LRU_PERCPU_HASH</c> and <c>HASH_OF_MAPS</c>: up to
 /// <see cref="BpfMap.MaxEntries"/> keys in a preallocated pool of elements.
 /// </summary>
 /// <remarks>
@@ -11,6 +11,7 @@ namespace HeteroBpf.Maps;
 /// max_entries rounded up to a power of two, buckets are picked by <see cref="JHash"/> with the map's seed (random,
 /// or 0 with <see cref="MapFlags.ZeroSeed"/>), a new element goes to the head of its bucket's chain, and an update
 /// that the kernel does by replacing the element (plain and LRU hash without <c>BPF_F_LOCK</c>) moves it to the head.
+/// <c>HASH_OF_MAPS</c> is a plain hash of 4-byte handles updated in place, as the kernel's.
 /// <c>get_next_key</c> therefore walks keys in the kernel's order when both use the zero seed.</para>
 /// <para>Elements never move: keys and values sit in native pools indexed by element. The pool has one spare
 /// element beyond max_entries so that a replacing update can, like the kernel's, link the new element before
@@ -267,8 +268,8 @@ public sealed unsafe class HashMap : BpfMap
             if (e >= 0 && mode == (ulong)UpdateFlags.NoExist) return Fail(Errno.EEXIST);
             if (e < 0 && mode == (ulong)UpdateFlags.Exist) return Fail(Errno.ENOENT);
 
-            // Per-CPU values and BPF_F_LOCK updates are copied in place and keep their position.
-            if (e >= 0 && (IsPerCpu || locked))
+            // Per-CPU values, maps of maps and BPF_F_LOCK updates are written in place and keep their position.
+            if (e >= 0 && (IsPerCpu || locked || Type == MapType.HashOfMaps))
             {
                 WriteValue(e, value, cpu, fresh: false);
                 if (_lru) _referenced[e] = 1;

@@ -36,7 +36,18 @@ internal static class MapSpecCheck
         switch (spec.Type)
         {
             case MapType.Array or MapType.PerCpuArray: CheckArray(spec); break;
+            case MapType.ProgArray or MapType.ArrayOfMaps:
+                CheckHandleValue(spec);
+                if (spec.Flags.HasFlag(MapFlags.Mmapable)) Fail(spec, ErrorCode.MapFlagsInvalid, Errno.EINVAL, "a map of handles cannot be BPF_F_MMAPABLE");
+                CheckArray(spec);
+                CheckInnerMap(spec);
+                break;
             case MapType.Hash or MapType.PerCpuHash or MapType.LruHash or MapType.LruPerCpuHash: CheckHash(spec); break;
+            case MapType.HashOfMaps:
+                CheckHandleValue(spec);
+                CheckHash(spec);
+                CheckInnerMap(spec);
+                break;
             case MapType.Queue or MapType.Stack: CheckQueueStack(spec); break;
             case MapType.LpmTrie: CheckLpmTrie(spec); break;
             default:
@@ -50,12 +61,13 @@ internal static class MapSpecCheck
     private static void CheckArray(MapSpec spec)
     {
         bool perCpu = spec.Type == MapType.PerCpuArray;
+        bool plain = spec.Type is MapType.Array;
         CheckFlags(spec, ArrayFlags);
         if (perCpu && spec.Flags.HasFlag(MapFlags.NumaNode)) Fail(spec, ErrorCode.MapFlagsInvalid, Errno.EINVAL, "a per-CPU array cannot be bound to a NUMA node");
         if (spec.MaxEntries == 0) Fail(spec, ErrorCode.MapMaxEntriesInvalid, Errno.EINVAL, "max_entries is 0");
         if (spec.KeySize != 4) Fail(spec, ErrorCode.MapKeySizeInvalid, Errno.EINVAL, $"an array's key is a u32 index (key_size 4), not {spec.KeySize} bytes");
         if (spec.ValueSize == 0) Fail(spec, ErrorCode.MapValueSizeInvalid, Errno.EINVAL, "value_size is 0");
-        if (spec.Type != MapType.Array && (spec.Flags & (MapFlags.Mmapable | MapFlags.InnerMap)) != 0)
+        if (!plain && (spec.Flags & (MapFlags.Mmapable | MapFlags.InnerMap)) != 0)
             Fail(spec, ErrorCode.MapFlagsInvalid, Errno.EINVAL, "BPF_F_MMAPABLE and BPF_F_INNER_MAP are for plain arrays only");
         if (spec.Flags.HasFlag(MapFlags.PreserveElems)) Fail(spec, ErrorCode.MapFlagsInvalid, Errno.EINVAL, "BPF_F_PRESERVE_ELEMS is for perf event arrays only");
         if (spec.ValueSize > int.MaxValue) Fail(spec, ErrorCode.MapValueSizeInvalid, Errno.E2BIG, $"value_size {spec.ValueSize} is above INT_MAX");
@@ -91,6 +103,19 @@ internal static class MapSpecCheck
         if (spec.ValueSize > KmallocMax) Fail(spec, ErrorCode.MapValueSizeInvalid, Errno.E2BIG, $"value_size {spec.ValueSize} is above the kernel's allocation limit");
         ulong bytes = ((ulong)spec.MaxEntries + 1) * spec.ValueSize;
         if (bytes >= uint.MaxValue) Fail(spec, ErrorCode.MapAllocationFailed, Errno.ENOMEM, $"{spec.MaxEntries} elements of {spec.ValueSize} bytes are too many");
+    }
+
+    // Prog arrays and maps of maps hold a u32 (an fd from user space; here a handle).
+    private static void CheckHandleValue(MapSpec spec)
+    {
+        if (spec.ValueSize != 4) Fail(spec, ErrorCode.MapValueSizeInvalid, Errno.EINVAL, $"a {spec.Type} value is a 4-byte program or map handle, not {spec.ValueSize} bytes");
+    }
+
+    // The kernel takes the inner map's shape from an fd (inner_map_fd); a spec must describe it.
+    private static void CheckInnerMap(MapSpec spec)
+    {
+        if (spec.Type is MapType.ArrayOfMaps or MapType.HashOfMaps && spec.InnerMap is null)
+            Fail(spec, ErrorCode.MapInnerMapMissing, Errno.EINVAL, "a map of maps needs the spec of its inner map");
     }
 
     private static void CheckLpmTrie(MapSpec spec)

@@ -72,8 +72,8 @@ internal static unsafe partial class KernelBpf
     /// <summary>Closes a program or map fd.</summary>
     public static void Close(int fd) => CloseFd(fd);
 
-    /// <summary><c>BPF_MAP_CREATE</c>: the new map's fd, or -1 with the errno in <paramref name="error"/>.</summary>
-    public static int CreateMap(uint type, uint keySize, uint valueSize, uint maxEntries, uint flags, out Errno error)
+    /// <summary><c>BPF_MAP_CREATE</c>: the new map's fd, or -1 with the errno in <paramref name="error"/> (maps of maps: shaped like <paramref name="innerMapFd"/>).</summary>
+    public static int CreateMap(uint type, uint keySize, uint valueSize, uint maxEntries, uint flags, out Errno error, int innerMapFd = 0)
     {
         byte* attr = stackalloc byte[AttrSize];
         new Span<byte>(attr, AttrSize).Clear();
@@ -82,6 +82,7 @@ internal static unsafe partial class KernelBpf
         *(uint*)(attr + 8) = valueSize;
         *(uint*)(attr + 12) = maxEntries;
         *(uint*)(attr + 16) = flags;
+        *(int*)(attr + 20) = innerMapFd;
         int fd = (int)Syscall(SysBpf, CmdMapCreate, attr, AttrSize);
         error = fd < 0 ? (Errno)Marshal.GetLastPInvokeError() : Errno.Ok;
         return fd;

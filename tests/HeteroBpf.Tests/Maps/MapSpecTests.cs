@@ -38,6 +38,10 @@ public sealed class MapSpecTests
         { "lpm value 0", MapType.LpmTrie, 8, 0, 4, MapFlags.NoPrealloc, ErrorCode.MapValueSizeInvalid, Errno.EINVAL },
         { "lpm max 0", MapType.LpmTrie, 8, 4, 0, MapFlags.NoPrealloc, ErrorCode.MapMaxEntriesInvalid, Errno.EINVAL },
         { "lpm zero seed", MapType.LpmTrie, 8, 4, 4, MapFlags.NoPrealloc | MapFlags.ZeroSeed, ErrorCode.MapFlagsInvalid, Errno.EINVAL },
+        { "prog array value 8", MapType.ProgArray, 4, 8, 4, MapFlags.None, ErrorCode.MapValueSizeInvalid, Errno.EINVAL },
+        { "prog array mmapable", MapType.ProgArray, 4, 4, 4, MapFlags.Mmapable, ErrorCode.MapFlagsInvalid, Errno.EINVAL },
+        { "prog array key 8", MapType.ProgArray, 8, 4, 4, MapFlags.None, ErrorCode.MapKeySizeInvalid, Errno.EINVAL },
+        { "hash of maps value 8", MapType.HashOfMaps, 4, 8, 4, MapFlags.None, ErrorCode.MapValueSizeInvalid, Errno.EINVAL },
         { "unknown type", (MapType)200, 4, 4, 4, MapFlags.None, ErrorCode.MapTypeUnsupported, Errno.EINVAL },
     };
 
@@ -74,6 +78,17 @@ public sealed class MapSpecTests
         int fd = KernelBpf.CreateMap((uint)type, keySize, valueSize, maxEntries, (uint)flags, out Errno kernel);
         Assert.True(fd >= 0, $"the kernel refuses what we accept: {kernel}");
         KernelBpf.Close(fd);
+    }
+
+    [Theory]
+    [InlineData(MapType.ArrayOfMaps)]
+    [InlineData(MapType.HashOfMaps)]
+    public void MapOfMapsNeedsItsInnerMap(MapType type)
+    {
+        var spec = new MapSpec { Name = "outer", Type = type, KeySize = 4, ValueSize = 4, MaxEntries = 2 };
+        var e = Assert.Throws<MapSpecException>(() => BpfMap.Create(spec));
+        Assert.Equal(ErrorCode.MapInnerMapMissing, e.Code);
+        using (BpfMap.Create(spec with { InnerMap = spec with { Type = MapType.Array } })) { }
     }
 
     [Fact]
