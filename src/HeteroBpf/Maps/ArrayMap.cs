@@ -95,6 +95,7 @@ public sealed unsafe class ArrayMap : BpfMap
     /// <inheritdoc/>
     public override byte* LookupElem(byte* key, int cpu)
     {
+        System.Diagnostics.Debug.Assert((uint)cpu < (uint)PossibleCpus, "a helper passes the CPU it runs on");
         uint index = *(uint*)key;
         return index < (uint)MaxEntries ? Slot(index, IsPerCpu ? cpu : 0) : null;
     }

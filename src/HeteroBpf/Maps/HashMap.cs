@@ -229,6 +229,7 @@ public sealed unsafe class HashMap : BpfMap
     /// <inheritdoc/>
     public override byte* LookupElem(byte* key, int cpu)
     {
+        System.Diagnostics.Debug.Assert((uint)cpu < (uint)PossibleCpus, "a helper passes the CPU it runs on");
         int e = Find(key, Hash(key));
         if (e < 0) return null;
         if (_lru) _referenced[e] = 1;
