@@ -77,20 +77,7 @@ public sealed unsafe class ArrayMap : BpfMap
 
     private protected override Errno DeleteCore(ReadOnlySpan<byte> key) => Errno.EINVAL;
 
-    private protected override Errno GetNextKeyCore(ReadOnlySpan<byte> key, Span<byte> next)
-    {
-        // A missing or out-of-range key starts over at index 0; the last index has no successor.
-        uint index = key.IsEmpty ? uint.MaxValue : BinaryPrimitives.ReadUInt32LittleEndian(key);
-        if (index >= (uint)MaxEntries)
-        {
-            BinaryPrimitives.WriteUInt32LittleEndian(next, 0);
-            return Errno.Ok;
-        }
-
-        if (index == (uint)MaxEntries - 1) return Errno.ENOENT;
-        BinaryPrimitives.WriteUInt32LittleEndian(next, index + 1);
-        return Errno.Ok;
-    }
+    private protected override Errno GetNextKeyCore(ReadOnlySpan<byte> key, Span<byte> next) => NextIndex(key, next);
 
     /// <inheritdoc/>
     public override byte* LookupElem(byte* key, int cpu)

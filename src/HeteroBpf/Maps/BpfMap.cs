@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
 namespace HeteroBpf.Maps;
@@ -97,7 +98,7 @@ public abstract unsafe class BpfMap : IDisposable
         // The syscall refuses BPF_F_LOCK before the map sees it unless the value holds a bpf_spin_lock.
         if (flags.HasFlag(UpdateFlags.Lock) && Spec.SpinLockOffset is null) return Errno.EINVAL;
         // A hash of maps resolves the fd before anything else, so a bad one is EBADF whatever the flags.
-        if (Type == MapType.HashOfMaps && System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(value) < 0) return Errno.EBADF;
+        if (Type == MapType.HashOfMaps && BinaryPrimitives.ReadInt32LittleEndian(value) < 0) return Errno.EBADF;
         return UpdateCore(key, value, (ulong)flags);
     }
 
@@ -195,6 +196,24 @@ public abstract unsafe class BpfMap : IDisposable
         if (!intoMap) *(uint*)(destination + lockAt) = 0;
         int rest = length - lockAt - 4;
         if (rest > 0) Buffer.MemoryCopy(source + lockAt + 4, destination + lockAt + 4, rest, rest);
+    }
+
+    /// <summary>
+    /// get_next_key of every array type: indices in order, all present. A missing or out-of-range key starts over at
+    /// index 0; the last index has no successor.
+    /// </summary>
+    private protected Errno NextIndex(ReadOnlySpan<byte> key, Span<byte> next)
+    {
+        uint index = key.IsEmpty ? uint.MaxValue : BinaryPrimitives.ReadUInt32LittleEndian(key);
+        if (index >= (uint)MaxEntries)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(next, 0);
+            return Errno.Ok;
+        }
+
+        if (index == (uint)MaxEntries - 1) return Errno.ENOENT;
+        BinaryPrimitives.WriteUInt32LittleEndian(next, index + 1);
+        return Errno.Ok;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

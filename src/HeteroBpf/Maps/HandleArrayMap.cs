@@ -64,20 +64,8 @@ public sealed unsafe class HandleArrayMap : BpfMap
         return Interlocked.Exchange(ref Slot(index), Empty) == Empty ? Errno.ENOENT : Errno.Ok;
     }
 
-    private protected override Errno GetNextKeyCore(ReadOnlySpan<byte> key, Span<byte> next)
-    {
-        // The plain array's walk: every index, set or not.
-        uint index = key.IsEmpty ? uint.MaxValue : BinaryPrimitives.ReadUInt32LittleEndian(key);
-        if (index >= (uint)MaxEntries)
-        {
-            BinaryPrimitives.WriteUInt32LittleEndian(next, 0);
-            return Errno.Ok;
-        }
-
-        if (index == (uint)MaxEntries - 1) return Errno.ENOENT;
-        BinaryPrimitives.WriteUInt32LittleEndian(next, index + 1);
-        return Errno.Ok;
-    }
+    // The plain array's walk: every index, set or not.
+    private protected override Errno GetNextKeyCore(ReadOnlySpan<byte> key, Span<byte> next) => NextIndex(key, next);
 
     /// <inheritdoc/>
     public override byte* LookupElem(byte* key, int cpu) => Type == MapType.ArrayOfMaps ? SlotOf(key) : null;

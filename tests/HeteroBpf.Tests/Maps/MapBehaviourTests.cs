@@ -256,6 +256,29 @@ public sealed unsafe class MapBehaviourTests
         }
     }
 
+    [Theory]
+    [InlineData(MapType.Hash, MapFlags.None)]
+    [InlineData(MapType.PerCpuHash, MapFlags.NoPrealloc)]
+    [InlineData(MapType.LruHash, MapFlags.None)]
+    public void RandomSeedWalkVisitsEveryKeyOnce(MapType type, MapFlags flags)
+    {
+        using var map = BpfMap.Create(Spec(type, 4, 4, 64, flags));
+        var value = new byte[map.UserValueSize];
+        for (int k = 0; k < 64; k += 2) Assert.Equal(Errno.Ok, map.Update(BitConverter.GetBytes(k), value, UpdateFlags.NoExist));
+        for (int k = 0; k < 64; k += 6) Assert.Equal(Errno.Ok, map.Delete(BitConverter.GetBytes(k)));
+
+        var seen = new List<int>();
+        byte[] key = [];
+        var next = new byte[4];
+        while (map.GetNextKey(key, next) == Errno.Ok)
+        {
+            seen.Add(BitConverter.ToInt32(next));
+            key = next.ToArray();
+        }
+
+        Assert.Equal(Enumerable.Range(0, 32).Select(i => i * 2).Where(k => k % 6 != 0), seen.Order());
+    }
+
     [Fact]
     public void DisposedMapRefusesTheSyscallFace()
     {
