@@ -73,6 +73,8 @@ public enum ErrorCode
     MapAllocationFailed = 6006,
     /// <summary>A map-in-map without an inner map spec.</summary>
     MapInnerMapMissing = 6007,
+    /// <summary>A <c>bpf_spin_lock</c> in a value where the map type allows none, or outside the value.</summary>
+    MapSpinLockInvalid = 6008,
 }
 
 /// <summary>Base of every input error: a stable <see cref="ErrorCode"/>, a <see cref="BpfLocation"/> and a one-line reason.</summary>

@@ -56,6 +56,19 @@ internal static class MapSpecCheck
                     known ? $"map type {spec.Type} is not implemented by this runtime" : $"unknown map type {(uint)spec.Type}");
                 break;
         }
+
+        CheckSpinLock(spec);
+    }
+
+    // The kernel's map_check_btf: of the types here, only plain arrays and hashes may hold a bpf_spin_lock, a
+    // 4-byte aligned word inside the value.
+    private static void CheckSpinLock(MapSpec spec)
+    {
+        if (spec.SpinLockOffset is not { } at) return;
+        if (spec.Type is not (MapType.Array or MapType.Hash))
+            Fail(spec, ErrorCode.MapSpinLockInvalid, Errno.EOPNOTSUPP, $"{spec.Type} values cannot hold a bpf_spin_lock");
+        if (at < 0 || at % 4 != 0 || (ulong)at + 4 > spec.ValueSize)
+            Fail(spec, ErrorCode.MapSpinLockInvalid, Errno.EINVAL, $"a bpf_spin_lock at offset {at} is not an aligned word inside the {spec.ValueSize}-byte value");
     }
 
     private static void CheckArray(MapSpec spec)

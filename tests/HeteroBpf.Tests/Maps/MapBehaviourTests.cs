@@ -279,6 +279,42 @@ public sealed unsafe class MapBehaviourTests
         Assert.Equal(Enumerable.Range(0, 32).Select(i => i * 2).Where(k => k % 6 != 0), seen.Order());
     }
 
+    [Theory]
+    [InlineData(MapType.Array)]
+    [InlineData(MapType.Hash)]
+    public void SpinLockWordIsNeverCopied(MapType type)
+    {
+        using var map = BpfMap.Create(Spec(type, 4, 12, 2) with { SpinLockOffset = 4 });
+        byte[] key = BitConverter.GetBytes(1);
+        byte[] value = [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3];
+        Assert.Equal(Errno.Ok, map.Update(key, value, UpdateFlags.Any));
+        Assert.Equal(Errno.Ok, map.Update(key, value, UpdateFlags.Lock));
+        fixed (byte* k = key)
+        {
+            byte* stored = map.LookupElem(k, 0);
+            Assert.Equal(0u, *(uint*)(stored + 4)); // never written from the value
+            *(uint*)(stored + 4) = 0xdead;          // as if a program held the lock
+        }
+
+        value[0] = 9;
+        Assert.Equal(Errno.Ok, map.Update(key, value, UpdateFlags.Exist | UpdateFlags.Lock));
+        var copy = new byte[12];
+        Assert.Equal(Errno.Ok, map.Lookup(key, copy));
+        Assert.Equal(new byte[] { 9, 1, 1, 1, 0, 0, 0, 0, 3, 3, 3, 3 }, copy); // the lock reads as zero
+        fixed (byte* k = key) Assert.Equal(0xdeadu, *(uint*)(map.LookupElem(k, 0) + 4));
+    }
+
+    [Theory]
+    [InlineData(MapType.PerCpuArray, 0, Errno.EOPNOTSUPP)]
+    [InlineData(MapType.Hash, 10, Errno.EINVAL)]
+    [InlineData(MapType.Array, 2, Errno.EINVAL)]
+    public void SpinLockPlacementIsChecked(MapType type, int offset, Errno errno)
+    {
+        var e = Assert.Throws<MapSpecException>(() => BpfMap.Create(Spec(type, 4, 12, 2) with { SpinLockOffset = offset }));
+        Assert.Equal(ErrorCode.MapSpinLockInvalid, e.Code);
+        Assert.Equal(errno, e.Errno);
+    }
+
     [Fact]
     public void DisposedMapRefusesTheSyscallFace()
     {
