@@ -94,6 +94,23 @@ public enum ErrorCode
     /// <summary>A CO-RE access string that is not colon-separated decimal indices (<c>0:1:2</c>).</summary>
     BtfBadAccessString = 5017,
 
+    /// <summary>A map type this runtime does not implement (yet).</summary>
+    MapTypeUnsupported = 6001,
+    /// <summary>A map's key size the type does not allow (e.g. not 4 for an array, 0 for a hash).</summary>
+    MapKeySizeInvalid = 6002,
+    /// <summary>A map's value size the type does not allow (zero or above its limit).</summary>
+    MapValueSizeInvalid = 6003,
+    /// <summary>A map's max_entries the type does not allow (zero or too many).</summary>
+    MapMaxEntriesInvalid = 6004,
+    /// <summary>Map creation flags the type does not accept, or a contradictory combination.</summary>
+    MapFlagsInvalid = 6005,
+    /// <summary>The map's memory could not be allocated.</summary>
+    MapAllocationFailed = 6006,
+    /// <summary>A map-in-map without an inner map spec.</summary>
+    MapInnerMapMissing = 6007,
+    /// <summary>A <c>bpf_spin_lock</c> in a value where the map type allows none, or outside the value.</summary>
+    MapSpinLockInvalid = 6008,
+
     /// <summary>The file ends before a structure the ELF header or a section header says is there.</summary>
     ElfTruncated = 7001,
     /// <summary>Not an eBPF relocatable object: bad magic, not ET_REL, or a machine other than EM_BPF (247).</summary>

@@ -132,6 +132,8 @@ public enum Errno
     ENOENT = 2,
     /// <summary>E2BIG: map full or index beyond max_entries.</summary>
     E2BIG = 7,
+    /// <summary>EBADF: not an open descriptor (a bad program or map handle in a prog array or map-in-map).</summary>
+    EBADF = 9,
     /// <summary>ENOMEM.</summary>
     ENOMEM = 12,
     /// <summary>EACCES.</summary>

@@ -6,11 +6,18 @@ namespace HeteroBpf.Tests.Kernel;
 
 /// <summary>
 /// The running kernel as an independent oracle, through the raw <c>bpf()</c> syscall (no libbpf needed for raw
-/// bytecode): load a program, let its verifier accept or refuse it, and run it with <c>BPF_PROG_TEST_RUN</c>.
+/// bytecode): load a program, let its verifier accept or refuse it, and run it with <c>BPF_PROG_TEST_RUN</c>; create
+/// maps and drive them with the element commands, whose errnos are the map semantics' reference.
 /// </summary>
 internal static unsafe partial class KernelBpf
 {
     private const long SysBpf = 321; // x86-64
+    private const int CmdMapCreate = 0;
+    private const int CmdMapLookupElem = 1;
+    private const int CmdMapUpdateElem = 2;
+    private const int CmdMapDeleteElem = 3;
+    private const int CmdMapGetNextKey = 4;
+    private const int CmdMapLookupAndDeleteElem = 21;
     private const int CmdProgLoad = 5;
     private const int CmdProgTestRun = 10;
     private const int AttrSize = 128;
@@ -62,8 +69,68 @@ internal static unsafe partial class KernelBpf
         }
     }
 
-    /// <summary>Closes a program fd.</summary>
+    /// <summary>Closes a program or map fd.</summary>
     public static void Close(int fd) => CloseFd(fd);
+
+    /// <summary><c>BPF_MAP_CREATE</c>: the new map's fd, or -1 with the errno in <paramref name="error"/> (maps of maps: shaped like <paramref name="innerMapFd"/>).</summary>
+    public static int CreateMap(uint type, uint keySize, uint valueSize, uint maxEntries, uint flags, out Errno error, int innerMapFd = 0)
+    {
+        byte* attr = stackalloc byte[AttrSize];
+        new Span<byte>(attr, AttrSize).Clear();
+        *(uint*)attr = type;
+        *(uint*)(attr + 4) = keySize;
+        *(uint*)(attr + 8) = valueSize;
+        *(uint*)(attr + 12) = maxEntries;
+        *(uint*)(attr + 16) = flags;
+        *(int*)(attr + 20) = innerMapFd;
+        int fd = (int)Syscall(SysBpf, CmdMapCreate, attr, AttrSize);
+        error = fd < 0 ? (Errno)Marshal.GetLastPInvokeError() : Errno.Ok;
+        return fd;
+    }
+
+    /// <summary><c>BPF_MAP_LOOKUP_ELEM</c> (queue/stack: peek; an empty key is passed as null).</summary>
+    public static Errno Lookup(int fd, ReadOnlySpan<byte> key, Span<byte> value) => ElementCommand(CmdMapLookupElem, fd, key, value, 0);
+
+    /// <summary><c>BPF_MAP_UPDATE_ELEM</c> (queue/stack: push).</summary>
+    public static Errno Update(int fd, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags) =>
+        ElementCommand(CmdMapUpdateElem, fd, key, MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(value), value.Length), flags);
+
+    /// <summary><c>BPF_MAP_DELETE_ELEM</c>.</summary>
+    public static Errno Delete(int fd, ReadOnlySpan<byte> key) => ElementCommand(CmdMapDeleteElem, fd, key, default, 0);
+
+    /// <summary><c>BPF_MAP_GET_NEXT_KEY</c>; an empty <paramref name="key"/> asks for the first key.</summary>
+    public static Errno GetNextKey(int fd, ReadOnlySpan<byte> key, Span<byte> next) => ElementCommand(CmdMapGetNextKey, fd, key, next, 0);
+
+    /// <summary><c>BPF_MAP_LOOKUP_AND_DELETE_ELEM</c> with no key (queue/stack: pop).</summary>
+    public static Errno LookupAndDelete(int fd, Span<byte> value) => ElementCommand(CmdMapLookupAndDeleteElem, fd, default, value, 0);
+
+    private static Errno ElementCommand(int command, int fd, ReadOnlySpan<byte> key, Span<byte> value, ulong flags)
+    {
+        byte* attr = stackalloc byte[AttrSize];
+        new Span<byte>(attr, AttrSize).Clear();
+        fixed (byte* k = key)
+        fixed (byte* v = value)
+        {
+            *(uint*)attr = (uint)fd;
+            *(ulong*)(attr + 8) = (ulong)k;
+            *(ulong*)(attr + 16) = (ulong)v;
+            *(ulong*)(attr + 24) = flags;
+            return Syscall(SysBpf, command, attr, AttrSize) < 0 ? (Errno)Marshal.GetLastPInvokeError() : Errno.Ok;
+        }
+    }
+
+    /// <summary>The kernel's <c>num_possible_cpus()</c>, from <c>/sys/devices/system/cpu/possible</c> (e.g. <c>0-3,6</c>).</summary>
+    public static int PossibleCpus()
+    {
+        int count = 0;
+        foreach (string range in File.ReadAllText("/sys/devices/system/cpu/possible").Trim().Split(','))
+        {
+            string[] ends = range.Split('-');
+            count += ends.Length == 1 ? 1 : int.Parse(ends[1], System.Globalization.CultureInfo.InvariantCulture) - int.Parse(ends[0], System.Globalization.CultureInfo.InvariantCulture) + 1;
+        }
+
+        return count;
+    }
 
     private static int LoadOnce(ReadOnlySpan<Instruction> program, uint type, byte[]? log)
     {
