@@ -35,6 +35,9 @@ public sealed record MapSpec
     /// <summary>Creation flags.</summary>
     public MapFlags Flags { get; init; }
 
+    /// <summary><c>map_extra</c> (bloom filter: number of hash functions); 0 when not declared.</summary>
+    public ulong MapExtra { get; init; }
+
     /// <summary>Pinning.</summary>
     public PinType Pinning { get; init; }
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
 using HeteroBpf.Isa;
 
 namespace HeteroBpf;
@@ -32,6 +33,18 @@ public sealed record ProgramRelocation(int Slot, RelocationKind Kind, string Sym
 /// <param name="Section">The section it was copied from.</param>
 /// <param name="SectionOffset">Its byte offset in that section (what BTF func and line info refer to).</param>
 public sealed record FunctionSpan(string Name, int Slot, int Length, string Section, long SectionOffset);
+
+/// <summary>The C source line an instruction of a linked program came from (BTF line info).</summary>
+/// <param name="Slot">The first slot of the linked program the line covers; it runs until the next entry.</param>
+/// <param name="File">The source file as the compiler named it.</param>
+/// <param name="Line">1-based line.</param>
+/// <param name="Column">1-based column (0 when unknown).</param>
+/// <param name="Text">The line's source text (empty when the compiler left it out).</param>
+public sealed record SourceLine(int Slot, string File, int Line, int Column, string Text)
+{
+    /// <summary><c>file:line:column</c>.</summary>
+    public override string ToString() => $"{File}:{Line}:{Column}";
+}
 
 /// <summary>A program as an object file describes it: inert, linked instructions, editable with <c>with</c> before load.</summary>
 public sealed record ProgramSpec
@@ -77,4 +90,40 @@ public sealed record ProgramSpec
 
     /// <summary>Names of the maps the program references, in first-use order.</summary>
     public ImmutableArray<string> MapsUsed { get; init; } = [];
+
+    /// <summary>Source lines by slot, ascending (from <c>.BTF.ext</c>, shifted for every copied subprogram); empty without BTF.</summary>
+    public ImmutableArray<SourceLine> Lines { get; init; } = [];
+
+    /// <summary>The source line covering <paramref name="slot"/>: the last entry starting at or before it, within the same function.</summary>
+    public bool TryGetLine(int slot, [MaybeNullWhen(false)] out SourceLine line)
+    {
+        line = null;
+        int lo = 0, hi = Lines.Length - 1;
+        while (lo <= hi)
+        {
+            int mid = lo + ((hi - lo) / 2);
+            if (Lines[mid].Slot <= slot)
+            {
+                line = Lines[mid];
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        if (line is null) return false;
+        // A line never reaches across a function boundary: a subprogram without line info has none.
+        foreach (var f in Functions)
+        {
+            if (slot >= f.Slot && slot < f.Slot + f.Length && line.Slot < f.Slot)
+            {
+                line = null;
+                return false;
+            }
+        }
+
+        return true;
+    }
 }

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace HeteroBpf.Elf;
 
 /// <summary>A map declared in the <c>.maps</c> section: its shape (type, key, value, max entries…) is only in BTF.</summary>
@@ -5,7 +7,18 @@ namespace HeteroBpf.Elf;
 /// <param name="MapIndex">Its index in <see cref="ObjectFile.Maps"/> (what relocated <c>lddw</c>s carry).</param>
 /// <param name="SectionOffset">The symbol's offset in <c>.maps</c>.</param>
 /// <param name="Size">The symbol's size.</param>
-public sealed record BtfMapDeclaration(string Name, int MapIndex, long SectionOffset, long Size);
+/// <param name="Values">Statically initialised <c>values</c> slots (relocations in <c>.rel.maps</c>), in offset order.</param>
+public sealed record BtfMapDeclaration(string Name, int MapIndex, long SectionOffset, long Size, ImmutableArray<BtfMapValueReference> Values = default)
+{
+    /// <summary>The initialised slots; empty when there are none.</summary>
+    public ImmutableArray<BtfMapValueReference> Values { get; init; } = Values.IsDefault ? [] : Values;
+}
+
+/// <summary>A pointer stored in a <c>.maps</c> definition by a static initialiser (<c>.values = { [1] = &amp;prog }</c>).</summary>
+/// <param name="Offset">Its byte offset from the start of the map's definition.</param>
+/// <param name="Target">The program (prog array) or map (map-in-map) it points to.</param>
+/// <param name="IsProgram">True for a program, false for a map.</param>
+public sealed record BtfMapValueReference(long Offset, string Target, bool IsProgram);
 
 /// <summary>
 /// Turns a BTF-defined map into a <see cref="MapSpec"/>: the seam through which the BTF parser (a peer at a lower

@@ -49,7 +49,9 @@ public sealed record ObjectFile
     /// <summary>Every relocation of program and <c>.text</c> sections, in section then offset order.</summary>
     public ImmutableArray<ObjectRelocation> Relocations { get; init; } = [];
 
-    /// <summary>Reads the object at <paramref name="path"/>.</summary>
+    /// <summary>Reads the object at <paramref name="path"/>. <c>.maps</c> maps are resolved by <paramref name="btfMaps"/>, or
+    /// when it is null by a <see cref="BtfMapResolver"/> over the object's <c>.BTF</c> (they stay placeholders when the object
+    /// has none, or with <see cref="BtfMapResolver.None"/>).</summary>
     /// <exception cref="HbpfException">The file is unreadable (HB4002) or not a well-formed eBPF object (HB70xx).</exception>
     public static ObjectFile Load(string path, IBtfMapResolver? btfMaps = null)
     {
@@ -101,6 +103,7 @@ public sealed record ObjectFile
     public ObjectFile ResolveBtfMaps(IBtfMapResolver resolver)
     {
         ArgumentNullException.ThrowIfNull(resolver);
+        if (ReferenceEquals(resolver, BtfMapResolver.None)) return this;
         var maps = Maps.ToBuilder();
         foreach (var decl in BtfMaps)
         {

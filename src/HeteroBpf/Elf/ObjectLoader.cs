@@ -70,6 +70,10 @@ internal sealed class ObjectLoader
         string license = loader.ReadLicense();
         var programs = loader.LinkPrograms(license);
         loader.EndPhase("linking");
+        var btfRaw = loader.RawSection(SectionKind.Btf);
+        var btfExtRaw = loader.RawSection(SectionKind.BtfExt);
+        var btf = btfRaw is { } raw ? loader.ParseBtf(raw, SectionKind.Btf) : null;
+        if (btf is not null && btfExtRaw is { } ext) programs = loader.AttachLines(programs, btf, ext);
 
         var obj = new ObjectFile
         {
@@ -79,11 +83,78 @@ internal sealed class ObjectLoader
             BtfMaps = [.. loader._btfMaps],
             BtfMapsResolved = loader._btfMaps.Count == 0,
             License = license,
-            Btf = loader.RawSection(SectionKind.Btf),
-            BtfExt = loader.RawSection(SectionKind.BtfExt),
+            Btf = btfRaw,
+            BtfExt = btfExtRaw,
             Relocations = [.. loader._report],
         };
-        return btfMaps is null || obj.BtfMapsResolved ? obj : obj.ResolveBtfMaps(btfMaps);
+        if (obj.BtfMapsResolved || ReferenceEquals(btfMaps, BtfMapResolver.None)) return obj;
+        // By default the object's own BTF defines its .maps; without .BTF they stay unresolved (placeholders).
+        btfMaps ??= btf is null ? null : new BtfMapResolver(btf);
+        return btfMaps is null ? obj : obj.ResolveBtfMaps(btfMaps);
+    }
+
+    private Btf.BtfSpec ParseBtf(ReadOnlyMemory<byte> raw, SectionKind kind)
+    {
+        try
+        {
+            return Btf.BtfSpec.Parse(raw.Span);
+        }
+        catch (HbpfException e)
+        {
+            throw Rebased(e, kind);
+        }
+    }
+
+    // BTF errors carry offsets inside their section; the file offset is the section's plus that.
+    private HbpfException Rebased(HbpfException e, SectionKind kind)
+    {
+        long start = 0;
+        for (int i = 1; i < _kinds.Length; i++)
+        {
+            if (_kinds[i] == kind)
+            {
+                start = (long)Math.Min(_elf.Sections[i].Offset, long.MaxValue / 2);
+                break;
+            }
+        }
+
+        return e.WithLocation(e.Location with { File = _file, FileOffset = e.Location.FileOffset + start });
+    }
+
+    // Line info is per section and section offset; each function copied into a program brings its own lines, moved to
+    // the slot where the linker placed it.
+    private ImmutableArray<ProgramSpec> AttachLines(ImmutableArray<ProgramSpec> programs, Btf.BtfSpec btf, ReadOnlyMemory<byte> raw)
+    {
+        Btf.BtfExtSpec ext;
+        try
+        {
+            ext = Btf.BtfExtSpec.Parse(raw.Span, btf);
+        }
+        catch (HbpfException e)
+        {
+            throw Rebased(e, SectionKind.BtfExt);
+        }
+
+        var result = ImmutableArray.CreateBuilder<ProgramSpec>(programs.Length);
+        foreach (var p in programs)
+        {
+            var lines = new List<SourceLine>();
+            foreach (var f in p.Functions)
+            {
+                if (!ext.LineInfos.TryGetValue(f.Section, out var infos)) continue;
+                long end = f.SectionOffset + (f.Length * 8L);
+                foreach (var l in infos)
+                {
+                    if (l.InsnOffset < f.SectionOffset || l.InsnOffset >= end || l.InsnOffset % 8 != 0) continue;
+                    lines.Add(new SourceLine(f.Slot + (int)((l.InsnOffset - f.SectionOffset) / 8), l.FileName, l.Line, l.Column, l.LineText));
+                }
+            }
+
+            lines.Sort((a, b) => a.Slot.CompareTo(b.Slot));
+            result.Add(p with { Lines = [.. lines] });
+        }
+
+        return result.MoveToImmutable();
     }
 
     private ElfFormatException Error(ErrorCode code, string reason, in ElfSection section, long? fileOffset = null, int? instruction = null) =>
@@ -146,6 +217,8 @@ internal sealed class ObjectLoader
         {
             if (_kinds[i] == SectionKind.BtfMaps) CollectBtfMaps(_elf.Sections[i]);
         }
+
+        CollectBtfMapValues();
 
         for (int i = 1; i < _kinds.Length; i++)
         {
@@ -217,6 +290,67 @@ internal sealed class ObjectLoader
             _btfMaps.Add(new BtfMapDeclaration(sym.Name, _maps.Count - 1, (long)Math.Min(sym.Value, long.MaxValue), (long)Math.Min(sym.Size, long.MaxValue)));
             _mapBySymbol[(section.Index, sym.Value)] = _maps.Count - 1;
         }
+    }
+
+    // Relocations inside .maps are static initialisers of a prog array's or map-in-map's `values` (libbpf's
+    // bpf_object__collect_map_relos): each stores a program or a map into one slot. Which slot needs BTF (the offset of
+    // `values` in the definition), so this phase only says which map, where and what; the resolver makes the entries.
+    private void CollectBtfMapValues()
+    {
+        foreach (var rel in _elf.Sections)
+        {
+            if (rel.Type != ElfSection.Rel || rel.Info == 0 || rel.Info >= _kinds.Length || _kinds[rel.Info] != SectionKind.BtfMaps) continue;
+            var maps = _elf.Sections[rel.Info];
+            try
+            {
+                if (rel.Link != _elf.SymbolTableIndex || _elf.SymbolTableIndex == 0)
+                    throw Error(ErrorCode.ElfBadSection, $"relocation section links to section {rel.Link}, not the symbol table", rel);
+                var entries = _elf.Relocations(rel);
+                Array.Sort(entries, (a, b) => a.Offset.CompareTo(b.Offset));
+                foreach (var r in entries)
+                {
+                    try
+                    {
+                        AddBtfMapValue(r, maps);
+                    }
+                    catch (ElfFormatException e)
+                    {
+                        Problem(e);
+                    }
+                }
+            }
+            catch (ElfFormatException e)
+            {
+                Problem(e);
+            }
+        }
+    }
+
+    private void AddBtfMapValue(in ElfRelocation r, in ElfSection maps)
+    {
+        if (r.Type == ElfRelocation.None) return;
+        long at = (long)maps.Offset + (long)Math.Min(r.Offset, int.MaxValue);
+        string where = $"relocation at offset 0x{r.Offset:x}";
+        if (r.Symbol == 0 || r.Symbol >= _elf.Symbols.Length)
+            throw Error(ErrorCode.ElfBadRelocation, $"{where}: symbol {r.Symbol} does not exist (the table has {_elf.Symbols.Length})", maps, at);
+        var sym = _elf.Symbols[r.Symbol];
+        where += $" against '{SymbolName(sym)}'";
+        if (r.Type is not (ElfRelocation.Bpf64Abs64 or ElfRelocation.Bpf64_64))
+            throw Error(ErrorCode.ElfBadRelocation, $"{where}: type {r.Type} is not a 64-bit pointer (R_BPF_64_ABS64 = 2)", maps, at);
+        if (sym.IsUndefined)
+            throw Error(ErrorCode.ElfUnresolvedSymbol, $"{where}: the symbol is not defined in this object (extern maps and programs are not supported)", maps, at);
+        ulong offset = r.Offset;
+        int owner = _btfMaps.FindIndex(d => offset >= (ulong)d.SectionOffset && offset - (ulong)d.SectionOffset < (ulong)d.Size);
+        if (owner < 0)
+            throw Error(ErrorCode.ElfBadRelocation, $"{where}: offset is inside no map definition", maps, at);
+        var symKind = sym.SectionIndex < _kinds.Length ? _kinds[sym.SectionIndex] : SectionKind.Other;
+        bool isProgram;
+        if (sym.Type == ElfSymbol.TypeFunc && symKind == SectionKind.Program && sym.Bind != ElfSymbol.BindLocal) isProgram = true;
+        else if (symKind == SectionKind.BtfMaps && _mapBySymbol.ContainsKey((sym.SectionIndex, sym.Value)) && sym.Name.Length > 0) isProgram = false;
+        else
+            throw Error(ErrorCode.ElfRelocationTarget, $"{where}: a .maps value must point to an entry program or a map in .maps", maps, at);
+        var decl = _btfMaps[owner];
+        _btfMaps[owner] = decl with { Values = decl.Values.Add(new BtfMapValueReference((long)offset - decl.SectionOffset, sym.Name, isProgram)) };
     }
 
     private void CollectDataMap(in ElfSection section, SectionKind kind)

@@ -217,7 +217,7 @@ public sealed class ObjectFileTests
     [Fact]
     public void BtfMapsGoThroughTheResolverSeam()
     {
-        var unresolved = ObjectFile.Load(PathOf("xdp_parse-v3.o"));
+        var unresolved = ObjectFile.Load(PathOf("xdp_parse-v3.o"), BtfMapResolver.None);
         Assert.False(unresolved.BtfMapsResolved);
         var decl = Assert.Single(unresolved.BtfMaps);
         Assert.Equal(("counters", 0, 0L), (decl.Name, decl.MapIndex, decl.SectionOffset));
