@@ -18,6 +18,8 @@ public static class HbpfCli
             AsmCommand.Create(io),
             DisasmCommand.Create(io),
             ExecCommand.Create(io),
+            ProgCommand.Create(io),
+            MapCommand.Create(io),
             ConformancePluginCommand.Create(io),
         };
 

@@ -246,13 +246,15 @@ public sealed partial class CliTests : IDisposable
     {
         // The ELF magic (0x7f 'E' 'L' 'F') and padding to a whole slot.
         string file = _dir.Write("prog.o", new byte[] { 0x7f, (byte)'E', (byte)'L', (byte)'F', 2, 1, 1, 0 });
-        foreach (string command in new[] { "exec", "disasm" })
-        {
-            string line = Hbpf.Run(command, file).SingleErrorLine();
-            Assert.StartsWith($"{file}: ", line, StringComparison.Ordinal);
-            Assert.Contains("ELF", line, StringComparison.Ordinal);
-            Assert.Contains("not supported", line, StringComparison.Ordinal);
-        }
+        string line = Hbpf.Run("exec", file).SingleErrorLine();
+        Assert.StartsWith($"{file}: ", line, StringComparison.Ordinal);
+        Assert.Contains("ELF", line, StringComparison.Ordinal);
+        Assert.Contains("not supported", line, StringComparison.Ordinal);
+
+        // disasm reads objects, so a truncated one is an ELF format error (HB70xx), still one line.
+        string disasm = Hbpf.Run("disasm", file).SingleErrorLine();
+        Assert.StartsWith($"{file}: ", disasm, StringComparison.Ordinal);
+        Assert.Matches(@"\(HB70\d\d\)$", disasm);
     }
 
     [Fact]
