@@ -171,4 +171,54 @@ public sealed class BtfMapResolverTests
         Assert.Equal(("map_init.c", expected), (Path.GetFileName(line.File), line.Line));
         Assert.Contains(text, line.Text, StringComparison.Ordinal);
     }
+    [Fact]
+    public void BadStaticValuesAreErrorsAtTheMap()
+    {
+        var unresolved = ObjectFile.Load(PathOf("map_init-v3.o"), BtfMapResolver.None);
+        ObjectFile With(string map, BtfMapValueReference v) => unresolved with
+        {
+            BtfMaps = [.. unresolved.BtfMaps.Select(d => d.Name == map ? d with { Values = d.Values.Add(v) } : d)],
+        };
+
+        var jumps = unresolved.BtfMaps.Single(d => d.Name == "jump_table");
+        long values = jumps.Values[0].Offset - 8; // slot 1 is the first initialised one
+        foreach (var (map, v, says) in new[]
+        {
+            ("jump_table", new BtfMapValueReference(values + (3 * 8), "tail_one", true), "past max_entries 3"),
+            ("jump_table", new BtfMapValueReference(values + 4, "tail_one", true), "not a slot of 'values'"),
+            ("jump_table", new BtfMapValueReference(values, "inner_a", false), "holds map 'inner_a', but the map holds programs"),
+            ("locks", new BtfMapValueReference(0, "tail_one", true), "need a prog array or map-in-map"),
+        })
+        {
+            var e = Assert.ThrowsAny<HbpfException>(() => With(map, v).ResolveBtfMaps(new BtfMapResolver()));
+            Assert.Equal(ErrorCode.BtfBadMapDefinition, e.Code);
+            Assert.Contains($"section .maps ({map})", e.Message, StringComparison.Ordinal);
+            Assert.Contains(says, e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void RelMapsRelocationsAreChecked()
+    {
+        string file = PathOf("map_init-v3.o");
+        var oracle = ReadelfOracle.Of(file);
+        var rel = oracle.Sections.Single(s => s.Name == ".rel.maps");
+        var b = File.ReadAllBytes(file);
+
+        // Symbol 0 (the null symbol) does not exist as a target.
+        var zero = (byte[])b.Clone();
+        BinaryPrimitives.WriteUInt32LittleEndian(zero.AsSpan((int)rel.Offset + 12), 0);
+        var e = Assert.Throws<ElfFormatException>(() => ObjectFile.Read(zero, "bad.o"));
+        Assert.Equal(ErrorCode.ElfBadRelocation, e.Code);
+        Assert.Contains("section .maps", e.Message, StringComparison.Ordinal);
+        Assert.Contains("symbol 0 does not exist", e.Message, StringComparison.Ordinal);
+
+        // A pointer to something that is neither an entry program nor a map: the LICENSE string.
+        int license = oracle.Symbols.Single(s => s.Name == "LICENSE").Index;
+        var other = (byte[])b.Clone();
+        BinaryPrimitives.WriteUInt32LittleEndian(other.AsSpan((int)rel.Offset + 12), (uint)license);
+        e = Assert.Throws<ElfFormatException>(() => ObjectFile.Read(other, "bad.o"));
+        Assert.Equal(ErrorCode.ElfRelocationTarget, e.Code);
+        Assert.Contains("against 'LICENSE'", e.Message, StringComparison.Ordinal);
+    }
 }
