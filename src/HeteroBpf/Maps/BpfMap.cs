@@ -74,6 +74,7 @@ public abstract unsafe class BpfMap : IDisposable
             MapType.ProgArray or MapType.ArrayOfMaps => new HandleArrayMap(spec),
             MapType.Queue or MapType.Stack => new QueueStackMap(spec),
             MapType.LpmTrie => new LpmTrieMap(spec),
+            MapType.RingBuf => new RingBufMap(spec),
             _ => throw new System.Diagnostics.UnreachableException($"MapSpecCheck let {spec.Type} through"),
         };
     }

@@ -50,6 +50,7 @@ internal static class MapSpecCheck
                 break;
             case MapType.Queue or MapType.Stack: CheckQueueStack(spec); break;
             case MapType.LpmTrie: CheckLpmTrie(spec); break;
+            case MapType.RingBuf: CheckRingBuf(spec); break;
             default:
                 bool known = Enum.IsDefined(spec.Type) && spec.Type != MapType.Unspec;
                 Fail(spec, ErrorCode.MapTypeUnsupported, known ? Errno.EOPNOTSUPP : Errno.EINVAL,
@@ -140,6 +141,16 @@ internal static class MapSpecCheck
             Fail(spec, ErrorCode.MapKeySizeInvalid, Errno.EINVAL, $"an LPM key is a u32 prefix length and 1 to {LpmDataMax} data bytes (key_size 5..{4 + LpmDataMax}), not {spec.KeySize}");
         if (spec.ValueSize == 0 || spec.ValueSize > LpmValueMax)
             Fail(spec, ErrorCode.MapValueSizeInvalid, Errno.EINVAL, $"an LPM value is 1 to {LpmValueMax} bytes, not {spec.ValueSize}");
+    }
+
+    // ringbuf_map_alloc: only BPF_F_NUMA_NODE; no key or value; a power-of-two, page-aligned data size.
+    private static void CheckRingBuf(MapSpec spec)
+    {
+        CheckFlags(spec, MapFlags.NumaNode);
+        if (spec.KeySize != 0) Fail(spec, ErrorCode.MapKeySizeInvalid, Errno.EINVAL, $"a ring buffer has no key (key_size 0), not {spec.KeySize} bytes");
+        if (spec.ValueSize != 0) Fail(spec, ErrorCode.MapValueSizeInvalid, Errno.EINVAL, $"a ring buffer has no value (value_size 0), not {spec.ValueSize} bytes");
+        if (!System.Numerics.BitOperations.IsPow2(spec.MaxEntries) || spec.MaxEntries % (uint)Environment.SystemPageSize != 0)
+            Fail(spec, ErrorCode.MapMaxEntriesInvalid, Errno.EINVAL, $"a ring buffer's size (max_entries) is a power of two and a multiple of the {Environment.SystemPageSize}-byte page, not {spec.MaxEntries}");
     }
 
     private static void CheckFlags(MapSpec spec, MapFlags allowed)
