@@ -75,6 +75,7 @@ public abstract unsafe class BpfMap : IDisposable
             MapType.Queue or MapType.Stack => new QueueStackMap(spec),
             MapType.LpmTrie => new LpmTrieMap(spec),
             MapType.RingBuf => new RingBufMap(spec),
+            MapType.PerfEventArray => new PerfEventArrayMap(spec),
             _ => throw new System.Diagnostics.UnreachableException($"MapSpecCheck let {spec.Type} through"),
         };
     }

@@ -51,6 +51,13 @@ internal static class MapSpecCheck
             case MapType.Queue or MapType.Stack: CheckQueueStack(spec); break;
             case MapType.LpmTrie: CheckLpmTrie(spec); break;
             case MapType.RingBuf: CheckRingBuf(spec); break;
+            case MapType.PerfEventArray:
+                // fd_array_map_alloc_check: a u32 fd, no program access flags, then the array rules.
+                CheckHandleValue(spec);
+                if ((spec.Flags & (MapFlags.ReadOnlyProg | MapFlags.WriteOnlyProg)) != 0)
+                    Fail(spec, ErrorCode.MapFlagsInvalid, Errno.EINVAL, "a perf event array takes no BPF_F_RDONLY_PROG or BPF_F_WRONLY_PROG");
+                CheckArray(spec);
+                break;
             default:
                 bool known = Enum.IsDefined(spec.Type) && spec.Type != MapType.Unspec;
                 Fail(spec, ErrorCode.MapTypeUnsupported, known ? Errno.EOPNOTSUPP : Errno.EINVAL,
@@ -83,7 +90,7 @@ internal static class MapSpecCheck
         if (spec.ValueSize == 0) Fail(spec, ErrorCode.MapValueSizeInvalid, Errno.EINVAL, "value_size is 0");
         if (!plain && (spec.Flags & (MapFlags.Mmapable | MapFlags.InnerMap)) != 0)
             Fail(spec, ErrorCode.MapFlagsInvalid, Errno.EINVAL, "BPF_F_MMAPABLE and BPF_F_INNER_MAP are for plain arrays only");
-        if (spec.Flags.HasFlag(MapFlags.PreserveElems)) Fail(spec, ErrorCode.MapFlagsInvalid, Errno.EINVAL, "BPF_F_PRESERVE_ELEMS is for perf event arrays only");
+        if (spec.Flags.HasFlag(MapFlags.PreserveElems) && spec.Type != MapType.PerfEventArray) Fail(spec, ErrorCode.MapFlagsInvalid, Errno.EINVAL, "BPF_F_PRESERVE_ELEMS is for perf event arrays only");
         if (spec.ValueSize > int.MaxValue) Fail(spec, ErrorCode.MapValueSizeInvalid, Errno.E2BIG, $"value_size {spec.ValueSize} is above INT_MAX");
         if (perCpu) CheckPerCpuValue(spec);
     }
