@@ -154,6 +154,8 @@ public enum Errno
     ENOSPC = 28,
     /// <summary>ERANGE.</summary>
     ERANGE = 34,
+    /// <summary>EOVERFLOW: a value beyond its limit (a cpumap qsize above 16384).</summary>
+    EOVERFLOW = 75,
     /// <summary>EOPNOTSUPP.</summary>
     EOPNOTSUPP = 95,
     /// <summary>ENOTSUPP (kernel-internal 524).</summary>
