@@ -36,11 +36,7 @@ public sealed unsafe class PerfEventArrayMapTests
     {
         var e = Assert.Throws<MapSpecException>(() => BpfMap.Create(Spec(maxEntries, flags, keySize, valueSize)));
         Assert.Equal(code, e.Code);
-        if (KernelBpf.UnavailableReason is not null) return;
-        int fd = KernelBpf.CreateMap((uint)MapType.PerfEventArray, keySize, valueSize, maxEntries, (uint)flags, out Errno kernel);
-        if (fd >= 0) KernelBpf.Close(fd);
-        Assert.True(fd < 0, $"{name}: the kernel accepts what we refuse");
-        Assert.True(kernel == e.Errno, $"{name}: the kernel gives {kernel}, we give {e.Errno}");
+        KernelCreation.AssertRefused(name, MapType.PerfEventArray, keySize, valueSize, maxEntries, flags, e.Errno);
     }
 
     [Theory]
@@ -50,10 +46,7 @@ public sealed unsafe class PerfEventArrayMapTests
     public void AcceptedLikeTheKernel(uint maxEntries, MapFlags flags)
     {
         using (BpfMap.Create(Spec(maxEntries, flags))) { }
-        if (KernelBpf.UnavailableReason is not null) return;
-        int fd = KernelBpf.CreateMap((uint)MapType.PerfEventArray, 4, 4, maxEntries, (uint)flags, out Errno kernel);
-        Assert.True(fd >= 0, $"the kernel refuses what we accept: {kernel}");
-        KernelBpf.Close(fd);
+        KernelCreation.AssertAccepted(MapType.PerfEventArray, 4, 4, maxEntries, flags);
     }
 
     [Fact]
