@@ -49,8 +49,8 @@ public delegate int RingBufRecordHandler(ReadOnlySpan<byte> record);
 /// <see cref="RingBufFlags.BusyBit"/> while reserved and <see cref="RingBufFlags.DiscardBit"/> once discarded; u32
 /// page offset of the header, counted as the kernel does from one unmapped bookkeeping page before the consumer page) and takes header + length rounded up to 8 bytes.</para>
 /// <para>The kernel maps the data pages twice in a row so that a record crossing the end stays contiguous; here the
-/// data area is followed by a spill area of the same size that takes the part of a record crossing the end, and
-/// commit copies that part to the start of the data area, where the kernel's alias would have put it. So the data
+/// data area is followed by a spill area of the same size that takes the part of a record crossing the end: reserve fills
+/// it with the bytes at the start of the data area and commit copies it back there, where the kernel's alias keeps it. So the data
 /// area is byte for byte the kernel's and every record is contiguous for its producer and its consumer; only the
 /// second copy differs outside the records that crossed the end.</para>
 /// <para>Producers serialise on a lock for the reservation only (the kernel's spinlock), then fill their record
@@ -179,6 +179,10 @@ public sealed unsafe class RingBufMap : BpfMap
             if (next - consumer > _mask || next - pending > _mask) return null;
 
             byte* header0 = _data + (producer & _mask);
+            // A record crossing the end continues in the spill area: show it there what the kernel's second mapping
+            // of the data pages would (the bytes at the start), so unwritten bytes read the same.
+            long spilled = (long)((producer & _mask) + length) - (long)(_mask + 1);
+            if (spilled > 0) Buffer.MemoryCopy(_data, _data + _mask + 1, spilled, spilled);
             *(uint*)(header0 + 4) = (uint)(PagesBeforeData + ((producer & _mask) >> _pageShift));
             Volatile.Write(ref *(uint*)header0, (uint)size | RingBufFlags.BusyBit);
             Volatile.Write(ref ProducerPosition, next);

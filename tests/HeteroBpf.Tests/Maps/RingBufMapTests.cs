@@ -226,7 +226,8 @@ public sealed unsafe class RingBufMapTests
     }
 
     /// <summary>
-    /// A socket-filter program calls <c>bpf_ringbuf_output</c> on a kernel ring; ours gets the same calls. Results,
+    /// Socket-filter programs call <c>bpf_ringbuf_output</c>, or reserve, write part of the record and submit or
+    /// discard it, on a kernel ring; ours gets the same calls. Results,
     /// positions and the whole data area (headers, payloads, the padding left by earlier records, records crossing
     /// the end) must match after every call; now and then both sides consume everything.
     /// </summary>
@@ -264,14 +265,37 @@ public sealed unsafe class RingBufMapTests
                     continue;
                 }
 
-                int size = sizes[random.Next(sizes.Length)];
-                ulong flags = random.Next(20) == 0 ? 8UL : (ulong)random.Next(3);
-                if (!programs.TryGetValue((size, flags), out int prog)) programs[(size, flags)] = prog = LoadOutputProgram(both.Fd, size, flags);
-                int kernelResult = (int)KernelBpf.TestRun(prog, new byte[64]);
-                long ourResult = ours.Output(payload, (ulong)size, flags);
-                log.AppendLine($"{step}: output {size} flags {flags} → {ourResult}");
-                Assert.True(kernelResult == ourResult, $"{log}kernel gave {kernelResult}");
-                if (ourResult == -(long)Errno.EAGAIN) full++;
+                if (random.Next(3) == 0)
+                {
+                    // Reserve, write the first 8 bytes only (if there are 8), then submit or discard.
+                    int reserved = sizes[random.Next(sizes.Length)];
+                    bool discard = random.Next(2) == 0;
+                    if (!programs.TryGetValue((reserved, discard ? 1UL << 40 : 1UL << 41), out int reserveProg))
+                        programs[(reserved, discard ? 1UL << 40 : 1UL << 41)] = reserveProg = LoadReserveProgram(both.Fd, reserved, discard);
+                    int kernelReserve = (int)KernelBpf.TestRun(reserveProg, new byte[64]);
+                    byte* record = ours.Reserve((ulong)reserved, 0);
+                    if (record is not null)
+                    {
+                        if (reserved >= 8) *(ulong*)record = 0x01020304;
+                        if (discard) ours.Discard(record, 0);
+                        else ours.Submit(record, 0);
+                    }
+
+                    log.AppendLine($"{step}: reserve {reserved} then {(discard ? "discard" : "submit")} → {(record is null ? "null" : "record")}");
+                    Assert.True(kernelReserve == (record is null ? -1 : 0), $"{log}kernel gave {kernelReserve}");
+                }
+                else
+                {
+                    int size = sizes[random.Next(sizes.Length)];
+                    ulong flags = random.Next(20) == 0 ? 8UL : (ulong)random.Next(3);
+                    if (!programs.TryGetValue((size, flags), out int prog)) programs[(size, flags)] = prog = LoadOutputProgram(both.Fd, size, flags);
+                    int kernelResult = (int)KernelBpf.TestRun(prog, new byte[64]);
+                    long ourResult = ours.Output(payload, (ulong)size, flags);
+                    log.AppendLine($"{step}: output {size} flags {flags} → {ourResult}");
+                    Assert.True(kernelResult == ourResult, $"{log}kernel gave {kernelResult}");
+                    if (ourResult == -(long)Errno.EAGAIN) full++;
+                }
+
                 Assert.True(*kernelProducer == ours.Query(RingBufFlags.ProducerPosition), $"{log}producer positions: kernel {*kernelProducer}");
                 Assert.True(new Span<byte>(kernelData, (int)Size).SequenceEqual(new Span<byte>(ourData, (int)Size)), $"{log}data areas differ at {FirstDifference(kernelData, ourData, (int)Size)}: kernel pg_off {*(uint*)(kernelData + 4)}, ours {*(uint*)(ourData + 4)}");
             }
@@ -313,6 +337,33 @@ public sealed unsafe class RingBufMapTests
         }
 
         return -1;
+    }
+
+    // r0 = bpf_ringbuf_reserve(map, size, 0); null: return -1; else store 0x01020304 as a u64 if size >= 8, then
+    // bpf_ringbuf_submit or bpf_ringbuf_discard it and return 0.
+    private static int LoadReserveProgram(int mapFd, int size, bool discard)
+    {
+        byte mov = (byte)OpClass.Alu64 | (byte)AluOp.Mov;
+        var program = new List<Instruction>
+        {
+            new(Opcodes.Lddw, (byte)Register.R1, (byte)1, (short)0, mapFd), // BPF_PSEUDO_MAP_FD
+            new(0, Register.R0, Register.R0, 0, 0),
+            new(mov, Register.R2, Register.R0, 0, size),
+            new(mov, Register.R3, Register.R0, 0, 0),
+            new(Opcodes.Call, Register.R0, Register.R0, 0, 131), // bpf_ringbuf_reserve
+            new((byte)OpClass.Jmp | (byte)JumpOp.Jne, Register.R0, Register.R0, 2, 0),
+            new(mov, Register.R0, Register.R0, 0, -1),
+            new(Opcodes.Exit, Register.R0, Register.R0, 0, 0),
+        };
+        if (size >= 8) program.Add(new((byte)OpClass.St | (byte)MemMode.Mem | (byte)MemSize.DW, Register.R0, Register.R0, 0, 0x01020304));
+        program.Add(new((byte)(mov | (byte)OperandSource.Reg), Register.R1, Register.R0, 0, 0));
+        program.Add(new(mov, Register.R2, Register.R0, 0, 0));
+        program.Add(new(Opcodes.Call, Register.R0, Register.R0, 0, discard ? 133 : 132)); // bpf_ringbuf_discard / submit
+        program.Add(new(mov, Register.R0, Register.R0, 0, 0));
+        program.Add(new(Opcodes.Exit, Register.R0, Register.R0, 0, 0));
+        int fd = KernelBpf.Load(program.ToArray(), KernelBpf.SocketFilter, out string refusal);
+        Assert.True(fd >= 0, refusal);
+        return fd;
     }
 
     // Fills 64 stack bytes with 0x40, 0x41, …, then returns bpf_ringbuf_output(map, fp - 64, size, flags).
