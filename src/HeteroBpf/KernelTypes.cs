@@ -134,6 +134,8 @@ public enum Errno
     E2BIG = 7,
     /// <summary>EBADF: not an open descriptor (a bad program or map handle in a prog array or map-in-map).</summary>
     EBADF = 9,
+    /// <summary>EAGAIN: try again (a full ring buffer).</summary>
+    EAGAIN = 11,
     /// <summary>ENOMEM.</summary>
     ENOMEM = 12,
     /// <summary>EACCES.</summary>
@@ -152,6 +154,8 @@ public enum Errno
     ENOSPC = 28,
     /// <summary>ERANGE.</summary>
     ERANGE = 34,
+    /// <summary>EOVERFLOW: a value beyond its limit (a cpumap qsize above 16384).</summary>
+    EOVERFLOW = 75,
     /// <summary>EOPNOTSUPP.</summary>
     EOPNOTSUPP = 95,
     /// <summary>ENOTSUPP (kernel-internal 524).</summary>

@@ -74,6 +74,9 @@ public abstract unsafe class BpfMap : IDisposable
             MapType.ProgArray or MapType.ArrayOfMaps => new HandleArrayMap(spec),
             MapType.Queue or MapType.Stack => new QueueStackMap(spec),
             MapType.LpmTrie => new LpmTrieMap(spec),
+            MapType.RingBuf => new RingBufMap(spec),
+            MapType.PerfEventArray => new PerfEventArrayMap(spec),
+            MapType.DevMap or MapType.DevMapHash or MapType.CpuMap or MapType.XskMap => new RedirectMap(spec),
             _ => throw new System.Diagnostics.UnreachableException($"MapSpecCheck let {spec.Type} through"),
         };
     }

@@ -50,6 +50,15 @@ internal static class MapSpecCheck
                 break;
             case MapType.Queue or MapType.Stack: CheckQueueStack(spec); break;
             case MapType.LpmTrie: CheckLpmTrie(spec); break;
+            case MapType.RingBuf: CheckRingBuf(spec); break;
+            case MapType.DevMap or MapType.DevMapHash or MapType.CpuMap or MapType.XskMap: CheckRedirect(spec); break;
+            case MapType.PerfEventArray:
+                // fd_array_map_alloc_check: a u32 fd, no program access flags, then the array rules.
+                CheckHandleValue(spec);
+                if ((spec.Flags & (MapFlags.ReadOnlyProg | MapFlags.WriteOnlyProg)) != 0)
+                    Fail(spec, ErrorCode.MapFlagsInvalid, Errno.EINVAL, "a perf event array takes no BPF_F_RDONLY_PROG or BPF_F_WRONLY_PROG");
+                CheckArray(spec);
+                break;
             default:
                 bool known = Enum.IsDefined(spec.Type) && spec.Type != MapType.Unspec;
                 Fail(spec, ErrorCode.MapTypeUnsupported, known ? Errno.EOPNOTSUPP : Errno.EINVAL,
@@ -82,7 +91,7 @@ internal static class MapSpecCheck
         if (spec.ValueSize == 0) Fail(spec, ErrorCode.MapValueSizeInvalid, Errno.EINVAL, "value_size is 0");
         if (!plain && (spec.Flags & (MapFlags.Mmapable | MapFlags.InnerMap)) != 0)
             Fail(spec, ErrorCode.MapFlagsInvalid, Errno.EINVAL, "BPF_F_MMAPABLE and BPF_F_INNER_MAP are for plain arrays only");
-        if (spec.Flags.HasFlag(MapFlags.PreserveElems)) Fail(spec, ErrorCode.MapFlagsInvalid, Errno.EINVAL, "BPF_F_PRESERVE_ELEMS is for perf event arrays only");
+        if (spec.Flags.HasFlag(MapFlags.PreserveElems) && spec.Type != MapType.PerfEventArray) Fail(spec, ErrorCode.MapFlagsInvalid, Errno.EINVAL, "BPF_F_PRESERVE_ELEMS is for perf event arrays only");
         if (spec.ValueSize > int.MaxValue) Fail(spec, ErrorCode.MapValueSizeInvalid, Errno.E2BIG, $"value_size {spec.ValueSize} is above INT_MAX");
         if (perCpu) CheckPerCpuValue(spec);
     }
@@ -140,6 +149,48 @@ internal static class MapSpecCheck
             Fail(spec, ErrorCode.MapKeySizeInvalid, Errno.EINVAL, $"an LPM key is a u32 prefix length and 1 to {LpmDataMax} data bytes (key_size 5..{4 + LpmDataMax}), not {spec.KeySize}");
         if (spec.ValueSize == 0 || spec.ValueSize > LpmValueMax)
             Fail(spec, ErrorCode.MapValueSizeInvalid, Errno.EINVAL, $"an LPM value is 1 to {LpmValueMax} bytes, not {spec.ValueSize}");
+    }
+
+    // ringbuf_map_alloc: only BPF_F_NUMA_NODE; no key or value; a power-of-two, page-aligned data size.
+    private static void CheckRingBuf(MapSpec spec)
+    {
+        CheckFlags(spec, MapFlags.NumaNode);
+        if (spec.KeySize != 0) Fail(spec, ErrorCode.MapKeySizeInvalid, Errno.EINVAL, $"a ring buffer has no key (key_size 0), not {spec.KeySize} bytes");
+        if (spec.ValueSize != 0) Fail(spec, ErrorCode.MapValueSizeInvalid, Errno.EINVAL, $"a ring buffer has no value (value_size 0), not {spec.ValueSize} bytes");
+        if (!System.Numerics.BitOperations.IsPow2(spec.MaxEntries) || spec.MaxEntries % (uint)Environment.SystemPageSize != 0)
+            Fail(spec, ErrorCode.MapMaxEntriesInvalid, Errno.EINVAL, $"a ring buffer's size (max_entries) is a power of two and a multiple of the {Environment.SystemPageSize}-byte page, not {spec.MaxEntries}");
+    }
+
+    // dev_map_alloc / cpu_map_alloc / xsk_map_alloc: a u32 key; values as each type's struct (devmap: ifindex [+ program
+    // fd]; cpumap: qsize [+ program fd]; xskmap: a socket fd).
+    private static void CheckRedirect(MapSpec spec)
+    {
+        bool cpu = spec.Type == MapType.CpuMap;
+        bool twoSizes = spec.Type is not MapType.XskMap;
+        if (spec.MaxEntries == 0) Fail(spec, ErrorCode.MapMaxEntriesInvalid, Errno.EINVAL, "max_entries is 0");
+        if (spec.KeySize != 4) Fail(spec, ErrorCode.MapKeySizeInvalid, Errno.EINVAL, $"a {spec.Type} key is a u32 (key_size 4), not {spec.KeySize} bytes");
+        if (spec.ValueSize != 4 && !(twoSizes && spec.ValueSize == 8))
+            Fail(spec, ErrorCode.MapValueSizeInvalid, Errno.EINVAL, $"a {spec.Type} value is {(twoSizes ? "4 or 8" : "4")} bytes, not {spec.ValueSize}");
+        CheckFlags(spec, cpu ? MapFlags.NumaNode : MapFlags.NumaNode | MapFlags.ReadOnly | MapFlags.WriteOnly);
+        if (cpu && spec.MaxEntries > KernelMaxCpus)
+            Fail(spec, ErrorCode.MapMaxEntriesInvalid, Errno.E2BIG, $"a cpumap has at most NR_CPUS ({KernelMaxCpus}) entries, not {spec.MaxEntries}");
+        if (spec.Type == MapType.DevMapHash && spec.MaxEntries > 1u << 31)
+            Fail(spec, ErrorCode.MapMaxEntriesInvalid, Errno.EINVAL, $"a devmap hash has at most 2^31 entries, not {spec.MaxEntries}");
+    }
+
+    /// <summary>The kernel's NR_CPUS (<c>/sys/devices/system/cpu/kernel_max</c> + 1 where readable, else x86-64's largest, 8192).</summary>
+    public static uint KernelMaxCpus { get; } = ReadKernelMaxCpus();
+
+    private static uint ReadKernelMaxCpus()
+    {
+        try
+        {
+            return uint.Parse(File.ReadAllText("/sys/devices/system/cpu/kernel_max").Trim(), System.Globalization.CultureInfo.InvariantCulture) + 1;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or OverflowException)
+        {
+            return 8192;
+        }
     }
 
     private static void CheckFlags(MapSpec spec, MapFlags allowed)

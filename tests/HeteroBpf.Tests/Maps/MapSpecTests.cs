@@ -94,7 +94,7 @@ public sealed class MapSpecTests
     [Fact]
     public void UnimplementedTypeSaysSo()
     {
-        var spec = new MapSpec { Name = "rb", Type = MapType.RingBuf, KeySize = 0, ValueSize = 0, MaxEntries = 4096 };
+        var spec = new MapSpec { Name = "urb", Type = MapType.UserRingBuf, KeySize = 0, ValueSize = 0, MaxEntries = 4096 };
         var e = Assert.Throws<MapSpecException>(() => BpfMap.Create(spec));
         Assert.Equal(ErrorCode.MapTypeUnsupported, e.Code);
         Assert.Contains("not implemented", e.Message, StringComparison.Ordinal);
