@@ -75,7 +75,7 @@ public readonly record struct HelperArg(HelperArgType Type, HelperArgFlags Flags
 /// <summary>A helper's <c>bpf_func_proto</c>: return type and up to five arguments (unused ones are <see cref="HelperArgType.DontCare"/>).</summary>
 public sealed record HelperPrototype(HelperId Id, HelperReturn Returns, HelperArg Arg1 = default, HelperArg Arg2 = default, HelperArg Arg3 = default, HelperArg Arg4 = default, HelperArg Arg5 = default)
 {
-    /// <summary>True for <c>bpf_spin_lock</c>/<c>unlock</c> and other helpers the verifier treats as GPL-only.</summary>
+    /// <summary>True for helpers only GPL-compatible programs may call (<c>bpf_func_proto.gpl_only</c>).</summary>
     public bool GplOnly { get; init; }
 
     /// <summary>The five arguments, R1 first.</summary>
@@ -134,6 +134,8 @@ public static class HelperPrototypes
         new(HelperId.GetPrandomU32, HelperReturn.Integer),
         new(HelperId.GetSmpProcessorId, HelperReturn.Integer),
         new(HelperId.CsumDiff, HelperReturn.Integer, ReadMemOrNull, SizeOrZero, ReadMemOrNull, SizeOrZero, Any),
+        new(HelperId.TracePrintk, HelperReturn.Integer, new(HelperArgType.PtrToMem, HelperArgFlags.ReadOnly), new(HelperArgType.ConstSize)) { GplOnly = true },
+        new(HelperId.Snprintf, HelperReturn.Integer, new(HelperArgType.PtrToMem, HelperArgFlags.MaybeNull), SizeOrZero, new(HelperArgType.PtrToConstStr), ReadMemOrNull, SizeOrZero),
     }.ToFrozenDictionary(p => p.Id);
 
     /// <summary>Every prototype, by ascending id.</summary>

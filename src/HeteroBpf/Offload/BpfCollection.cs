@@ -19,11 +19,15 @@ namespace HeteroBpf.Offload;
 /// </remarks>
 public sealed class BpfCollection : IDisposable
 {
-    private BpfCollection(ImmutableArray<BpfMap> maps, ImmutableArray<BpfProgram> programs)
+    private BpfCollection(ImmutableArray<BpfMap> maps, ImmutableArray<BpfProgram> programs, TraceLog traceLog)
     {
         Maps = maps;
         Programs = programs;
+        TraceLog = traceLog;
     }
+
+    /// <summary>What the programs' <c>bpf_trace_printk</c> calls wrote (drain it after a run to read that run's lines).</summary>
+    public TraceLog TraceLog { get; }
 
     /// <summary>The maps, in the object's map order (a map's index is its handle's index).</summary>
     public ImmutableArray<BpfMap> Maps { get; }
@@ -39,7 +43,8 @@ public sealed class BpfCollection : IDisposable
 
     /// <summary>
     /// Creates the maps and programs of <paramref name="objectFile"/>. Programs may call the helpers of
-    /// <paramref name="helpers"/> (default <see cref="HelperRegistry.Basic"/>) plus the map helpers over these maps.
+    /// <paramref name="helpers"/> (default <see cref="HelperRegistry.Basic"/>) plus the map helpers over these maps,
+    /// <c>bpf_trace_printk</c> (into <see cref="TraceLog"/>) and <c>bpf_snprintf</c>.
     /// </summary>
     /// <exception cref="HbpfException">A map spec the kernel would refuse, an initial entry naming nothing, a map
     /// <c>lddw</c> naming no map, or a call of a helper that is not available (the error names helper and slot).</exception>
@@ -51,7 +56,8 @@ public sealed class BpfCollection : IDisposable
         try
         {
             foreach (var spec in objectFile.Maps) maps.Add(BpfMap.Create(spec));
-            var registry = new MapHelpers(maps).AddTo(helpers ?? HelperRegistry.Basic);
+            var traceLog = new TraceLog();
+            var registry = new PrintfHelpers(traceLog).AddTo(new MapHelpers(maps).AddTo(helpers ?? HelperRegistry.Basic));
             var regions = MapRegions(maps);
             foreach (var spec in objectFile.Programs)
             {
@@ -59,7 +65,7 @@ public sealed class BpfCollection : IDisposable
             }
 
             for (int i = 0; i < maps.Count; i++) ApplyContents(objectFile, maps[i]);
-            return new BpfCollection([.. maps], [.. programs]);
+            return new BpfCollection([.. maps], [.. programs], traceLog);
         }
         catch
         {

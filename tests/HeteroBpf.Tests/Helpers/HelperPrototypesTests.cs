@@ -10,7 +10,7 @@ public sealed class HelperPrototypesTests
     [Fact]
     public void EveryHelperOfACollectionHasAPrototype()
     {
-        var registry = new MapHelpers(Array.Empty<BpfMap>()).AddTo(HelperRegistry.Basic);
+        var registry = new PrintfHelpers(new TraceLog()).AddTo(new MapHelpers(Array.Empty<BpfMap>()).AddTo(HelperRegistry.Basic));
         foreach (var id in registry.Ids)
         {
             Assert.True(registry.TryGetPrototype((int)id, out var prototype), $"{id} has no prototype");

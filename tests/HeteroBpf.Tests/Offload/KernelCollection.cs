@@ -25,6 +25,12 @@ internal sealed class KernelCollection : IDisposable
                 var errno = KernelBpf.Update(fd, entry.Key.AsSpan(), entry.Value.AsSpan(), 0);
                 if (errno != Errno.Ok) throw new InvalidOperationException($"kernel refused an initial entry of '{spec.Name}': {errno}");
             }
+
+            // As libbpf does for .rodata: frozen, so that the verifier trusts its contents (constant format strings).
+            if (spec.Flags.HasFlag(MapFlags.ReadOnlyProg) && KernelBpf.Freeze(fd) is var frozen && frozen != Errno.Ok)
+            {
+                throw new InvalidOperationException($"kernel refused to freeze '{spec.Name}': {frozen}");
+            }
         }
     }
 
