@@ -107,7 +107,7 @@ public sealed record HelperPrototype(HelperId Id, HelperReturn Returns, HelperAr
 }
 
 /// <summary>
-/// The prototypes of the helpers this runtime implements, as the kernel declares them (<c>kernel/bpf/helpers.c</c>,
+/// The prototypes of the helpers this runtime implements (<c>bpf_tail_call</c> and <c>bpf_loop</c> by the interpreter itself), as the kernel declares them (<c>kernel/bpf/helpers.c</c>,
 /// <c>net/core/filter.c</c>, <c>kernel/trace/bpf_trace.c</c>, <c>kernel/bpf/bpf_iter.c</c>); the verifier reads them.
 /// </summary>
 public static class HelperPrototypes
@@ -134,6 +134,8 @@ public static class HelperPrototypes
         new(HelperId.GetPrandomU32, HelperReturn.Integer),
         new(HelperId.GetSmpProcessorId, HelperReturn.Integer),
         new(HelperId.CsumDiff, HelperReturn.Integer, ReadMemOrNull, SizeOrZero, ReadMemOrNull, SizeOrZero, Any),
+        new(HelperId.TailCall, HelperReturn.Void, new(HelperArgType.PtrToCtx), Map, Any),
+        new(HelperId.Loop, HelperReturn.Integer, Any, new(HelperArgType.PtrToFunc), new(HelperArgType.PtrToStack, HelperArgFlags.MaybeNull), Any),
         new(HelperId.TracePrintk, HelperReturn.Integer, new(HelperArgType.PtrToMem, HelperArgFlags.ReadOnly), new(HelperArgType.ConstSize)) { GplOnly = true },
         new(HelperId.Snprintf, HelperReturn.Integer, new(HelperArgType.PtrToMem, HelperArgFlags.MaybeNull), SizeOrZero, new(HelperArgType.PtrToConstStr), ReadMemOrNull, SizeOrZero),
     }.ToFrozenDictionary(p => p.Id);

@@ -57,11 +57,14 @@ public sealed class BpfCollection : IDisposable
         {
             foreach (var spec in objectFile.Maps) maps.Add(BpfMap.Create(spec));
             var traceLog = new TraceLog();
-            var registry = new PrintfHelpers(traceLog).AddTo(new MapHelpers(maps).AddTo(helpers ?? HelperRegistry.Basic));
+            var mapHelpers = new MapHelpers(maps);
+            var registry = new PrintfHelpers(traceLog).AddTo(mapHelpers.AddTo(helpers ?? HelperRegistry.Basic));
             var regions = MapRegions(maps);
+            // A prog array slot holds the index of a program of this collection (see ApplyContents).
+            var withTailCalls = (options ?? new InterpreterOptions()) with { TailCalls = (handle, index) => TailCallTarget(mapHelpers, programs, handle, index) };
             foreach (var spec in objectFile.Programs)
             {
-                programs.Add(new BpfProgram(spec, Resolve(spec, maps), registry, regions, options));
+                programs.Add(new BpfProgram(spec, Resolve(spec, maps), registry, regions, withTailCalls));
             }
 
             for (int i = 0; i < maps.Count; i++) ApplyContents(objectFile, maps[i]);
@@ -80,6 +83,13 @@ public sealed class BpfCollection : IDisposable
     {
         foreach (var p in Programs) p.Dispose();
         foreach (var m in Maps) m.Dispose();
+    }
+
+    private static unsafe BpfInterpreter? TailCallTarget(MapHelpers maps, List<BpfProgram> programs, ulong handle, uint index)
+    {
+        if (!maps.TryResolve(handle, out var map) || map.Type != MapType.ProgArray) return null;
+        int program = map.HandleAt((byte*)&index);
+        return (uint)program < (uint)programs.Count ? programs[program].Interpreter : null;
     }
 
     private static MemoryRegion[] MapRegions(List<BpfMap> maps)

@@ -23,6 +23,8 @@ public sealed class BpfProgram : IDisposable
         {
             var insn = instructions[pc];
             if (insn.OpCode != Opcodes.Call || insn.SrcNumber != (byte)CallKind.Helper || helpers.TryGet(insn.Imm, out _)) continue;
+            // The interpreter itself implements bpf_loop, and bpf_tail_call when the loader resolves prog arrays.
+            if (insn.Imm == (int)HelperId.Loop || (insn.Imm == (int)HelperId.TailCall && options?.TailCalls is not null)) continue;
             string name = Enum.IsDefined((HelperId)insn.Imm) ? $"{insn.Imm} ({(HelperId)insn.Imm})" : insn.Imm.ToString(System.Globalization.CultureInfo.InvariantCulture);
             throw BpfCollection.Located(spec, pc, ErrorCode.UnknownHelper, $"helper {name} is not available");
         }
@@ -33,6 +35,9 @@ public sealed class BpfProgram : IDisposable
         _mapRegions = mapRegions;
         _interpreter = new BpfInterpreter(instructions, helpers, options);
     }
+
+    /// <summary>The interpreter running the program (tail calls switch to another program's).</summary>
+    internal BpfInterpreter Interpreter => _interpreter;
 
     /// <summary>The spec the program was loaded from (its instructions still unresolved).</summary>
     public ProgramSpec Spec { get; }
