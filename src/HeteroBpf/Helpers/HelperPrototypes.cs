@@ -134,6 +134,8 @@ public static class HelperPrototypes
         new(HelperId.GetPrandomU32, HelperReturn.Integer),
         new(HelperId.GetSmpProcessorId, HelperReturn.Integer),
         new(HelperId.CsumDiff, HelperReturn.Integer, ReadMemOrNull, SizeOrZero, ReadMemOrNull, SizeOrZero, Any),
+        new(HelperId.SpinLock, HelperReturn.Void, new(HelperArgType.PtrToSpinLock)),
+        new(HelperId.SpinUnlock, HelperReturn.Void, new(HelperArgType.PtrToSpinLock)),
         new(HelperId.TailCall, HelperReturn.Void, new(HelperArgType.PtrToCtx), Map, Any),
         new(HelperId.Loop, HelperReturn.Integer, Any, new(HelperArgType.PtrToFunc), new(HelperArgType.PtrToStack, HelperArgFlags.MaybeNull), Any),
         new(HelperId.TracePrintk, HelperReturn.Integer, new(HelperArgType.PtrToMem, HelperArgFlags.ReadOnly), new(HelperArgType.ConstSize)) { GplOnly = true },

@@ -48,7 +48,7 @@ public sealed class HelperRegistry
 
     /// <summary>
     /// The helpers that need nothing but the caller: <c>ktime_get_ns</c>, <c>ktime_get_boot_ns</c>, <c>jiffies64</c>,
-    /// <c>get_prandom_u32</c>, <c>get_smp_processor_id</c>, <c>csum_diff</c>.
+    /// <c>get_prandom_u32</c>, <c>get_smp_processor_id</c>, <c>csum_diff</c>, <c>spin_lock</c>, <c>spin_unlock</c>.
     /// </summary>
     public static HelperRegistry Basic { get; } = Empty
         .With(HelperId.KtimeGetNs, BasicHelpers.KtimeGetNs)
@@ -56,7 +56,9 @@ public sealed class HelperRegistry
         .With(HelperId.Jiffies64, BasicHelpers.Jiffies64)
         .With(HelperId.GetPrandomU32, BasicHelpers.GetPrandomU32)
         .With(HelperId.GetSmpProcessorId, BasicHelpers.GetSmpProcessorId)
-        .With(HelperId.CsumDiff, ChecksumHelpers.CsumDiff);
+        .With(HelperId.CsumDiff, ChecksumHelpers.CsumDiff)
+        .With(HelperId.SpinLock, SpinLockHelpers.Lock)
+        .With(HelperId.SpinUnlock, SpinLockHelpers.Unlock);
 
     /// <summary>A copy of this registry with <paramref name="id"/> implemented by <paramref name="helper"/>.</summary>
     public HelperRegistry With(HelperId id, BpfHelper helper)
