@@ -95,6 +95,29 @@ public sealed class BpfCollectionTests
         Assert.Equal(ErrorCode.MemoryFault, fault.Code);
     }
 
+    [Fact]
+    public void RunsWithMapHelpersDoNotAllocate()
+    {
+        using var collection = BpfCollection.Load(Load("helpers-v3.o"));
+        var program = collection.Program("map_ops");
+        var csum = collection.Program("csum");
+        var packet = new byte[64];
+        for (int i = 0; i < 20; i++)
+        {
+            program.Run(packet);
+            csum.Run(packet);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 2000; i++)
+        {
+            program.Run(packet);
+            csum.Run(packet);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     [Theory]
     [MemberData(nameof(Fixtures))]
     public void MapHelpersMatchTheKernel(string fixture)
