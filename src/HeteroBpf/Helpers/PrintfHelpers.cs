@@ -71,7 +71,8 @@ public sealed class PrintfHelpers(TraceLog log)
         uint size = (uint)call.R2;
         ulong dataLength = (uint)call.R5;
         if (dataLength % 8 != 0 || dataLength / 8 > MaxSnprintfArgs) return Einval;
-        var fmt = ReadString(ref call, call.R3, int.MaxValue, "R3 (fmt)", fault: true);
+        var fmt = ReadString(ref call, call.R3, int.MaxValue, "R3 (fmt)", fault: true, out bool terminated);
+        if (!terminated) return Einval;
         var data = call.Bytes(call.R4, dataLength, false, "R4 (data)");
         Span<ulong> args = stackalloc ulong[(int)(dataLength / 8)];
         for (int i = 0; i < args.Length; i++) args[i] = BitConverter.ToUInt64(data[(i * 8)..]);
@@ -89,19 +90,19 @@ public sealed class PrintfHelpers(TraceLog log)
         return (ulong)bytes.Length + 1;
     }
 
-    // The bytes at address up to (not including) the first NUL, within one readable region; when fault is false an
-    // unreadable string reads as empty (the kernel's %s copies with a nofault copy and prints nothing on failure).
-    private static ReadOnlySpan<byte> ReadString(ref HelperCall call, ulong address, int max, string argument, bool fault)
+    // The bytes at address up to (not including) the first NUL, at most max, within one readable region; when fault is
+    // false an unreadable string reads as empty (the kernel's %s copies with a nofault copy and prints nothing on failure).
+    private static ReadOnlySpan<byte> ReadString(ref HelperCall call, ulong address, int max, string argument, bool fault, out bool terminated)
     {
+        terminated = false;
         foreach (var region in call.Memory.Regions)
         {
             if (!region.Contains(address, 1)) continue;
             int length = (int)Math.Min(region.End - address, (ulong)max);
             var bytes = call.Bytes(address, (ulong)length, false, argument);
             int nul = bytes.IndexOf((byte)0);
-            if (nul >= 0) return bytes[..nul];
-            if (max != int.MaxValue) return bytes;
-            break;
+            terminated = nul >= 0;
+            return terminated ? bytes[..nul] : bytes;
         }
 
         if (fault) call.Bytes(address, 1, false, argument + " is not a NUL-terminated string");
@@ -151,7 +152,7 @@ public sealed class PrintfHelpers(TraceLog log)
             }
             else if (conv == 's')
             {
-                body = Encoding.Latin1.GetString(ReadString(ref call, arg, MaxStringArg - 1, "%s", fault: false));
+                body = Encoding.Latin1.GetString(ReadString(ref call, arg, MaxStringArg - 1, "%s", fault: false, out _));
             }
             else
             {

@@ -79,6 +79,33 @@ public sealed class PrintfHelpersTests
     }
 
     [Fact]
+    public unsafe void SnprintfNeedsATerminatedFormat()
+    {
+        var registry = new PrintfHelpers(new TraceLog()).AddTo(HelperRegistry.Empty);
+        Assert.True(registry.TryGet((int)HelperId.Snprintf, out var helper));
+        var fmt = Encoding.Latin1.GetBytes("abc");
+        fixed (byte* f = fmt)
+        {
+            var memory = new MemoryMap();
+            memory.Add(fmt, RegionKind.ReadOnlyData, writable: false);
+            var call = new HelperCall { R3 = (ulong)f, Memory = memory };
+            Assert.Equal(unchecked((ulong)-22L), helper(ref call));
+            call.R3 = 0x10; // not readable at all: a fault, not a result
+            ErrorCode? code = null;
+            try
+            {
+                helper(ref call);
+            }
+            catch (BpfFaultException fault)
+            {
+                code = fault.Code;
+            }
+
+            Assert.Equal(ErrorCode.HelperFault, code);
+        }
+    }
+
+    [Fact]
     public unsafe void TracePrintkWritesTheLogAndReturnsTheLength()
     {
         var log = new TraceLog();
