@@ -46,11 +46,19 @@ public sealed class HelperRegistry
     /// <summary>No helpers at all.</summary>
     public static HelperRegistry Empty { get; } = new([]);
 
-    /// <summary>The helpers that need nothing but the caller: <c>ktime_get_ns</c>, <c>get_prandom_u32</c>, <c>get_smp_processor_id</c>.</summary>
+    /// <summary>
+    /// The helpers that need nothing but the caller: <c>ktime_get_ns</c>, <c>ktime_get_boot_ns</c>, <c>jiffies64</c>,
+    /// <c>get_prandom_u32</c>, <c>get_smp_processor_id</c>, <c>csum_diff</c>, <c>spin_lock</c>, <c>spin_unlock</c>.
+    /// </summary>
     public static HelperRegistry Basic { get; } = Empty
         .With(HelperId.KtimeGetNs, BasicHelpers.KtimeGetNs)
+        .With(HelperId.KtimeGetBootNs, BasicHelpers.KtimeGetBootNs)
+        .With(HelperId.Jiffies64, BasicHelpers.Jiffies64)
         .With(HelperId.GetPrandomU32, BasicHelpers.GetPrandomU32)
-        .With(HelperId.GetSmpProcessorId, BasicHelpers.GetSmpProcessorId);
+        .With(HelperId.GetSmpProcessorId, BasicHelpers.GetSmpProcessorId)
+        .With(HelperId.CsumDiff, ChecksumHelpers.CsumDiff)
+        .With(HelperId.SpinLock, SpinLockHelpers.Lock)
+        .With(HelperId.SpinUnlock, SpinLockHelpers.Unlock);
 
     /// <summary>A copy of this registry with <paramref name="id"/> implemented by <paramref name="helper"/>.</summary>
     public HelperRegistry With(HelperId id, BpfHelper helper)
@@ -68,6 +76,13 @@ public sealed class HelperRegistry
     {
         helper = (uint)id < (uint)_byId.Length ? _byId[id] : null;
         return helper is not null;
+    }
+
+    /// <summary>The kernel prototype of helper <paramref name="id"/>, when this registry implements it (what the verifier checks calls against).</summary>
+    public bool TryGetPrototype(int id, [NotNullWhen(true)] out HelperPrototype? prototype)
+    {
+        prototype = null;
+        return TryGet(id, out _) && HelperPrototypes.TryGet((HelperId)id, out prototype);
     }
 
     /// <summary>The ids this registry implements, ascending.</summary>
@@ -95,6 +110,16 @@ internal static class BasicHelpers
     /// <summary>A pseudo-random 32-bit number.</summary>
     public static ulong GetPrandomU32(ref HelperCall call) => (uint)Random.Shared.Next() ^ ((uint)Random.Shared.Next() << 1);
 
-    /// <summary>The CPU running the caller.</summary>
-    public static ulong GetSmpProcessorId(ref HelperCall call) => (uint)Thread.GetCurrentProcessorId();
+    /// <summary>
+    /// Nanoseconds of <c>CLOCK_MONOTONIC</c> (the kernel's boot clock, which also counts suspend, differs only across a
+    /// suspend); .NET's <see cref="System.Diagnostics.Stopwatch"/> reads that clock on Linux.
+    /// </summary>
+    public static ulong KtimeGetBootNs(ref HelperCall call) =>
+        (ulong)(System.Diagnostics.Stopwatch.GetTimestamp() * (1_000_000_000.0 / System.Diagnostics.Stopwatch.Frequency));
+
+    /// <summary>Jiffies since boot, with HZ = 1000 (milliseconds of <see cref="Environment.TickCount64"/>).</summary>
+    public static ulong Jiffies64(ref HelperCall call) => (ulong)Environment.TickCount64;
+
+    /// <summary>The CPU running the caller, modulo <c>BpfMap.PossibleCpus</c> so that it indexes per-CPU values.</summary>
+    public static ulong GetSmpProcessorId(ref HelperCall call) => (uint)MapHelpers.CurrentCpu;
 }

@@ -15,7 +15,16 @@ public sealed record InterpreterOptions
 
     /// <summary>Instructions a run may execute before it is stopped as runaway.</summary>
     public long InstructionBudget { get; init; } = DefaultInstructionBudget;
+
+    /// <summary>
+    /// Resolves <c>bpf_tail_call</c> targets (a loader knows its prog arrays and programs); without it a tail call is
+    /// an unknown helper.
+    /// </summary>
+    public TailCallResolver? TailCalls { get; init; }
 }
+
+/// <summary>The program in slot <paramref name="index"/> of the prog array whose map handle is <paramref name="programArray"/>, or null (the tail call then falls through).</summary>
+public delegate BpfInterpreter? TailCallResolver(ulong programArray, uint index);
 
 /// <summary>
 /// The reference semantics of RFC 9669: a plain fetch–decode–execute loop, one switch on the opcode byte, every memory
@@ -40,10 +49,17 @@ public sealed unsafe class BpfInterpreter
     /// </summary>
     public const ulong CodeBase = 0xdead_0000_0000_0000;
 
+    /// <summary>Tail calls one run may make (kernel MAX_TAIL_CALL_CNT); the next one falls through.</summary>
+    public const int MaxTailCalls = 33;
+
+    /// <summary>Most iterations <c>bpf_loop</c> runs (kernel BPF_MAX_LOOPS); more is -E2BIG.</summary>
+    public const ulong MaxLoops = 1 << 23;
+
     private readonly Instruction[] _program;
     private readonly HelperRegistry _helpers;
     private readonly long _budget;
     private readonly bool[] _functionEntry;
+    private readonly TailCallResolver? _tailCalls;
 
     /// <summary>Prepares <paramref name="program"/> (already validated) to run with <paramref name="helpers"/>.</summary>
     public BpfInterpreter(Instruction[] program, HelperRegistry helpers, InterpreterOptions? options = null)
@@ -54,6 +70,7 @@ public sealed unsafe class BpfInterpreter
         _program = program;
         _helpers = helpers;
         _budget = (options ?? new InterpreterOptions()).InstructionBudget;
+        _tailCalls = options?.TailCalls;
         _functionEntry = FindFunctionEntries(program);
     }
 
@@ -74,12 +91,24 @@ public sealed unsafe class BpfInterpreter
         int stackRegion = memory.Add(new MemoryRegion(stackTop - FrameSize, FrameSize, RegionKind.Stack, true));
         try
         {
-            return Execute(memory, stackRegion, r1, r2, stackTop);
+            var run = new RunState { Memory = memory, StackRegion = stackRegion, StackTop = stackTop };
+            ulong r0 = Execute(ref run, 0, 1, stackTop - FrameSize, r1, r2);
+            return new ExecutionResult(r0, run.Count);
         }
         finally
         {
             memory.RemoveAt(stackRegion);
         }
+    }
+
+    // What every level of a run shares: nested executions (bpf_loop callbacks) count against one budget.
+    private struct RunState
+    {
+        public MemoryMap Memory;
+        public int StackRegion;
+        public ulong StackTop;
+        public long Count;
+        public int TailCalls;
     }
 
     private struct Frame
@@ -88,24 +117,28 @@ public sealed unsafe class BpfInterpreter
         public int ReturnSlot;
     }
 
+    // Runs from slot startPc in the frame at frameLow, which is call depth baseDepth, until that frame exits; gives R0.
+    // The entry program runs at depth 1; a bpf_loop callback runs re-entrantly one frame deeper than its caller.
     [SkipLocalsInit] // registers are zeroed explicitly; frames are written before they are read
-    private ExecutionResult Execute(MemoryMap memory, int stackRegion, ulong r1, ulong r2, ulong stackTop)
+    private ulong Execute(ref RunState run, int startPc, int baseDepth, ulong frameLow, ulong r1, ulong r2)
     {
+        var current = this;
         ReadOnlySpan<Instruction> prog = _program;
+        var memory = run.Memory;
+        int stackRegion = run.StackRegion;
+        ulong stackTop = run.StackTop;
         ulong* reg = stackalloc ulong[11];
         for (int i = 0; i < 11; i++) reg[i] = 0;
         Frame* frames = stackalloc Frame[MaxCallDepth];
-        int depth = 1;
-        ulong frameLow = stackTop - FrameSize;
+        int depth = baseDepth;
         reg[1] = r1;
         reg[2] = r2;
-        reg[10] = stackTop;
+        reg[10] = frameLow + FrameSize;
 
-        long count = 0;
-        int pc = 0;
+        int pc = startPc;
         while (true)
         {
-            if (++count > _budget) ThrowBudget(pc);
+            if (++run.Count > _budget) ThrowBudget(pc);
             // Validation keeps every jump inside the program, but not a fall-through past the last slot.
             if ((uint)pc >= (uint)prog.Length) ThrowFellOffEnd(pc);
             ref readonly Instruction insn = ref prog[pc];
@@ -182,9 +215,26 @@ public sealed unsafe class BpfInterpreter
                     {
                         next = PushFrame(reg, frames, ref depth, ref frameLow, stackTop, memory, stackRegion, pc, next + imm);
                     }
+                    else if (src == (byte)CallKind.Helper && imm == (int)HelperId.TailCall && current._tailCalls is { } resolve)
+                    {
+                        if (depth != 1) ThrowUnsupported(pc, "bpf_tail_call from a subprogram or callback is not supported by the interpreter");
+                        // Kernel semantics: on success the target replaces this program in the same frame, registers as
+                        // they are (R1 is the context); a missing entry or the 34th tail call falls through.
+                        if (run.TailCalls < MaxTailCalls && resolve(reg[2], (uint)reg[3]) is { } target)
+                        {
+                            run.TailCalls++;
+                            current = target;
+                            prog = target._program;
+                            next = 0;
+                        }
+                    }
+                    else if (src == (byte)CallKind.Helper && imm == (int)HelperId.Loop)
+                    {
+                        reg[0] = current.Loop(ref run, reg, depth, frameLow, pc);
+                    }
                     else if (src == (byte)CallKind.Helper)
                     {
-                        reg[0] = CallHelper(reg, memory, pc, imm);
+                        reg[0] = current.CallHelper(reg, memory, pc, imm);
                     }
                     else
                     {
@@ -195,8 +245,8 @@ public sealed unsafe class BpfInterpreter
                 case 0x8d:
                     {
                         ulong target = reg[dst];
-                        int slot = (int)((target - CodeBase) / 8);
-                        if (target < CodeBase || (target - CodeBase) % 8 != 0 || (ulong)slot >= (ulong)_functionEntry.Length || !_functionEntry[slot])
+                        int slot;
+                        if (!current.IsFunctionEntry(target, out slot))
                         {
                             ThrowFault(ErrorCode.MemoryFault, pc, $"callx r{dst}: 0x{target:x} is not the address of a function of this program", target, 0);
                         }
@@ -206,7 +256,7 @@ public sealed unsafe class BpfInterpreter
                     }
 
                 case 0x95:
-                    if (depth == 1) return new ExecutionResult(reg[0], count);
+                    if (depth == baseDepth) return reg[0];
                     {
                         ref Frame f = ref frames[--depth];
                         reg[6] = f.R6;
@@ -311,7 +361,7 @@ public sealed unsafe class BpfInterpreter
                         int size = Instruction.SizeInBytes(insn.Size);
                         if (!memory.TryFind(RegionKind.Packet, out var packet) || offset > packet.Length || (ulong)size > packet.Length - offset)
                         {
-                            return new ExecutionResult(0, count);
+                            return 0;
                         }
 
                         byte* p = (byte*)(packet.Start + offset);
@@ -346,6 +396,48 @@ public sealed unsafe class BpfInterpreter
         new Span<byte>((void*)frameLow, FrameSize).Clear();
         memory.Set(stackRegion, new MemoryRegion(frameLow, stackTop - frameLow, RegionKind.Stack, true));
         return target;
+    }
+
+    private bool IsFunctionEntry(ulong address, out int slot)
+    {
+        slot = (int)((address - CodeBase) / 8);
+        return address >= CodeBase && (address - CodeBase) % 8 == 0 && (ulong)slot < (ulong)_functionEntry.Length && _functionEntry[slot];
+    }
+
+    // bpf_loop(nr_loops, callback, ctx, flags): calls callback(i, ctx) for i = 0.. until it returns 1 (0 continues),
+    // each call a fresh zeroed frame one deeper than the caller's, run re-entrantly by this interpreter (not a second
+    // instance), sharing the run's budget; gives the number of calls made. flags != 0: -EINVAL; nr_loops > 1 << 23: -E2BIG.
+    private ulong Loop(ref RunState run, ulong* reg, int depth, ulong frameLow, int pc)
+    {
+        ulong loops = reg[1], callback = reg[2], ctx = reg[3], flags = reg[4];
+        if (flags != 0) return unchecked((ulong)-(long)Errno.EINVAL);
+        if (loops > MaxLoops) return unchecked((ulong)-(long)Errno.E2BIG);
+        if (!IsFunctionEntry(callback, out int entry))
+        {
+            ThrowFault(ErrorCode.HelperFault, pc, $"helper argument R2 (callback_fn): 0x{callback:x} is not the address of a function of this program", callback, 0);
+        }
+
+        if (depth >= MaxCallDepth) ThrowFault(ErrorCode.CallDepthExceeded, pc, $"call depth exceeds {MaxCallDepth} frames", 0, 0);
+        ulong calleeLow = frameLow - FrameSize;
+        var stack = new MemoryRegion(calleeLow, run.StackTop - calleeLow, RegionKind.Stack, true);
+        ulong i = 0;
+        try
+        {
+            while (i < loops)
+            {
+                new Span<byte>((void*)calleeLow, FrameSize).Clear();
+                run.Memory.Set(run.StackRegion, stack);
+                ulong stop = Execute(ref run, entry, depth + 1, calleeLow, i, ctx);
+                i++;
+                if (stop != 0) break; // the verifier allows 0 and 1; the kernel stops on anything but 0
+            }
+        }
+        finally
+        {
+            run.Memory.Set(run.StackRegion, new MemoryRegion(frameLow, run.StackTop - frameLow, RegionKind.Stack, true));
+        }
+
+        return i;
     }
 
     private ulong CallHelper(ulong* reg, MemoryMap memory, int pc, int id)

@@ -171,6 +171,15 @@ internal static unsafe partial class KernelBpf
 
     [LibraryImport("libc", EntryPoint = "close")]
     private static partial int CloseFd(int fd);
+
+    /// <summary><c>BPF_MAP_FREEZE</c>: no more writes from user space (with BPF_F_RDONLY_PROG, the verifier then trusts the contents).</summary>
+    public static Errno Freeze(int fd)
+    {
+        byte* attr = stackalloc byte[AttrSize];
+        new Span<byte>(attr, AttrSize).Clear();
+        *(uint*)attr = (uint)fd;
+        return Syscall(SysBpf, 22, attr, AttrSize) < 0 ? (Errno)Marshal.GetLastPInvokeError() : Errno.Ok;
+    }
 }
 
 /// <summary>Memory mappings of a kernel ring buffer (<c>BPF_MAP_TYPE_RINGBUF</c>), as libbpf maps them.</summary>

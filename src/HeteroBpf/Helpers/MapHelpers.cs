@@ -1,0 +1,132 @@
+using System.Diagnostics.CodeAnalysis;
+using HeteroBpf.Maps;
+
+namespace HeteroBpf.Helpers;
+
+/// <summary>
+/// The map helpers (<c>bpf_map_lookup_elem</c>, <c>update</c>, <c>delete</c>, <c>push</c>, <c>pop</c>, <c>peek</c>) over one
+/// set of live maps. A program names a map by a handle, the constant a loader puts where the object had a map
+/// <c>lddw</c>: <see cref="HandleOf"/> of the map's index, a non-canonical address that can never alias data. The value
+/// of a map of maps (what a lookup in it returns) is also accepted as a map: its slot holds the inner map's index.
+/// </summary>
+/// <remarks>
+/// Per-CPU maps use the CPU the calling thread runs on, <see cref="CurrentCpu"/>
+/// (<c>Thread.GetCurrentProcessorId() % BpfMap.PossibleCpus</c>), as the kernel uses the CPU running the program.
+/// </remarks>
+public sealed unsafe class MapHelpers
+{
+    /// <summary>Where map handles live: map <c>i</c> is <c>HandleBase + i * 8</c>; non-canonical on x86-64 and ARM64.</summary>
+    public const ulong HandleBase = 0xbeef_0000_0000_0000;
+
+    private readonly BpfMap[] _maps;
+
+    /// <summary>Helpers over <paramref name="maps"/>; a map's handle is <see cref="HandleOf"/> its index in the list.</summary>
+    public MapHelpers(IReadOnlyList<BpfMap> maps)
+    {
+        ArgumentNullException.ThrowIfNull(maps);
+        _maps = [.. maps];
+    }
+
+    /// <summary>The handle of map <paramref name="index"/>.</summary>
+    public static ulong HandleOf(int index) => HandleBase + (ulong)index * 8;
+
+    /// <summary>The CPU per-CPU values are taken from: the processor running the calling thread, modulo <see cref="BpfMap.PossibleCpus"/>.</summary>
+    public static int CurrentCpu => Thread.GetCurrentProcessorId() % BpfMap.PossibleCpus;
+
+    /// <summary><paramref name="registry"/> with the six map helpers over these maps.</summary>
+    public HelperRegistry AddTo(HelperRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        return registry
+            .With(HelperId.MapLookupElem, Lookup)
+            .With(HelperId.MapUpdateElem, Update)
+            .With(HelperId.MapDeleteElem, Delete)
+            .With(HelperId.MapPushElem, Push)
+            .With(HelperId.MapPopElem, Pop)
+            .With(HelperId.MapPeekElem, Peek);
+    }
+
+    /// <summary>The map a handle (or a map-of-maps value pointer) names, if any.</summary>
+    public bool TryResolve(ulong handle, [NotNullWhen(true)] out BpfMap? map)
+    {
+        map = null;
+        if (handle >= HandleBase && (handle - HandleBase) % 8 == 0 && (handle - HandleBase) / 8 < (ulong)_maps.Length)
+        {
+            map = _maps[(handle - HandleBase) / 8];
+            return true;
+        }
+
+        // A pointer to a map-of-maps value: its 32-bit slot holds the inner map's index.
+        foreach (var outer in _maps)
+        {
+            if (outer.Type is not (MapType.ArrayOfMaps or MapType.HashOfMaps)) continue;
+            foreach (var (start, length) in outer.ValueMemory)
+            {
+                if (handle >= (ulong)start && handle + 4 <= (ulong)start + (ulong)length)
+                {
+                    int inner = *(int*)handle;
+                    if ((uint)inner >= (uint)_maps.Length) return false;
+                    map = _maps[inner];
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private BpfMap MapArg(ref HelperCall call, ulong handle)
+    {
+        if (!TryResolve(handle, out var map)) ThrowNotAMap(ref call, handle);
+        return map;
+    }
+
+    [DoesNotReturn]
+    private static void ThrowNotAMap(ref HelperCall call, ulong handle) =>
+        throw new BpfFaultException(ErrorCode.HelperFault, $"helper argument R1: 0x{handle:x} is not a map", call.Slot, handle, 0);
+
+    private static byte* Pointer(Span<byte> bytes, ulong address) => bytes.IsEmpty ? (byte*)address : (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref bytes[0]);
+
+    private ulong Lookup(ref HelperCall call)
+    {
+        var map = MapArg(ref call, call.R1);
+        byte* key = Pointer(call.Bytes(call.R2, (ulong)map.KeySize, false, "R2 (key)"), call.R2);
+        return (ulong)map.LookupElem(key, CurrentCpu);
+    }
+
+    private ulong Update(ref HelperCall call)
+    {
+        var map = MapArg(ref call, call.R1);
+        byte* key = Pointer(call.Bytes(call.R2, (ulong)map.KeySize, false, "R2 (key)"), call.R2);
+        byte* value = Pointer(call.Bytes(call.R3, (ulong)map.ValueSize, false, "R3 (value)"), call.R3);
+        return (ulong)map.UpdateElem(key, value, call.R4, CurrentCpu);
+    }
+
+    private ulong Delete(ref HelperCall call)
+    {
+        var map = MapArg(ref call, call.R1);
+        byte* key = Pointer(call.Bytes(call.R2, (ulong)map.KeySize, false, "R2 (key)"), call.R2);
+        return (ulong)map.DeleteElem(key);
+    }
+
+    private ulong Push(ref HelperCall call)
+    {
+        var map = MapArg(ref call, call.R1);
+        byte* value = Pointer(call.Bytes(call.R2, (ulong)map.ValueSize, false, "R2 (value)"), call.R2);
+        return (ulong)map.Push(value, call.R3);
+    }
+
+    private ulong Pop(ref HelperCall call)
+    {
+        var map = MapArg(ref call, call.R1);
+        byte* value = Pointer(call.Bytes(call.R2, (ulong)map.ValueSize, true, "R2 (value)"), call.R2);
+        return (ulong)map.Pop(value);
+    }
+
+    private ulong Peek(ref HelperCall call)
+    {
+        var map = MapArg(ref call, call.R1);
+        byte* value = Pointer(call.Bytes(call.R2, (ulong)map.ValueSize, true, "R2 (value)"), call.R2);
+        return (ulong)map.Peek(value);
+    }
+}

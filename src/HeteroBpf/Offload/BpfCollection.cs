@@ -1,0 +1,188 @@
+using System.Buffers.Binary;
+using System.Collections.Immutable;
+using HeteroBpf.Elf;
+using HeteroBpf.Helpers;
+using HeteroBpf.Interpreter;
+using HeteroBpf.Isa;
+using HeteroBpf.Maps;
+
+namespace HeteroBpf.Offload;
+
+/// <summary>
+/// The live objects of one object file: every map of <see cref="ObjectFile.Maps"/> (same indices) and every program,
+/// with map <c>lddw</c> resolved against those maps. Disposing it disposes them all.
+/// </summary>
+/// <remarks>
+/// Loading makes the maps, applies their initial contents (global data values; prog-array and map-in-map entries that
+/// name a program or map get that program's or map's index as handle), then makes the programs. A step that fails
+/// disposes everything made before it. Programs run on the host interpreter for now.
+/// </remarks>
+public sealed class BpfCollection : IDisposable
+{
+    private BpfCollection(ImmutableArray<BpfMap> maps, ImmutableArray<BpfProgram> programs, TraceLog traceLog)
+    {
+        Maps = maps;
+        Programs = programs;
+        TraceLog = traceLog;
+    }
+
+    /// <summary>What the programs' <c>bpf_trace_printk</c> calls wrote (drain it after a run to read that run's lines).</summary>
+    public TraceLog TraceLog { get; }
+
+    /// <summary>The maps, in the object's map order (a map's index is its handle's index).</summary>
+    public ImmutableArray<BpfMap> Maps { get; }
+
+    /// <summary>The programs, in the object's program order (a program's index is its prog-array handle).</summary>
+    public ImmutableArray<BpfProgram> Programs { get; }
+
+    /// <summary>The map called <paramref name="name"/>.</summary>
+    public BpfMap Map(string name) => Maps.FirstOrDefault(m => m.Spec.Name == name) ?? throw new KeyNotFoundException($"no map is named '{name}'");
+
+    /// <summary>The program called <paramref name="name"/>.</summary>
+    public BpfProgram Program(string name) => Programs.FirstOrDefault(p => p.Spec.Name == name) ?? throw new KeyNotFoundException($"no program is named '{name}'");
+
+    /// <summary>
+    /// Creates the maps and programs of <paramref name="objectFile"/>. Programs may call the helpers of
+    /// <paramref name="helpers"/> (default <see cref="HelperRegistry.Basic"/>) plus the map helpers over these maps,
+    /// <c>bpf_trace_printk</c> (into <see cref="TraceLog"/>) and <c>bpf_snprintf</c>.
+    /// </summary>
+    /// <exception cref="HbpfException">A map spec the kernel would refuse, an initial entry naming nothing, a map
+    /// <c>lddw</c> naming no map, or a call of a helper that is not available (the error names helper and slot).</exception>
+    public static BpfCollection Load(ObjectFile objectFile, HelperRegistry? helpers = null, InterpreterOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(objectFile);
+        var maps = new List<BpfMap>();
+        var programs = new List<BpfProgram>();
+        try
+        {
+            foreach (var spec in objectFile.Maps) maps.Add(BpfMap.Create(spec));
+            var traceLog = new TraceLog();
+            var mapHelpers = new MapHelpers(maps);
+            var registry = new PrintfHelpers(traceLog).AddTo(mapHelpers.AddTo(helpers ?? HelperRegistry.Basic));
+            var regions = MapRegions(maps);
+            // A prog array slot holds the index of a program of this collection (see ApplyContents).
+            var withTailCalls = (options ?? new InterpreterOptions()) with { TailCalls = (handle, index) => TailCallTarget(mapHelpers, programs, handle, index) };
+            foreach (var spec in objectFile.Programs)
+            {
+                programs.Add(new BpfProgram(spec, Resolve(spec, maps), registry, regions, withTailCalls));
+            }
+
+            for (int i = 0; i < maps.Count; i++) ApplyContents(objectFile, maps[i]);
+            return new BpfCollection([.. maps], [.. programs], traceLog);
+        }
+        catch
+        {
+            foreach (var p in programs) p.Dispose();
+            foreach (var m in maps) m.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        foreach (var p in Programs) p.Dispose();
+        foreach (var m in Maps) m.Dispose();
+    }
+
+    private static unsafe BpfInterpreter? TailCallTarget(MapHelpers maps, List<BpfProgram> programs, ulong handle, uint index)
+    {
+        if (!maps.TryResolve(handle, out var map) || map.Type != MapType.ProgArray) return null;
+        int program = map.HandleAt((byte*)&index);
+        return (uint)program < (uint)programs.Count ? programs[program].Interpreter : null;
+    }
+
+    private static MemoryRegion[] MapRegions(List<BpfMap> maps)
+    {
+        var regions = new List<MemoryRegion>();
+        foreach (var map in maps)
+        {
+            bool writable = !map.Spec.Flags.HasFlag(MapFlags.ReadOnlyProg);
+            foreach (var (start, length) in map.ValueMemory)
+            {
+                regions.Add(new MemoryRegion((ulong)start, (ulong)length, RegionKind.MapValue, writable));
+            }
+        }
+
+        return [.. regions];
+    }
+
+    private static void ApplyContents(ObjectFile objectFile, BpfMap map)
+    {
+        var handle = new byte[4];
+        foreach (var entry in map.Spec.Contents)
+        {
+            ReadOnlySpan<byte> value = entry.Value.AsSpan();
+            if (entry.ProgramName is { } program)
+            {
+                BinaryPrimitives.WriteInt32LittleEndian(handle, IndexOf(objectFile.Programs.Select(p => p.Name), program, map, "program"));
+                value = handle;
+            }
+            else if (entry.MapName is { } inner)
+            {
+                BinaryPrimitives.WriteInt32LittleEndian(handle, IndexOf(objectFile.Maps.Select(m => m.Name), inner, map, "map"));
+                value = handle;
+            }
+
+            var errno = map.Update(entry.Key.AsSpan(), value, UpdateFlags.Any);
+            if (errno != Errno.Ok)
+            {
+                throw new HbpfException(ErrorCode.BadArgument, $"map '{map.Spec.Name}': initial entry refused with {errno}");
+            }
+        }
+    }
+
+    private static int IndexOf(IEnumerable<string> names, string name, BpfMap map, string what)
+    {
+        int i = 0;
+        foreach (var n in names)
+        {
+            if (n == name) return i;
+            i++;
+        }
+
+        throw new HbpfException(ErrorCode.BadArgument, $"map '{map.Spec.Name}': initial entry names {what} '{name}', which the object does not define");
+    }
+
+    // Map lddw → plain 64-bit immediates: src 1/5 → the map's handle, src 2/6 → native address of value + offset.
+    private static unsafe Instruction[] Resolve(ProgramSpec spec, List<BpfMap> maps)
+    {
+        var insns = spec.Instructions.ToArray();
+        for (int pc = 0; pc < insns.Length; pc += insns[pc].Width)
+        {
+            var insn = insns[pc];
+            if (!insn.IsWide) continue;
+            var kind = (LoadImmKind)insn.SrcNumber;
+            if (kind is not (LoadImmKind.MapByFd or LoadImmKind.MapByIndex or LoadImmKind.MapValueByFd or LoadImmKind.MapValueByIndex)) continue;
+            int index = insn.Imm;
+            if ((uint)index >= (uint)maps.Count) throw Located(spec, pc, ErrorCode.BadArgument, $"lddw names map {index}, but the object has {maps.Count} maps");
+            ulong value;
+            if (kind is LoadImmKind.MapByFd or LoadImmKind.MapByIndex)
+            {
+                value = MapHelpers.HandleOf(index);
+            }
+            else
+            {
+                var map = maps[index];
+                uint offset = (uint)insns[pc + 1].Imm;
+                uint zero = 0;
+                byte* first = map.Type == MapType.Array ? map.LookupElem((byte*)&zero, 0) : null;
+                if (first is null || offset >= (uint)map.ValueSize)
+                {
+                    throw Located(spec, pc, ErrorCode.BadArgument, $"lddw of map '{map.Spec.Name}' value + {offset}: only an array map's first value has a direct address, and the offset must lie inside it");
+                }
+
+                value = (ulong)first + offset;
+            }
+
+            insns[pc] = new Instruction(insn.OpCode, insn.DstNumber, (byte)LoadImmKind.Imm64, insn.Offset, (int)(uint)value);
+            var next = insns[pc + 1];
+            insns[pc + 1] = new Instruction(next.OpCode, next.DstNumber, next.SrcNumber, next.Offset, (int)(uint)(value >> 32));
+        }
+
+        return insns;
+    }
+
+    internal static HbpfException Located(ProgramSpec spec, int slot, ErrorCode code, string reason) =>
+        new(code, $"program '{spec.Name}': {reason}", new BpfLocation { Section = spec.SectionName, Instruction = slot });
+}

@@ -1,0 +1,102 @@
+using HeteroBpf.Helpers;
+using HeteroBpf.Interpreter;
+using HeteroBpf.Isa;
+
+namespace HeteroBpf.Offload;
+
+/// <summary>
+/// A loaded program: its instructions with map <c>lddw</c> resolved, bound to the host interpreter, and the map value
+/// memory it may reach (every map of its collection, read-only for <c>BPF_F_RDONLY_PROG</c> maps).
+/// </summary>
+public sealed class BpfProgram : IDisposable
+{
+    [ThreadStatic]
+    private static MemoryMap? t_memory;
+
+    private readonly BpfInterpreter _interpreter;
+    private readonly MemoryRegion[] _mapRegions;
+
+    internal BpfProgram(ProgramSpec spec, Instruction[] instructions, HelperRegistry helpers, MemoryRegion[] mapRegions, InterpreterOptions? options)
+    {
+        if (!InstructionDecoder.TryValidate(instructions, out var error)) throw error.ToException().WithLocation(new BpfLocation { Section = spec.SectionName, Instruction = error.Slot });
+        for (int pc = 0; pc < instructions.Length; pc += instructions[pc].Width)
+        {
+            var insn = instructions[pc];
+            if (insn.OpCode != Opcodes.Call || insn.SrcNumber != (byte)CallKind.Helper || helpers.TryGet(insn.Imm, out _)) continue;
+            // The interpreter itself implements bpf_loop, and bpf_tail_call when the loader resolves prog arrays.
+            if (insn.Imm == (int)HelperId.Loop || (insn.Imm == (int)HelperId.TailCall && options?.TailCalls is not null)) continue;
+            string name = Enum.IsDefined((HelperId)insn.Imm) ? $"{insn.Imm} ({(HelperId)insn.Imm})" : insn.Imm.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            throw BpfCollection.Located(spec, pc, ErrorCode.UnknownHelper, $"helper {name} is not available");
+        }
+
+        Spec = spec;
+        Instructions = instructions;
+        Helpers = helpers;
+        _mapRegions = mapRegions;
+        _interpreter = new BpfInterpreter(instructions, helpers, options);
+    }
+
+    /// <summary>The interpreter running the program (tail calls switch to another program's).</summary>
+    internal BpfInterpreter Interpreter => _interpreter;
+
+    /// <summary>The spec the program was loaded from (its instructions still unresolved).</summary>
+    public ProgramSpec Spec { get; }
+
+    /// <summary>The instructions as they run: map <c>lddw</c> replaced by plain 64-bit immediates.</summary>
+    public IReadOnlyList<Instruction> Instructions { get; }
+
+    /// <summary>The helpers the program may call.</summary>
+    public HelperRegistry Helpers { get; }
+
+    /// <summary>True once disposed.</summary>
+    public bool IsDisposed { get; private set; }
+
+    /// <summary>Runs once with R1 = address of <paramref name="packet"/> and R2 = its length (the packet is a region too).</summary>
+    /// <exception cref="BpfFaultException">The program faulted.</exception>
+    public unsafe ExecutionResult Run(Span<byte> packet)
+    {
+        fixed (byte* p = packet)
+        {
+            var map = Rent();
+            try
+            {
+                map.Add(packet, RegionKind.Packet);
+                return _interpreter.Run(map, packet.IsEmpty ? 0 : (ulong)p, (ulong)packet.Length);
+            }
+            finally
+            {
+                map.Clear();
+            }
+        }
+    }
+
+    /// <summary>Runs once with the caller's regions (plus the maps') and argument registers.</summary>
+    /// <exception cref="BpfFaultException">The program faulted.</exception>
+    public ExecutionResult Run(MemoryMap memory, ulong r1, ulong r2 = 0)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        int first = memory.Count;
+        foreach (var region in _mapRegions) memory.Add(region);
+        try
+        {
+            return _interpreter.Run(memory, r1, r2);
+        }
+        finally
+        {
+            while (memory.Count > first) memory.RemoveAt(memory.Count - 1);
+        }
+    }
+
+    private MemoryMap Rent()
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        // Reused per thread so that a run allocates nothing; a nested run finds it in use and takes its own.
+        var map = t_memory is { Count: 0 } idle ? idle : t_memory = new MemoryMap();
+        foreach (var region in _mapRegions) map.Add(region);
+        return map;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => IsDisposed = true;
+}
