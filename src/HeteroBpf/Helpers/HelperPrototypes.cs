@@ -11,6 +11,8 @@ public enum HelperReturn : byte
     Void,
     /// <summary>RET_PTR_TO_MAP_VALUE_OR_NULL: a pointer into the value of the map in argument 1, or null.</summary>
     PtrToMapValueOrNull,
+    /// <summary>RET_PTR_TO_MEM | PTR_MAYBE_NULL | MEM_RINGBUF: a ring buffer record of the size in argument 2, or null.</summary>
+    PtrToRingBufMemOrNull,
 }
 
 /// <summary>The base of an argument type, in the kernel's <c>bpf_arg_type</c> vocabulary (<c>ARG_…</c>).</summary>
@@ -42,6 +44,10 @@ public enum HelperArgType : byte
     PtrToSpinLock,
     /// <summary>ARG_PTR_TO_CONST_STR: a NUL-terminated string in read-only map memory.</summary>
     PtrToConstStr,
+    /// <summary>ARG_CONST_ALLOC_SIZE_OR_ZERO: a constant size of memory the helper allocates.</summary>
+    ConstAllocSizeOrZero,
+    /// <summary>ARG_PTR_TO_ALLOC_MEM (today's kernels spell it ARG_PTR_TO_MEM | MEM_RINGBUF | OBJ_RELEASE): a record from <c>ringbuf_reserve</c>, released by the call.</summary>
+    PtrToAllocMem,
 }
 
 /// <summary>Modifiers of an argument type, as the kernel's type flags (<c>PTR_MAYBE_NULL</c>, <c>MEM_RDONLY</c>, <c>MEM_UNINIT</c>).</summary>
@@ -139,6 +145,12 @@ public static class HelperPrototypes
         new(HelperId.TailCall, HelperReturn.Void, new(HelperArgType.PtrToCtx), Map, Any),
         new(HelperId.Loop, HelperReturn.Integer, Any, new(HelperArgType.PtrToFunc), new(HelperArgType.PtrToStack, HelperArgFlags.MaybeNull), Any),
         new(HelperId.TracePrintk, HelperReturn.Integer, new(HelperArgType.PtrToMem, HelperArgFlags.ReadOnly), new(HelperArgType.ConstSize)) { GplOnly = true },
+        new(HelperId.PerfEventOutput, HelperReturn.Integer, new(HelperArgType.PtrToCtx), Map, Any, new(HelperArgType.PtrToMem, HelperArgFlags.ReadOnly), SizeOrZero),
+        new(HelperId.RingbufOutput, HelperReturn.Integer, Map, new(HelperArgType.PtrToMem, HelperArgFlags.ReadOnly), SizeOrZero, Any),
+        new(HelperId.RingbufReserve, HelperReturn.PtrToRingBufMemOrNull, Map, new(HelperArgType.ConstAllocSizeOrZero), Any),
+        new(HelperId.RingbufSubmit, HelperReturn.Void, new(HelperArgType.PtrToAllocMem), Any),
+        new(HelperId.RingbufDiscard, HelperReturn.Void, new(HelperArgType.PtrToAllocMem), Any),
+        new(HelperId.RingbufQuery, HelperReturn.Integer, Map, Any),
         new(HelperId.Snprintf, HelperReturn.Integer, new(HelperArgType.PtrToMem, HelperArgFlags.MaybeNull), SizeOrZero, new(HelperArgType.PtrToConstStr), ReadMemOrNull, SizeOrZero),
     }.ToFrozenDictionary(p => p.Id);
 

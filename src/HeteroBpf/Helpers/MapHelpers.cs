@@ -33,7 +33,7 @@ public sealed unsafe class MapHelpers
     /// <summary>The CPU per-CPU values are taken from: the processor running the calling thread, modulo <see cref="BpfMap.PossibleCpus"/>.</summary>
     public static int CurrentCpu => Thread.GetCurrentProcessorId() % BpfMap.PossibleCpus;
 
-    /// <summary><paramref name="registry"/> with the six map helpers over these maps.</summary>
+    /// <summary><paramref name="registry"/> with the map, ring buffer and perf event output helpers over these maps.</summary>
     public HelperRegistry AddTo(HelperRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
@@ -43,7 +43,13 @@ public sealed unsafe class MapHelpers
             .With(HelperId.MapDeleteElem, Delete)
             .With(HelperId.MapPushElem, Push)
             .With(HelperId.MapPopElem, Pop)
-            .With(HelperId.MapPeekElem, Peek);
+            .With(HelperId.MapPeekElem, Peek)
+            .With(HelperId.PerfEventOutput, PerfEventOutput)
+            .With(HelperId.RingbufOutput, RingBufOutput)
+            .With(HelperId.RingbufReserve, RingBufReserve)
+            .With(HelperId.RingbufSubmit, RingBufSubmit)
+            .With(HelperId.RingbufDiscard, RingBufDiscard)
+            .With(HelperId.RingbufQuery, RingBufQuery);
     }
 
     /// <summary>The map a handle (or a map-of-maps value pointer) names, if any.</summary>
@@ -121,6 +127,62 @@ public sealed unsafe class MapHelpers
         var map = MapArg(ref call, call.R1);
         byte* value = Pointer(call.Bytes(call.R2, (ulong)map.ValueSize, true, "R2 (value)"), call.R2);
         return (ulong)map.Pop(value);
+    }
+
+    private T MapArg<T>(ref HelperCall call, ulong handle, string what)
+        where T : BpfMap
+    {
+        var map = MapArg(ref call, handle);
+        if (map is not T typed) throw new BpfFaultException(ErrorCode.HelperFault, $"helper argument R{(typeof(T) == typeof(PerfEventArrayMap) ? 2 : 1)}: map '{map.Spec.Name}' is a {map.Type}, not a {what}", call.Slot, handle, 0);
+        return typed;
+    }
+
+    // bpf_perf_event_output(ctx, map, flags, data, size): R1 (the context) is not needed to append the record.
+    private ulong PerfEventOutput(ref HelperCall call)
+    {
+        var map = MapArg<PerfEventArrayMap>(ref call, call.R2, "perf event array");
+        byte* data = Pointer(call.Bytes(call.R4, call.R5, false, "R4 (data)"), call.R4);
+        return (ulong)map.Output(call.R3, data, call.R5, CurrentCpu);
+    }
+
+    private ulong RingBufOutput(ref HelperCall call)
+    {
+        var ring = MapArg<RingBufMap>(ref call, call.R1, "ring buffer");
+        byte* data = Pointer(call.Bytes(call.R2, call.R3, false, "R2 (data)"), call.R2);
+        return (ulong)ring.Output(data, call.R3, call.R4);
+    }
+
+    private ulong RingBufReserve(ref HelperCall call) => (ulong)MapArg<RingBufMap>(ref call, call.R1, "ring buffer").Reserve(call.R2, call.R3);
+
+    private ulong RingBufQuery(ref HelperCall call) => MapArg<RingBufMap>(ref call, call.R1, "ring buffer").Query(call.R2);
+
+    private ulong RingBufSubmit(ref HelperCall call)
+    {
+        ReservedRing(ref call).Submit((byte*)call.R1, call.R2);
+        return 0;
+    }
+
+    private ulong RingBufDiscard(ref HelperCall call)
+    {
+        ReservedRing(ref call).Discard((byte*)call.R1, call.R2);
+        return 0;
+    }
+
+    // The ring whose data area holds a record still being written at R1. The kernel's verifier proves this; the
+    // interpreter runs unverified code, so it checks the header before it lets the ring publish anything.
+    private RingBufMap ReservedRing(ref HelperCall call)
+    {
+        ulong sample = call.R1;
+        foreach (var map in _maps)
+        {
+            if (map is not RingBufMap ring) continue;
+            var (start, _) = ring.ValueMemory[0];
+            ulong header = sample - RingBufFlags.HeaderSize;
+            if (sample < (ulong)start + RingBufFlags.HeaderSize || header >= (ulong)start + ring.RingSize || (header - (ulong)start) % 8 != 0) continue;
+            if ((Volatile.Read(ref *(uint*)header) & RingBufFlags.BusyBit) != 0) return ring;
+        }
+
+        throw new BpfFaultException(ErrorCode.HelperFault, $"helper argument R1: 0x{sample:x} is not a ring buffer record reserved and not yet submitted or discarded", call.Slot, sample, 0);
     }
 
     private ulong Peek(ref HelperCall call)

@@ -36,6 +36,12 @@ public sealed class BtfMapResolverTests
             new("outer", MapType.HashOfMaps, 4, 4, 4, ValueTyped: false),
             new("jump_table", MapType.ProgArray, 4, 4, 3, ValueTyped: false),
         ],
+        // No key or value types: a ring buffer has neither; the perf event array declares sizes only.
+        ["ringbuf"] =
+        [
+            new("rb", MapType.RingBuf, 0, 0, 4096, KeyTyped: false, ValueTyped: false),
+            new("events", MapType.PerfEventArray, 4, 4, 64, KeyTyped: false, ValueTyped: false),
+        ],
         ["xdp_parse"] = [new("counters", MapType.Array, 4, 8, 4)],
     };
 
