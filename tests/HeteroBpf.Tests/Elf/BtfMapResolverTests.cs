@@ -36,6 +36,21 @@ public sealed class BtfMapResolverTests
             new("outer", MapType.HashOfMaps, 4, 4, 4, ValueTyped: false),
             new("jump_table", MapType.ProgArray, 4, 4, 3, ValueTyped: false),
         ],
+        ["all_maps"] =
+        [
+            new("array", MapType.Array, 4, 8, 8),
+            new("percpu_array", MapType.PerCpuArray, 4, 8, 8),
+            new("hash", MapType.Hash, 4, 8, 16),
+            new("percpu_hash", MapType.PerCpuHash, 4, 8, 16),
+            new("lru_hash", MapType.LruHash, 4, 8, 16),
+            new("lru_percpu_hash", MapType.LruPerCpuHash, 4, 8, 16),
+            new("lpm", MapType.LpmTrie, 8, 4, 32, MapFlags.NoPrealloc),
+            new("queue", MapType.Queue, 0, 4, 8, KeyTyped: false),
+            new("stack", MapType.Stack, 0, 4, 8, KeyTyped: false),
+            new("devmap", MapType.DevMap, 4, 4, 4),
+            new("cpumap", MapType.CpuMap, 4, 4, 2),
+            new("xskmap", MapType.XskMap, 4, 4, 4),
+        ],
         // No key or value types: a ring buffer has neither; the perf event array declares sizes only.
         ["ringbuf"] =
         [
