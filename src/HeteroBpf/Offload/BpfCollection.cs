@@ -184,5 +184,10 @@ public sealed class BpfCollection : IDisposable
     }
 
     internal static HbpfException Located(ProgramSpec spec, int slot, ErrorCode code, string reason) =>
-        new(code, $"program '{spec.Name}': {reason}", new BpfLocation { Section = spec.SectionName, Instruction = slot });
+        new(code, $"program '{spec.Name}': {reason}", Where(spec, slot));
+
+    /// <summary>Section, slot and, when BTF line info has it, the C file and line of <paramref name="slot"/>.</summary>
+    internal static BpfLocation Where(ProgramSpec spec, int slot) => spec.TryGetLine(slot, out var line)
+        ? new BpfLocation { Section = spec.SectionName, Instruction = slot, SourceFile = line.File, SourceLine = line.Line }
+        : new BpfLocation { Section = spec.SectionName, Instruction = slot };
 }

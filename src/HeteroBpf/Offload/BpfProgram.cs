@@ -34,7 +34,15 @@ public sealed class BpfProgram : IDisposable
         Helpers = helpers;
         _mapRegions = mapRegions;
         _interpreter = new BpfInterpreter(instructions, helpers, options);
+        // After a tail call a fault's slot belongs to another program, so only programs without one name C lines.
+        _slotsAreOwn = !instructions.Any(i => i.OpCode == Opcodes.Call && i.SrcNumber == (byte)CallKind.Helper && i.Imm == (int)HelperId.TailCall);
     }
+
+    private readonly bool _slotsAreOwn;
+
+    // A fault names the program's section and, from BTF line info, the C line of the faulting instruction.
+    private BpfFaultException Locate(BpfFaultException fault) =>
+        _slotsAreOwn ? (BpfFaultException)fault.WithLocation(BpfCollection.Where(Spec, fault.Slot)) : fault;
 
     /// <summary>The interpreter running the program (tail calls switch to another program's).</summary>
     internal BpfInterpreter Interpreter => _interpreter;
@@ -63,6 +71,10 @@ public sealed class BpfProgram : IDisposable
                 map.Add(packet, RegionKind.Packet);
                 return _interpreter.Run(map, packet.IsEmpty ? 0 : (ulong)p, (ulong)packet.Length);
             }
+            catch (BpfFaultException fault)
+            {
+                throw Locate(fault);
+            }
             finally
             {
                 map.Clear();
@@ -81,6 +93,10 @@ public sealed class BpfProgram : IDisposable
         try
         {
             return _interpreter.Run(memory, r1, r2);
+        }
+        catch (BpfFaultException fault)
+        {
+            throw Locate(fault);
         }
         finally
         {

@@ -43,3 +43,25 @@ public sealed class AllMapsTests
         Assert.Equal(6UL * 42 + 3 * 7, collection.Program("touch").Run(new byte[64]).ReturnValue);
     }
 }
+
+/// <summary>A runtime fault in a program loaded from an object names its section, slot and C source line.</summary>
+public sealed class FaultLocationTests
+{
+    [Theory]
+    [InlineData("xdp_parse-v2.o")]
+    [InlineData("xdp_parse-v4.o")]
+    public void FaultNamesTheCSourceLineOfTheFaultingInstruction(string fixture)
+    {
+        using var collection = BpfCollection.Load(ObjectFile.Load(Path.Combine(RepoPaths.Fixtures, fixture)));
+        // R1 stands for the context: with a 2-byte "context" the first context read (data_end, 4 bytes at offset 4) faults.
+        var fault = Assert.Throws<BpfFaultException>(() => collection.Program("xdp_parse").Run(new byte[2]));
+
+        string[] source = File.ReadAllLines(Path.Combine(RepoPaths.Fixtures, "xdp_parse.c"));
+        int expected = Array.FindIndex(source, l => l.Contains("ctx->data_end", StringComparison.Ordinal)) + 1;
+        Assert.Equal("xdp", fault.Location.Section);
+        Assert.Equal(expected, fault.Location.SourceLine);
+        Assert.Equal("xdp_parse.c", Path.GetFileName(fault.Location.SourceFile));
+        Assert.Contains($"xdp_parse.c:{expected}", fault.Message);
+        Assert.Equal(fault.Slot, fault.Location.Instruction);
+    }
+}
