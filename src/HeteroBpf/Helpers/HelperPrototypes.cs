@@ -143,6 +143,7 @@ public static class HelperPrototypes
         new(HelperId.SpinLock, HelperReturn.Void, new(HelperArgType.PtrToSpinLock)),
         new(HelperId.SpinUnlock, HelperReturn.Void, new(HelperArgType.PtrToSpinLock)),
         new(HelperId.TailCall, HelperReturn.Void, new(HelperArgType.PtrToCtx), Map, Any),
+        new(HelperId.ForEachMapElem, HelperReturn.Integer, Map, new(HelperArgType.PtrToFunc), new(HelperArgType.PtrToStack, HelperArgFlags.MaybeNull), Any),
         new(HelperId.Loop, HelperReturn.Integer, Any, new(HelperArgType.PtrToFunc), new(HelperArgType.PtrToStack, HelperArgFlags.MaybeNull), Any),
         new(HelperId.TracePrintk, HelperReturn.Integer, new(HelperArgType.PtrToMem, HelperArgFlags.ReadOnly), new(HelperArgType.ConstSize)) { GplOnly = true },
         new(HelperId.PerfEventOutput, HelperReturn.Integer, new(HelperArgType.PtrToCtx), Map, Any, new(HelperArgType.PtrToMem, HelperArgFlags.ReadOnly), SizeOrZero),

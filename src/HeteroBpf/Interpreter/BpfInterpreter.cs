@@ -4,6 +4,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using HeteroBpf.Helpers;
 using HeteroBpf.Isa;
+using HeteroBpf.Maps;
 
 namespace HeteroBpf.Interpreter;
 
@@ -21,10 +22,16 @@ public sealed record InterpreterOptions
     /// an unknown helper.
     /// </summary>
     public TailCallResolver? TailCalls { get; init; }
+
+    /// <summary>The live map a map handle names, for the helpers the interpreter runs itself (<c>for_each_map_elem</c>); null: no maps.</summary>
+    public MapResolver? Maps { get; init; }
 }
 
 /// <summary>The program in slot <paramref name="index"/> of the prog array whose map handle is <paramref name="programArray"/>, or null (the tail call then falls through).</summary>
 public delegate BpfInterpreter? TailCallResolver(ulong programArray, uint index);
+
+/// <summary>The map a program's map handle names, or null when it names none.</summary>
+public delegate BpfMap? MapResolver(ulong handle);
 
 /// <summary>
 /// The reference semantics of RFC 9669: a plain fetch–decode–execute loop, one switch on the opcode byte, every memory
@@ -60,6 +67,7 @@ public sealed unsafe class BpfInterpreter
     private readonly long _budget;
     private readonly bool[] _functionEntry;
     private readonly TailCallResolver? _tailCalls;
+    private readonly MapResolver? _maps;
 
     /// <summary>Prepares <paramref name="program"/> (already validated) to run with <paramref name="helpers"/>.</summary>
     public BpfInterpreter(Instruction[] program, HelperRegistry helpers, InterpreterOptions? options = null)
@@ -71,6 +79,7 @@ public sealed unsafe class BpfInterpreter
         _helpers = helpers;
         _budget = (options ?? new InterpreterOptions()).InstructionBudget;
         _tailCalls = options?.TailCalls;
+        _maps = options?.Maps;
         _functionEntry = FindFunctionEntries(program);
     }
 
@@ -120,7 +129,7 @@ public sealed unsafe class BpfInterpreter
     // Runs from slot startPc in the frame at frameLow, which is call depth baseDepth, until that frame exits; gives R0.
     // The entry program runs at depth 1; a bpf_loop callback runs re-entrantly one frame deeper than its caller.
     [SkipLocalsInit] // registers are zeroed explicitly; frames are written before they are read
-    private ulong Execute(ref RunState run, int startPc, int baseDepth, ulong frameLow, ulong r1, ulong r2)
+    private ulong Execute(ref RunState run, int startPc, int baseDepth, ulong frameLow, ulong r1, ulong r2, ulong r3 = 0, ulong r4 = 0)
     {
         var current = this;
         ReadOnlySpan<Instruction> prog = _program;
@@ -133,6 +142,8 @@ public sealed unsafe class BpfInterpreter
         int depth = baseDepth;
         reg[1] = r1;
         reg[2] = r2;
+        reg[3] = r3;
+        reg[4] = r4;
         reg[10] = frameLow + FrameSize;
 
         int pc = startPc;
@@ -231,6 +242,10 @@ public sealed unsafe class BpfInterpreter
                     else if (src == (byte)CallKind.Helper && imm == (int)HelperId.Loop)
                     {
                         reg[0] = current.Loop(ref run, reg, depth, frameLow, pc);
+                    }
+                    else if (src == (byte)CallKind.Helper && imm == (int)HelperId.ForEachMapElem && current._maps is not null)
+                    {
+                        reg[0] = current.ForEachMapElem(ref run, reg, depth, frameLow, pc);
                     }
                     else if (src == (byte)CallKind.Helper)
                     {
@@ -438,6 +453,60 @@ public sealed unsafe class BpfInterpreter
         }
 
         return i;
+    }
+
+    // bpf_for_each_map_elem(map, callback, ctx, flags): calls callback(map, key, value, ctx) for each element in the
+    // map's get_next_key order until it returns non-zero, like bpf_loop's callback (fresh frame one deeper, the run's
+    // budget); gives the number of calls. The key is a read-only region for the call; per-CPU maps give this CPU's value.
+    private ulong ForEachMapElem(ref RunState run, ulong* reg, int depth, ulong frameLow, int pc)
+    {
+        ulong handle = reg[1], callback = reg[2], ctx = reg[3], flags = reg[4];
+        var map = _maps!(handle) ?? throw new BpfFaultException(ErrorCode.HelperFault, $"helper argument R1 (map): 0x{handle:x} is not a map", pc, handle, 0);
+        if (flags != 0) return unchecked((ulong)-(long)Errno.EINVAL);
+        if (map.Type is not (MapType.Array or MapType.PerCpuArray or MapType.Hash or MapType.PerCpuHash or MapType.LruHash or MapType.LruPerCpuHash))
+        {
+            return unchecked((ulong)-(long)Errno.EINVAL); // the kernel offers the iterator for these types only
+        }
+
+        if (!IsFunctionEntry(callback, out int entry))
+        {
+            ThrowFault(ErrorCode.HelperFault, pc, $"helper argument R2 (callback_fn): 0x{callback:x} is not the address of a function of this program", callback, 0);
+        }
+
+        if (depth >= MaxCallDepth) ThrowFault(ErrorCode.CallDepthExceeded, pc, $"call depth exceeds {MaxCallDepth} frames", 0, 0);
+        ulong calleeLow = frameLow - FrameSize;
+        var stack = new MemoryRegion(calleeLow, run.StackTop - calleeLow, RegionKind.Stack, true);
+        int keySize = map.KeySize;
+        byte[] keys = GC.AllocateArray<byte>(2 * keySize, pinned: true);
+        fixed (byte* keyBase = keys)
+        {
+            int keyRegion = run.Memory.Add(new MemoryRegion((ulong)keyBase, (ulong)keySize, RegionKind.MapKey, false));
+            ulong calls = 0;
+            try
+            {
+                var current = Span<byte>.Empty;
+                int cpu = Thread.GetCurrentProcessorId() % BpfMap.PossibleCpus;
+                while (map.GetNextKey(current, keys.AsSpan(keySize, keySize)) == Errno.Ok)
+                {
+                    keys.AsSpan(keySize, keySize).CopyTo(keys);
+                    current = keys.AsSpan(0, keySize);
+                    byte* value = map.LookupElem(keyBase, cpu);
+                    if (value is null) continue; // deleted by an earlier callback
+                    new Span<byte>((void*)calleeLow, FrameSize).Clear();
+                    run.Memory.Set(run.StackRegion, stack);
+                    ulong stop = Execute(ref run, entry, depth + 1, calleeLow, handle, (ulong)keyBase, (ulong)value, ctx);
+                    calls++;
+                    if (stop != 0) break;
+                }
+            }
+            finally
+            {
+                run.Memory.RemoveAt(keyRegion);
+                run.Memory.Set(run.StackRegion, new MemoryRegion(frameLow, run.StackTop - frameLow, RegionKind.Stack, true));
+            }
+
+            return calls;
+        }
     }
 
     private ulong CallHelper(ulong* reg, MemoryMap memory, int pc, int id)

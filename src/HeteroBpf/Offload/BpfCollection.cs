@@ -61,7 +61,11 @@ public sealed class BpfCollection : IDisposable
             var registry = new PrintfHelpers(traceLog).AddTo(mapHelpers.AddTo(helpers ?? HelperRegistry.Basic));
             var regions = MapRegions(maps);
             // A prog array slot holds the index of a program of this collection (see ApplyContents).
-            var withTailCalls = (options ?? new InterpreterOptions()) with { TailCalls = (handle, index) => TailCallTarget(mapHelpers, programs, handle, index) };
+            var withTailCalls = (options ?? new InterpreterOptions()) with
+            {
+                TailCalls = (handle, index) => TailCallTarget(mapHelpers, programs, handle, index),
+                Maps = handle => mapHelpers.TryResolve(handle, out var map) ? map : null,
+            };
             foreach (var spec in objectFile.Programs)
             {
                 programs.Add(new BpfProgram(spec, Resolve(spec, maps), registry, regions, withTailCalls));

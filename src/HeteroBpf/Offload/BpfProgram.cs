@@ -24,7 +24,8 @@ public sealed class BpfProgram : IDisposable
             var insn = instructions[pc];
             if (insn.OpCode != Opcodes.Call || insn.SrcNumber != (byte)CallKind.Helper || helpers.TryGet(insn.Imm, out _)) continue;
             // The interpreter itself implements bpf_loop, and bpf_tail_call when the loader resolves prog arrays.
-            if (insn.Imm == (int)HelperId.Loop || (insn.Imm == (int)HelperId.TailCall && options?.TailCalls is not null)) continue;
+            if (insn.Imm == (int)HelperId.Loop || (insn.Imm == (int)HelperId.TailCall && options?.TailCalls is not null)
+                || (insn.Imm == (int)HelperId.ForEachMapElem && options?.Maps is not null)) continue;
             string name = Enum.IsDefined((HelperId)insn.Imm) ? $"{insn.Imm} ({(HelperId)insn.Imm})" : insn.Imm.ToString(System.Globalization.CultureInfo.InvariantCulture);
             throw BpfCollection.Located(spec, pc, ErrorCode.UnknownHelper, $"helper {name} is not available");
         }

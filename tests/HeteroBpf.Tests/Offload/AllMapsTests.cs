@@ -44,6 +44,22 @@ public sealed class AllMapsTests
     }
 }
 
+/// <summary><c>bpf_for_each_map_elem</c>, which the interpreter runs itself (its callback is a subprogram of the caller).</summary>
+public sealed class ForEachMapElemTests
+{
+    [Theory]
+    [InlineData("all_maps-v2.o")]
+    [InlineData("all_maps-v3.o")]
+    [InlineData("all_maps-v4.o")]
+    public void VisitsEveryElementAndStopsWhenTheCallbackSaysSo(string fixture)
+    {
+        using var collection = BpfCollection.Load(ObjectFile.Load(Path.Combine(RepoPaths.Fixtures, fixture)));
+        // Hash {0: 10, 1: 20, 2: 30} weighted by key + 1: 10 + 40 + 90 = 140, 3 visits; the array walk stops after
+        // its second element (2 calls, result 2).
+        Assert.Equal(140UL * 1000 + 3 * 100 + 2 * 10 + 2, collection.Program("walk").Run(new byte[64]).ReturnValue);
+    }
+}
+
 /// <summary>A runtime fault in a program loaded from an object names its section, slot and C source line.</summary>
 public sealed class FaultLocationTests
 {
