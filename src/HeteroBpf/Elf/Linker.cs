@@ -91,14 +91,14 @@ internal static class Linker
                             break;
                     }
                 }
-                else if (IsLocalReference(insn) && f.Section == obj.TextSectionIndex)
+                else if (Branches.NamesFunction(insn) && f.Section == obj.TextSectionIndex)
                 {
                     // An unrelocated local call inside .text is relative to the section; keep it relative in the copy.
                     long target = f.Offset + ((i + 1L + insn.Imm) * 8);
                     int slot = SlotOf(target, f, i);
                     slots[pc] = insn.WithImm(slot - (pc + 1));
                 }
-                else if (IsLocalReference(insn))
+                else if (Branches.NamesFunction(insn))
                 {
                     // Within a program section, an unrelocated call must stay inside its own function.
                     long target = i + 1L + insn.Imm;
@@ -115,9 +115,6 @@ internal static class Linker
         relocations.Sort((a, b) => a.Slot.CompareTo(b.Slot));
         return new([.. slots], functions.MoveToImmutable(), relocations.ToImmutable(), [.. maps]);
     }
-
-    private static bool IsLocalReference(in Instruction insn) =>
-        (insn.OpCode == Opcodes.Call && insn.SrcNumber == (byte)CallKind.Local) || (insn.IsWide && insn.SrcNumber == (byte)LoadImmKind.Func);
 
     private static void AddMap(List<string> maps, string name)
     {

@@ -485,7 +485,7 @@ public sealed unsafe class BpfInterpreter
             try
             {
                 var current = Span<byte>.Empty;
-                int cpu = Thread.GetCurrentProcessorId() % BpfMap.PossibleCpus;
+                int cpu = MapHelpers.CurrentCpu;
                 while (map.GetNextKey(current, keys.AsSpan(keySize, keySize)) == Errno.Ok)
                 {
                     keys.AsSpan(keySize, keySize).CopyTo(keys);
@@ -513,7 +513,7 @@ public sealed unsafe class BpfInterpreter
     {
         if (!_helpers.TryGet(id, out var helper))
         {
-            string name = Enum.IsDefined((HelperId)id) ? $"{id} ({(HelperId)id})" : id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string name = HelperIds.Describe(id);
             ThrowFault(ErrorCode.UnknownHelper, pc, $"helper {name} is not available here", 0, 0);
         }
 
@@ -641,10 +641,7 @@ public sealed unsafe class BpfInterpreter
         entry[0] = true;
         for (int pc = 0; pc < program.Length; pc += program[pc].Width)
         {
-            var insn = program[pc];
-            bool names = (insn.OpCode == Opcodes.Call && insn.SrcNumber == (byte)CallKind.Local)
-                         || (insn.IsWide && insn.SrcNumber == (byte)LoadImmKind.Func);
-            if (names && Branches.TryGetTarget(insn, pc, out long target)) entry[target] = true;
+            if (Branches.NamesFunction(program[pc]) && Branches.TryGetTarget(program[pc], pc, out long target)) entry[target] = true;
         }
 
         return entry;

@@ -26,7 +26,7 @@ public sealed class BpfProgram : IDisposable
             // The interpreter itself implements bpf_loop, and bpf_tail_call when the loader resolves prog arrays.
             if (insn.Imm == (int)HelperId.Loop || (insn.Imm == (int)HelperId.TailCall && options?.TailCalls is not null)
                 || (insn.Imm == (int)HelperId.ForEachMapElem && options?.Maps is not null)) continue;
-            string name = Enum.IsDefined((HelperId)insn.Imm) ? $"{insn.Imm} ({(HelperId)insn.Imm})" : insn.Imm.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string name = HelperIds.Describe(insn.Imm);
             throw BpfCollection.Located(spec, pc, ErrorCode.UnknownHelper, $"helper {name} is not available");
         }
 

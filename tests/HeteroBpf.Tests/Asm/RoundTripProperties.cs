@@ -88,10 +88,7 @@ public sealed class RoundTripProperties
             int slot = starts[i];
             var insn = program[slot];
             if (!Branches.TryGetTarget(insn, slot, out _)) continue;
-            int relative = starts[(int)((uint)picks[i % picks.Length] % (uint)starts.Count)] - (slot + 1);
-            program[slot] = InstructionForms.Of(insn.OpCode).Kind is InstructionKind.Ja or InstructionKind.CondJump
-                ? insn.WithOffset((short)relative)
-                : insn.WithImm(relative);
+            program[slot] = Branches.WithTarget(insn, slot, starts[(int)((uint)picks[i % picks.Length] % (uint)starts.Count)]);
         }
 
         // Loading refuses writes to the read-only frame pointer; such a slot gets r9 in place of r10.

@@ -104,9 +104,7 @@ public sealed class RobustnessProperties
             var insn = code[slot];
             if (!Branches.TryGetTarget(insn, slot, out long target)) continue;
             if (target >= 0 && target < code.Count && starts.Contains((int)target)) continue;
-            int relative = starts[random.Next(starts.Length)] - slot - 1;
-            bool usesImm = insn.OpCode is HeteroBpf.Isa.Opcodes.Gotol or HeteroBpf.Isa.Opcodes.Call || insn.IsWide;
-            code[slot] = usesImm ? insn.WithImm(relative) : insn.WithOffset((short)relative);
+            code[slot] = Branches.WithTarget(insn, slot, starts[random.Next(starts.Length)]);
         }
 
         return [.. code];

@@ -81,9 +81,7 @@ public sealed class KernelSemanticsTests
         for (int slot = 0; slot < program.Length; slot += program[slot].Width)
         {
             var insn = program[slot];
-            bool entersFunction = (insn.OpCode == Opcodes.Call && insn.SrcNumber == (byte)CallKind.Local)
-                || (insn.IsWide && insn.SrcNumber == (byte)LoadImmKind.Func);
-            if (entersFunction && Branches.TryGetTarget(insn, slot, out long target)) mainEnd = Math.Min(mainEnd, (int)target);
+            if (Branches.NamesFunction(insn) && Branches.TryGetTarget(insn, slot, out long target)) mainEnd = Math.Min(mainEnd, (int)target);
         }
 
         const int inserted = 2;
@@ -100,9 +98,7 @@ public sealed class KernelSemanticsTests
             }
             else if (!secondHalf && Branches.TryGetTarget(insn, slot, out long target))
             {
-                int relative = Moved(target) - Moved(slot) - 1;
-                bool usesImm = insn.OpCode is Opcodes.Gotol or Opcodes.Call || insn.IsWide;
-                insn = usesImm ? insn.WithImm(relative) : insn.WithOffset(checked((short)relative));
+                insn = Branches.WithTarget(insn, Moved(slot), Moved(target));
             }
 
             result.Add(insn);
