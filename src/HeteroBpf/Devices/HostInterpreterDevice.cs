@@ -23,18 +23,14 @@ public sealed class HostInterpreterDevice : IDevice
 
     private sealed class LoadedProgram(HostInterpreterDevice device, BpfInterpreter interpreter) : IDeviceProgram
     {
-        [ThreadStatic]
-        private static MemoryMap? t_memory;
-
         public IDevice Device => device;
 
         public unsafe ExecutionResult Execute(Span<byte> memory)
         {
             fixed (byte* p = memory)
             {
-                // The input memory plays the packet: it is what legacy packet loads read. The map is reused per
-                // thread so that a run allocates nothing; a nested run (from a helper) finds it in use and takes its own.
-                var map = t_memory is { Count: 0 } idle ? idle : t_memory = new MemoryMap();
+                // The input memory plays the packet: it is what legacy packet loads read.
+                var map = MemoryMap.ForThisThread();
                 map.Add(memory, RegionKind.Packet);
                 try
                 {

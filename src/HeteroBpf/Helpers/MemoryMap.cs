@@ -86,6 +86,15 @@ public sealed class MemoryMap
     /// <summary>Removes every region.</summary>
     public void Clear() => _count = 0;
 
+    [ThreadStatic]
+    private static MemoryMap? t_idle;
+
+    /// <summary>
+    /// An empty map owned by the calling thread, reused from run to run so that a run allocates nothing; the caller
+    /// must <see cref="Clear"/> it when done. A nested run (from a helper) finds it in use and gets a new one.
+    /// </summary>
+    public static MemoryMap ForThisThread() => t_idle is { Count: 0 } idle ? idle : t_idle = new MemoryMap();
+
     /// <summary>True when the access lies wholly inside one region that allows it.</summary>
     public bool CanAccess(ulong address, ulong size, bool write)
     {

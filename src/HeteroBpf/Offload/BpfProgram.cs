@@ -10,9 +10,6 @@ namespace HeteroBpf.Offload;
 /// </summary>
 public sealed class BpfProgram : IDisposable
 {
-    [ThreadStatic]
-    private static MemoryMap? t_memory;
-
     private readonly BpfInterpreter _interpreter;
     private readonly MemoryRegion[] _mapRegions;
 
@@ -108,8 +105,7 @@ public sealed class BpfProgram : IDisposable
     private MemoryMap Rent()
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
-        // Reused per thread so that a run allocates nothing; a nested run finds it in use and takes its own.
-        var map = t_memory is { Count: 0 } idle ? idle : t_memory = new MemoryMap();
+        var map = MemoryMap.ForThisThread();
         foreach (var region in _mapRegions) map.Add(region);
         return map;
     }
