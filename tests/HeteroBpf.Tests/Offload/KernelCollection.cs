@@ -57,6 +57,14 @@ internal sealed class KernelCollection : IDisposable
         return fd;
     }
 
+    /// <summary>Loads program <paramref name="name"/> as <paramref name="type"/>, or skips the test with the kernel's refusal.</summary>
+    public int LoadProgramOrSkip(string name, uint type)
+    {
+        int fd = LoadProgram(name, type, out string refusal);
+        if (fd < 0) Assert.Skip($"kernel refused {name}: {refusal}");
+        return fd;
+    }
+
     public void Dispose()
     {
         foreach (int fd in _fds) KernelBpf.Close(fd);

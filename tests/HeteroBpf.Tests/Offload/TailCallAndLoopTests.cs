@@ -52,10 +52,8 @@ public sealed class TailCallAndLoopTests
 
         if (KernelBpf.UnavailableReason is { } unavailable) Assert.Skip(unavailable);
         using var kernel = new KernelCollection(obj);
-        int chain = kernel.LoadProgram("chain", KernelBpf.SocketFilter, out string refusal);
-        if (chain < 0) Assert.Skip("kernel refused chain: " + refusal);
-        int dispatch = kernel.LoadProgram("dispatch", KernelBpf.SocketFilter, out refusal);
-        if (dispatch < 0) Assert.Skip("kernel refused dispatch: " + refusal);
+        int chain = kernel.LoadProgramOrSkip("chain", KernelBpf.SocketFilter);
+        int dispatch = kernel.LoadProgramOrSkip("dispatch", KernelBpf.SocketFilter);
         var kernelResults = new List<uint> { KernelBpf.TestRun(dispatch, packet) };
         Assert.Equal(Errno.Ok, KernelBpf.Update(kernel.Map("jumps"), U32(0), U32((uint)chain), 0));
         kernelResults.Add(KernelBpf.TestRun(chain, packet));
