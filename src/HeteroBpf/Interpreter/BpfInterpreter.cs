@@ -477,19 +477,21 @@ public sealed unsafe class BpfInterpreter
         ulong calleeLow = frameLow - FrameSize;
         var stack = new MemoryRegion(calleeLow, run.StackTop - calleeLow, RegionKind.Stack, true);
         int keySize = map.KeySize;
-        byte[] keys = GC.AllocateArray<byte>(2 * keySize, pinned: true);
+        // The current key and the next one; on the stack (no allocation per call) unless the key is unusually large.
+        Span<byte> keys = keySize <= 256 ? stackalloc byte[2 * keySize] : GC.AllocateArray<byte>(2 * keySize, pinned: true);
         fixed (byte* keyBase = keys)
         {
             int keyRegion = run.Memory.Add(new MemoryRegion((ulong)keyBase, (ulong)keySize, RegionKind.MapKey, false));
             ulong calls = 0;
             try
             {
-                var current = Span<byte>.Empty;
+                scoped Span<byte> current = default;
+                Span<byte> next = keys[keySize..];
                 int cpu = MapHelpers.CurrentCpu;
-                while (map.GetNextKey(current, keys.AsSpan(keySize, keySize)) == Errno.Ok)
+                while (map.GetNextKey(current, next) == Errno.Ok)
                 {
-                    keys.AsSpan(keySize, keySize).CopyTo(keys);
-                    current = keys.AsSpan(0, keySize);
+                    next.CopyTo(keys);
+                    current = keys[..keySize];
                     byte* value = map.LookupElem(keyBase, cpu);
                     if (value is null) continue; // deleted by an earlier callback
                     new Span<byte>((void*)calleeLow, FrameSize).Clear();
