@@ -133,6 +133,15 @@ public enum ErrorCode
     ElfUnresolvedSymbol = 7010,
     /// <summary>A map definition that cannot be read (legacy <c>maps</c> entry too small or with unknown non-zero fields).</summary>
     ElfBadMapDefinition = 7011,
+
+    /// <summary>A context access the loader cannot rewrite to the runtime layout (through a maybe-context or moved context pointer).</summary>
+    ContextAccess = 9001,
+    /// <summary>A context field the program type does not have, or an access of the wrong size or direction.</summary>
+    ContextField = 9002,
+    /// <summary>A program of a type the command or device does not run (e.g. a socket filter given to <c>hbpf run</c>).</summary>
+    WrongProgramType = 9003,
+    /// <summary>A test-run or run input that cannot be used (bad JSON, unknown map or program, bad hex).</summary>
+    BadRunInput = 9004,
 }
 
 /// <summary>Base of every input error: a stable <see cref="ErrorCode"/>, a <see cref="BpfLocation"/> and a one-line reason.</summary>

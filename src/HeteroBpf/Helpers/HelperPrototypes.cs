@@ -152,6 +152,11 @@ public static class HelperPrototypes
         new(HelperId.RingbufSubmit, HelperReturn.Void, new(HelperArgType.PtrToAllocMem), Any),
         new(HelperId.RingbufDiscard, HelperReturn.Void, new(HelperArgType.PtrToAllocMem), Any),
         new(HelperId.RingbufQuery, HelperReturn.Integer, Map, Any),
+        new(HelperId.XdpAdjustHead, HelperReturn.Integer, new(HelperArgType.PtrToCtx), Any),
+        new(HelperId.XdpAdjustMeta, HelperReturn.Integer, new(HelperArgType.PtrToCtx), Any),
+        new(HelperId.XdpAdjustTail, HelperReturn.Integer, new(HelperArgType.PtrToCtx), Any),
+        new(HelperId.Redirect, HelperReturn.Integer, Any, Any),
+        new(HelperId.RedirectMap, HelperReturn.Integer, Map, Any, Any),
         new(HelperId.Snprintf, HelperReturn.Integer, new(HelperArgType.PtrToMem, HelperArgFlags.MaybeNull), SizeOrZero, new(HelperArgType.PtrToConstStr), ReadMemOrNull, SizeOrZero),
     }.ToFrozenDictionary(p => p.Id);
 

@@ -108,6 +108,17 @@ public sealed class MemoryMap
         return false;
     }
 
+    /// <summary>The index of the first region of <paramref name="kind"/>, or -1.</summary>
+    public int IndexOf(RegionKind kind)
+    {
+        for (int i = 0; i < _count; i++)
+        {
+            if (_regions[i].Kind == kind) return i;
+        }
+
+        return -1;
+    }
+
     /// <summary>The first region of <paramref name="kind"/>, if any.</summary>
     public bool TryFind(RegionKind kind, out MemoryRegion region)
     {

@@ -46,9 +46,14 @@ public sealed class BpfCollection : IDisposable
     /// <paramref name="helpers"/> (default <see cref="HelperRegistry.Basic"/>) plus the map helpers over these maps,
     /// <c>bpf_trace_printk</c> (into <see cref="TraceLog"/>) and <c>bpf_snprintf</c>.
     /// </summary>
+    /// <param name="objectFile">The object.</param>
+    /// <param name="helpers">Helpers beyond the map and printf ones (default <see cref="HelperRegistry.Basic"/>).</param>
+    /// <param name="options">Interpreter limits.</param>
+    /// <param name="typeOps">For the program types it handles: context accesses rewritten to the runtime layout and the type's helpers added.</param>
     /// <exception cref="HbpfException">A map spec the kernel would refuse, an initial entry naming nothing, a map
-    /// <c>lddw</c> naming no map, or a call of a helper that is not available (the error names helper and slot).</exception>
-    public static BpfCollection Load(ObjectFile objectFile, HelperRegistry? helpers = null, InterpreterOptions? options = null)
+    /// <c>lddw</c> naming no map, a context access the type forbids, or a call of a helper that is not available
+    /// (the error names helper and slot).</exception>
+    public static BpfCollection Load(ObjectFile objectFile, HelperRegistry? helpers = null, InterpreterOptions? options = null, IProgramTypeOps? typeOps = null)
     {
         ArgumentNullException.ThrowIfNull(objectFile);
         var maps = new List<BpfMap>();
@@ -66,9 +71,19 @@ public sealed class BpfCollection : IDisposable
                 TailCalls = (handle, index) => TailCallTarget(mapHelpers, programs, handle, index),
                 Maps = handle => mapHelpers.TryResolve(handle, out var map) ? map : null,
             };
+            var typeRegistry = typeOps?.AddHelpers(registry, mapHelpers);
             foreach (var spec in objectFile.Programs)
             {
-                programs.Add(new BpfProgram(spec, Resolve(spec, maps), registry, regions, withTailCalls));
+                var insns = Resolve(spec, maps);
+                if (typeOps is not null && typeOps.Handles(spec.Type))
+                {
+                    ConvertContext(spec, insns, typeOps);
+                    programs.Add(new BpfProgram(spec, insns, typeRegistry!, regions, withTailCalls));
+                }
+                else
+                {
+                    programs.Add(new BpfProgram(spec, insns, registry, regions, withTailCalls));
+                }
             }
 
             for (int i = 0; i < maps.Count; i++) ApplyContents(objectFile, maps[i]);
@@ -185,6 +200,32 @@ public sealed class BpfCollection : IDisposable
         }
 
         return insns;
+    }
+
+    // Each context access becomes one instruction on the runtime layout, so slots (and BTF line info) stay put.
+    private static void ConvertContext(ProgramSpec spec, Instruction[] insns, IProgramTypeOps typeOps)
+    {
+        IReadOnlyList<ContextAccess> accesses;
+        try
+        {
+            accesses = ContextAccesses.Find(insns);
+        }
+        catch (HbpfException e) when (e.Location.Instruction is int slot)
+        {
+            throw Located(spec, slot, e.Code, e.Reason);
+        }
+
+        foreach (var access in accesses)
+        {
+            try
+            {
+                insns[access.Slot] = typeOps.Convert(insns[access.Slot], access);
+            }
+            catch (HbpfException e)
+            {
+                throw Located(spec, access.Slot, e.Code, e.Reason);
+            }
+        }
     }
 
     internal static HbpfException Located(ProgramSpec spec, int slot, ErrorCode code, string reason) =>
