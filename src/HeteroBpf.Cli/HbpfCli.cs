@@ -20,6 +20,7 @@ public static class HbpfCli
             ExecCommand.Create(io),
             ProgCommand.Create(io),
             MapCommand.Create(io),
+            TestRunCommand.Create(io),
             ConformancePluginCommand.Create(io),
         };
 

@@ -136,6 +136,41 @@ public abstract unsafe class BpfMap : IDisposable
         return GetNextKeyCore(key, next);
     }
 
+    /// <summary>
+    /// Every entry in <c>get_next_key</c> order with its user-space value (per-CPU maps: every CPU's, 8-byte aligned;
+    /// prog arrays and maps of maps: the stored handle), as a dump by syscalls would see it. Maps without keys
+    /// (queue, stack, ring buffer, perf event array) give none; entries that vanish mid-walk are skipped.
+    /// </summary>
+    public IReadOnlyList<(byte[] Key, byte[] Value)> Entries()
+    {
+        var entries = new List<(byte[], byte[])>();
+        if (Type is MapType.Queue or MapType.Stack or MapType.RingBuf or MapType.PerfEventArray or MapType.XskMap) return entries;
+        byte[] key = [];
+        var next = new byte[KeySize];
+        while (GetNextKey(key, next) == Errno.Ok)
+        {
+            key = (byte[])next.Clone();
+            var value = new byte[UserValueSize];
+            if (HoldsHandles)
+            {
+                fixed (byte* k = key)
+                {
+                    int handle = HandleAt(k);
+                    if (handle < 0) continue;
+                    BinaryPrimitives.WriteInt32LittleEndian(value, handle);
+                }
+            }
+            else if (Lookup(key, value) != Errno.Ok)
+            {
+                continue;
+            }
+
+            entries.Add((key, value));
+        }
+
+        return entries;
+    }
+
     private protected abstract Errno LookupCore(ReadOnlySpan<byte> key, Span<byte> value);
 
     private protected abstract Errno UpdateCore(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags);

@@ -9,10 +9,11 @@ namespace HeteroBpf.Xdp;
 /// <param name="ContextOut">The context after the last run, as offsets from data_meta.</param>
 /// <param name="DurationNs">Mean time of one run in ns.</param>
 /// <param name="Redirect">The redirect the last run set up.</param>
-public sealed record XdpTestRunResult(Errno Error, uint Retval, byte[] DataOut, XdpMd ContextOut, long DurationNs, XdpRedirect Redirect)
+/// <param name="Refusal">Why the inputs were refused, when they were.</param>
+public sealed record XdpTestRunResult(Errno Error, uint Retval, byte[] DataOut, XdpMd ContextOut, long DurationNs, XdpRedirect Redirect, string? Refusal = null)
 {
     /// <summary>A refusal of the inputs: the program did not run.</summary>
-    public static XdpTestRunResult Refused(Errno error) => new(error, 0, [], default, 0, default);
+    public static XdpTestRunResult Refused(Errno error, string reason) => new(error, 0, [], default, 0, default, reason);
 }
 
 /// <summary>
@@ -32,29 +33,29 @@ public static class XdpTestRun
     {
         ArgumentNullException.ThrowIfNull(runner);
         var attach = runner.Program.Spec.AttachType;
-        if (attach is AttachType.XdpDevmap or AttachType.XdpCpumap) return XdpTestRunResult.Refused(Errno.EINVAL);
+        if (attach is AttachType.XdpDevmap or AttachType.XdpCpumap) return XdpTestRunResult.Refused(Errno.EINVAL, $"a program for {attach} cannot be test-run");
         int metaLength = 0;
         if (context is { } ctx)
         {
             // No user data before the metadata; the packet ends where the data does; metadata in 4-byte steps up to 32.
             if (ctx.DataMeta != 0 || ctx.DataEnd != (uint)data.Length || ctx.Data > ctx.DataEnd || (ctx.Data & 3) != 0 || ctx.Data > XdpHelpers.MaxMeta)
             {
-                return XdpTestRunResult.Refused(Errno.EINVAL);
+                return XdpTestRunResult.Refused(Errno.EINVAL, $"context refused: data_meta must be 0, data_end the data length ({data.Length}), and data (the metadata length) a multiple of 4 up to {XdpHelpers.MaxMeta} and at most data_end");
             }
 
             metaLength = (int)ctx.Data;
         }
 
         // Longer packets become multi-buffer frames in the kernel; this runtime has no fragments (the CLI says so).
-        if (data.Length > XdpRunner.MaxData) return XdpTestRunResult.Refused(Errno.EOPNOTSUPP);
-        if (data.Length < XdpHelpers.EthernetHeader) return XdpTestRunResult.Refused(Errno.EINVAL);
+        if (data.Length > XdpRunner.MaxData) return XdpTestRunResult.Refused(Errno.EOPNOTSUPP, $"{data.Length} bytes: packets over {XdpRunner.MaxData} bytes need multi-buffer (fragment) frames, which this runtime does not have");
+        if (data.Length < XdpHelpers.EthernetHeader) return XdpTestRunResult.Refused(Errno.EINVAL, $"{data.Length} bytes: shorter than an Ethernet header ({XdpHelpers.EthernetHeader})");
         uint ifindex = context?.IngressIfindex ?? 0, queue = context?.RxQueueIndex ?? 0;
-        if (context is { EgressIfindex: not 0 }) return XdpTestRunResult.Refused(Errno.EINVAL);
-        if (ifindex == 0 && queue != 0) return XdpTestRunResult.Refused(Errno.EINVAL);
+        if (context is { EgressIfindex: not 0 }) return XdpTestRunResult.Refused(Errno.EINVAL, "egress_ifindex must be 0");
+        if (ifindex == 0 && queue != 0) return XdpTestRunResult.Refused(Errno.EINVAL, "rx_queue_index needs an ingress_ifindex");
         if (ifindex != 0)
         {
-            if (interfaces is null || !interfaces.TryGetValue(ifindex, out uint queues)) return XdpTestRunResult.Refused(Errno.ENODEV);
-            if (queue >= queues) return XdpTestRunResult.Refused(Errno.EINVAL);
+            if (interfaces is null || !interfaces.TryGetValue(ifindex, out uint queues)) return XdpTestRunResult.Refused(Errno.ENODEV, $"no interface {ifindex}");
+            if (queue >= queues) return XdpTestRunResult.Refused(Errno.EINVAL, $"interface {ifindex} has {queues} RX queue(s), no queue {queue}");
         }
 
         runner.Load(data, metaLength, ifindex, queue);

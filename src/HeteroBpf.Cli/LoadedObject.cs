@@ -1,0 +1,174 @@
+using System.Globalization;
+using HeteroBpf.Maps;
+using HeteroBpf.Offload;
+using HeteroBpf.Xdp;
+
+namespace HeteroBpf.Cli;
+
+/// <summary>An object loaded for <c>run</c> and <c>test-run</c>: its live maps and programs (XDP context rewritten),
+/// the map set applied, and the maps as the commands print them.</summary>
+internal sealed class LoadedObject : IDisposable
+{
+    private LoadedObject(string path, BpfCollection collection)
+    {
+        Path = path;
+        Collection = collection;
+    }
+
+    public string Path { get; }
+
+    public BpfCollection Collection { get; }
+
+    /// <summary>Loads <paramref name="path"/> and applies the map-set file, if any.</summary>
+    public static LoadedObject Load(string path, string? mapSet)
+    {
+        var input = ObjectInput.Load(path);
+        var collection = BpfCollection.Load(input.Object, typeOps: XdpOps.Instance);
+        try
+        {
+            if (mapSet is not null)
+            {
+                if (!File.Exists(mapSet)) throw new HbpfException(ErrorCode.FileNotReadable, "no such file", new BpfLocation { File = mapSet });
+                MapSet.Apply(collection, MapSet.Parse(File.ReadAllText(mapSet), mapSet), mapSet);
+            }
+
+            return new LoadedObject(path, collection);
+        }
+        catch
+        {
+            collection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The XDP program named by <paramref name="name"/> or <paramref name="section"/>, or the only one; errors list the choices.</summary>
+    public BpfProgram SelectXdp(string? name, string? section)
+    {
+        var programs = Collection.Programs;
+        string Choices() => string.Join(", ", programs.Select(p => $"{p.Spec.Name} ({p.Spec.SectionName}, {p.Spec.Type})")) is { Length: > 0 } s ? s : "none";
+        BpfProgram chosen;
+        if (name is not null)
+        {
+            chosen = programs.FirstOrDefault(p => p.Spec.Name == name)
+                ?? throw new HbpfException(ErrorCode.BadArgument, $"no program named '{name}' (programs: {Choices()})");
+        }
+        else if (section is not null)
+        {
+            var inSection = programs.Where(p => p.Spec.SectionName == section).ToList();
+            if (inSection.Count == 0) throw new HbpfException(ErrorCode.BadArgument, $"no program in section '{section}' (programs: {Choices()})");
+            if (inSection.Count > 1) throw new HbpfException(ErrorCode.BadArgument, $"section '{section}' has {inSection.Count} programs; choose one with --prog ({string.Join(", ", inSection.Select(p => p.Spec.Name))})");
+            chosen = inSection[0];
+        }
+        else
+        {
+            var xdp = programs.Where(p => p.Spec.Type == ProgramType.Xdp).ToList();
+            if (xdp.Count != 1) throw new HbpfException(ErrorCode.BadArgument, xdp.Count == 0 ? $"the object has no XDP program (programs: {Choices()})" : $"the object has {xdp.Count} XDP programs; choose one with --prog or --section (programs: {Choices()})");
+            chosen = xdp[0];
+        }
+
+        if (chosen.Spec.Type != ProgramType.Xdp)
+        {
+            throw new HbpfException(ErrorCode.WrongProgramType, $"program '{chosen.Spec.Name}' (section {chosen.Spec.SectionName}) is a {chosen.Spec.Type} program; this command runs XDP programs");
+        }
+
+        return chosen;
+    }
+
+    /// <summary>Every ring buffer's records since the last call, by map name (maps with none left out).</summary>
+    public Dictionary<string, List<string>> DrainRingBuffers()
+    {
+        var result = new Dictionary<string, List<string>>();
+        foreach (var map in Collection.Maps)
+        {
+            if (map is not RingBufMap ring) continue;
+            var records = new List<string>();
+            ring.Consume(record =>
+            {
+                records.Add(Convert.ToHexStringLower(record));
+                return 0;
+            });
+            if (records.Count > 0) result[map.Spec.Name] = records;
+        }
+
+        return result;
+    }
+
+    /// <summary>The maps as JSON values: key hex → value hex, per-CPU lists, <c>{"prog": name}</c>, <c>{"map": name}</c>.</summary>
+    public Dictionary<string, Dictionary<string, object>> MapsJson()
+    {
+        var result = new Dictionary<string, Dictionary<string, object>>();
+        foreach (var map in Collection.Maps)
+        {
+            if (!IsDumpable(map)) continue;
+            var entries = new Dictionary<string, object>();
+            foreach (var (key, value) in map.Entries()) entries[Convert.ToHexStringLower(key)] = ValueJson(map, value);
+            result[map.Spec.Name] = entries;
+        }
+
+        return result;
+    }
+
+    /// <summary>The maps as text: one block per map, one line per entry.</summary>
+    public void WriteMapsText(TextWriter o)
+    {
+        foreach (var map in Collection.Maps)
+        {
+            if (!IsDumpable(map))
+            {
+                o.WriteLine($"map {map.Spec.Name} ({map.Type}): no keyed entries to dump");
+                continue;
+            }
+
+            var entries = map.Entries();
+            o.WriteLine($"map {map.Spec.Name} ({map.Type}): {entries.Count} entr{(entries.Count == 1 ? "y" : "ies")}");
+            foreach (var (key, value) in entries)
+            {
+                string v = ValueJson(map, value) switch
+                {
+                    string hex => hex,
+                    List<string> perCpu => $"per CPU [{string.Join(", ", perCpu)}] sum {PerCpuSum(perCpu)}",
+                    Dictionary<string, string> named => $"{named.Keys.Single()} {named.Values.Single()}",
+                    var other => other.ToString() ?? "",
+                };
+                o.WriteLine($"  {Convert.ToHexStringLower(key)}: {v}");
+            }
+        }
+    }
+
+    private static bool IsDumpable(BpfMap map) => map.Type is not (MapType.Queue or MapType.Stack or MapType.RingBuf or MapType.PerfEventArray or MapType.XskMap);
+
+    private object ValueJson(BpfMap map, byte[] value)
+    {
+        if (map.HoldsHandles)
+        {
+            int handle = BitConverter.ToInt32(value);
+            return map.Type == MapType.ProgArray
+                ? new Dictionary<string, string> { ["prog"] = Collection.Programs.ElementAtOrDefault(handle)?.Spec.Name ?? $"#{handle}" }
+                : new Dictionary<string, string> { ["map"] = Collection.Maps.ElementAtOrDefault(handle)?.Spec.Name ?? $"#{handle}" };
+        }
+
+        if (!map.IsPerCpu) return Convert.ToHexStringLower(value);
+        int stride = value.Length / BpfMap.PossibleCpus;
+        return Enumerable.Range(0, BpfMap.PossibleCpus).Select(cpu => Convert.ToHexStringLower(value.AsSpan(cpu * stride, map.ValueSize))).ToList();
+    }
+
+    // Per-CPU counters are read as sums of little-endian u64 words (how counters are kept); other sizes show no sum.
+    private static string PerCpuSum(List<string> perCpu)
+    {
+        var words = new List<ulong>();
+        foreach (var hex in perCpu)
+        {
+            var bytes = Convert.FromHexString(hex);
+            if (bytes.Length % 8 != 0) return "n/a";
+            for (int i = 0; i < bytes.Length / 8; i++)
+            {
+                if (words.Count <= i) words.Add(0);
+                words[i] += BitConverter.ToUInt64(bytes, i * 8);
+            }
+        }
+
+        return string.Join("/", words.Select(w => w.ToString(CultureInfo.InvariantCulture)));
+    }
+
+    public void Dispose() => Collection.Dispose();
+}
