@@ -123,6 +123,21 @@ public sealed class CaptureReaderTests
     }
 
     [Fact]
+    public void HeadersAloneHoldNoPackets()
+    {
+        using (var pcap = CaptureReader.FromBytes(CaptureFiles.Bytes("eth.pcap")[..24]))
+        {
+            Assert.False(pcap.TryRead(out _));
+            Assert.Single(pcap.Interfaces);
+        }
+
+        using var ng = CaptureReader.FromBytes(new PcapNgBuilder(bigEndian: true).Section().ToArray());
+        Assert.Equal(CaptureFormat.PcapNg, ng.Format);
+        Assert.False(ng.TryRead(out _));
+        Assert.Empty(ng.Interfaces);
+    }
+
+    [Fact]
     public void DisposedReaderRefusesToRead()
     {
         var reader = CaptureReader.FromBytes(CaptureFiles.Bytes("eth.pcap"));

@@ -16,6 +16,8 @@ editcap -F pcap "$tmp/eth.pcapng" eth.pcap            # magic a1b2c3d4, µs
 editcap -F nsecpcap "$tmp/eth.pcapng" eth-ns.pcap     # magic a1b23c4d, ns
 editcap -F pcapng eth.pcap eth-us.pcapng              # no if_tsresol: the default µs
 editcap -F pcap -s 40 "$tmp/eth.pcapng" eth-snap40.pcap  # captured < original length
-mergecap -F pcapng -w merged.pcapng "$tmp/eth.pcapng" "$tmp/raw.pcapng"  # two IDBs, interleaved
+# Two IDBs, packets interleaved; relative names, since mergecap records them in the SHB comment.
+(cd "$tmp" && mergecap -F pcapng -w merged.pcapng eth.pcapng raw.pcapng)
+cp "$tmp/merged.pcapng" merged.pcapng
 cat "$tmp/eth.pcapng" "$tmp/raw.pcapng" > sections.pcapng                # two sections
 python3 make.py
