@@ -7,6 +7,7 @@ namespace HeteroBpf.Capture;
 public sealed unsafe partial class CaptureReader
 {
     private const uint ByteOrderMagic = 0x1A2B3C4D;
+    private const uint ByteOrderMagicSwapped = 0x4D3C2B1A;
 
     // Per interface of the current section, parallel to _interfaces: how to turn its timestamps into nanoseconds.
     private readonly List<Timestamps> _timestamps = [];
@@ -69,7 +70,7 @@ public sealed unsafe partial class CaptureReader
         _swapped = order switch
         {
             ByteOrderMagic => false,
-            0x4D3C2B1A => true,
+            ByteOrderMagicSwapped => true,
             _ => throw Error(ErrorCode.CaptureUnknownMagic, at, $"SHB: byte-order magic 0x{order:x8} is neither 0x1a2b3c4d nor its swap"),
         };
     }

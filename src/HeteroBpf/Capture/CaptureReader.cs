@@ -20,6 +20,7 @@ public sealed unsafe partial class CaptureReader : IDisposable
     private long _offset;
     private bool _swapped;
     private readonly List<CaptureInterface> _interfaces = [];
+    private readonly System.Collections.ObjectModel.ReadOnlyCollection<CaptureInterface> _interfacesView;
 
     private CaptureReader(string name, byte* start, long length, MemoryMappedFile? file, MemoryMappedViewAccessor? view, MemoryHandle pin)
     {
@@ -29,15 +30,16 @@ public sealed unsafe partial class CaptureReader : IDisposable
         _file = file;
         _view = view;
         _pin = pin;
+        _interfacesView = _interfaces.AsReadOnly();
     }
 
     /// <summary>The file's format, told by its magic.</summary>
     public CaptureFormat Format { get; private set; }
 
     /// <summary>pcap: the file's one interface; pcapng: every IDB of the current section read so far.</summary>
-    public IReadOnlyList<CaptureInterface> Interfaces => _interfaces;
+    public IReadOnlyList<CaptureInterface> Interfaces => _interfacesView;
 
-    /// <summary>Opens and memory-maps a capture file, reading its header.</summary>
+    /// <summary>Opens and memory-maps a capture file, reading its header (pcapng: every block before the first packet).</summary>
     public static CaptureReader Open(string path)
     {
         FileStream stream;
