@@ -134,6 +134,25 @@ public enum ErrorCode
     /// <summary>A map definition that cannot be read (legacy <c>maps</c> entry too small or with unknown non-zero fields).</summary>
     ElfBadMapDefinition = 7011,
 
+    /// <summary>A capture file with no bytes at all.</summary>
+    CaptureEmpty = 8001,
+    /// <summary>A capture whose first four bytes are no pcap or pcapng magic, or a pcapng byte-order magic that is neither order.</summary>
+    CaptureUnknownMagic = 8002,
+    /// <summary>A file header, record or block cut by the end of the file.</summary>
+    CaptureTruncated = 8003,
+    /// <summary>A pcap file or pcapng section whose major version this reader does not take (pcap 2, pcapng 1).</summary>
+    CaptureBadVersion = 8004,
+    /// <summary>A pcap record whose captured length exceeds its original length or the sane limit.</summary>
+    CaptureBadRecordLength = 8005,
+    /// <summary>A pcapng block total length not a multiple of 4, below the block type's minimum, or unequal to its trailing copy.</summary>
+    CaptureBadBlockLength = 8006,
+    /// <summary>A pcapng packet naming an interface no IDB of its section described.</summary>
+    CaptureBadInterface = 8007,
+    /// <summary>A pcapng packet whose captured length runs past its block.</summary>
+    CaptureBadPacketLength = 8008,
+    /// <summary>A pcapng option running past its block, or an <c>if_tsresol</c> finer than 64 bits can count.</summary>
+    CaptureBadOption = 8009,
+
     /// <summary>A context access the loader cannot rewrite to the runtime layout (through a maybe-context or moved context pointer).</summary>
     ContextAccess = 9001,
     /// <summary>A context field the program type does not have, or an access of the wrong size or direction.</summary>
