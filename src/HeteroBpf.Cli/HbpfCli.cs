@@ -21,6 +21,7 @@ public static class HbpfCli
             ProgCommand.Create(io),
             MapCommand.Create(io),
             TestRunCommand.Create(io),
+            RunCommand.Create(io),
             ConformancePluginCommand.Create(io),
         };
 

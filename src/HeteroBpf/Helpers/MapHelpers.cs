@@ -30,8 +30,21 @@ public sealed unsafe class MapHelpers
     /// <summary>The handle of map <paramref name="index"/>.</summary>
     public static ulong HandleOf(int index) => HandleBase + (ulong)index * 8;
 
-    /// <summary>The CPU per-CPU values are taken from: the processor running the calling thread, modulo <see cref="BpfMap.PossibleCpus"/>.</summary>
-    public static int CurrentCpu => Thread.GetCurrentProcessorId() % BpfMap.PossibleCpus;
+    /// <summary>The CPU per-CPU values are taken from: the one set by <see cref="SetThreadCpu"/>, else the processor running the calling thread, modulo <see cref="BpfMap.PossibleCpus"/>.</summary>
+    public static int CurrentCpu => t_cpu != 0 ? t_cpu - 1 : Thread.GetCurrentProcessorId() % BpfMap.PossibleCpus;
+
+    [ThreadStatic]
+    private static int t_cpu; // CPU + 1 when the thread acts as one CPU, else 0
+
+    /// <summary>
+    /// Makes the calling thread act as CPU <paramref name="cpu"/> for per-CPU maps and <c>get_smp_processor_id</c> (a
+    /// packet worker is its RX queue's CPU, as with RSS); -1 returns to the CPU the thread happens to run on.
+    /// </summary>
+    public static void SetThreadCpu(int cpu)
+    {
+        if (cpu < -1 || cpu >= BpfMap.PossibleCpus) throw new ArgumentOutOfRangeException(nameof(cpu), cpu, $"CPUs are 0..{BpfMap.PossibleCpus - 1}");
+        t_cpu = cpu + 1;
+    }
 
     /// <summary><paramref name="registry"/> with the map, ring buffer and perf event output helpers over these maps.</summary>
     public HelperRegistry AddTo(HelperRegistry registry)

@@ -1,0 +1,161 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using HeteroBpf.Xdp;
+using Spectre.Console;
+
+namespace HeteroBpf.Cli.Commands;
+
+/// <summary>
+/// <c>hbpf run OBJECT.o [--prog NAME] --pcap IN [--out-dir DIR] [--queues N] [--device NAME] [--map-set FILE.json]
+/// [--json] [--maps table|json]</c>: every packet of a capture through an XDP program, counted per action, with one
+/// output capture per action and the maps afterwards.
+/// </summary>
+internal static class RunCommand
+{
+    public static Command Create(CliIo io)
+    {
+        var obj = new Argument<string>("object") { Description = "An eBPF ELF object (clang -target bpf) with an XDP program." };
+        var prog = new Option<string?>("--prog") { Description = "The program, by name (default: the object's only XDP program).", HelpName = "NAME" };
+        var section = new Option<string?>("--section") { Description = "The program, by ELF section.", HelpName = "S" };
+        var pcap = new Option<string>("--pcap") { Description = "The capture to run (pcap or pcapng, Ethernet).", Required = true, HelpName = "IN" };
+        var outDir = new Option<string?>("--out-dir") { Description = "Write pass.pcap, tx.pcap and redirect-TARGET.pcap here.", HelpName = "DIR" };
+        var queues = new Option<int>("--queues") { Description = "Worker queues, packets spread by a hash of the 5-tuple as RSS does; each queue is one CPU for per-CPU maps.", DefaultValueFactory = _ => 1, HelpName = "N" };
+        var device = DeviceOption.Create();
+        var mapSet = new Option<string?>("--map-set") { Description = "JSON list of map updates applied after load (see docs/CLI.md).", HelpName = "FILE.json" };
+        var json = new Option<bool>("--json") { Description = "Print the summary and maps as one JSON object (no progress bar)." };
+        var maps = new Option<string>("--maps") { Description = "How the maps are printed after the summary: table or json.", DefaultValueFactory = _ => "table", HelpName = "table|json" };
+        maps.AcceptOnlyFromAmong("table", "json");
+        var command = new Command("run", "Run every packet of a capture through an XDP program: counts per action, output captures, maps afterwards.")
+        {
+            obj, prog, section, pcap, outDir, queues, device, mapSet, json, maps,
+        };
+        command.SetAction(parse =>
+        {
+            string path = parse.GetValue(obj)!;
+            return io.Guard(path, () =>
+            {
+                var dev = DeviceOption.Resolve(parse.GetValue(device));
+                if (dev.Name != Devices.DeviceRegistry.Default.Name)
+                {
+                    throw new HbpfException(ErrorCode.BadArgument, $"device '{dev.Name}' cannot run XDP programs over captures yet; use {Devices.DeviceRegistry.Default.Name}");
+                }
+
+                using var loaded = LoadedObject.Load(path, parse.GetValue(mapSet));
+                var program = loaded.SelectXdp(parse.GetValue(prog), parse.GetValue(section));
+                string input = parse.GetValue(pcap)!;
+                var progress = new CaptureRunProgress();
+                bool quiet = parse.GetValue(json);
+                var result = WithProgress(io, quiet, progress, () =>
+                    CaptureRun.Run(loaded.Collection, program, input, parse.GetValue(queues), parse.GetValue(outDir), progress));
+                var summary = Summary(program, path, input, dev.Name, result);
+                if (quiet)
+                {
+                    summary["maps"] = loaded.MapsJson();
+                    io.Out.WriteLine(JsonSerializer.Serialize(summary, ObjectInput.Json));
+                }
+                else
+                {
+                    WriteText(io, program, path, input, dev.Name, result);
+                    if (parse.GetValue(maps) == "json") io.Out.WriteLine(JsonSerializer.Serialize(loaded.MapsJson(), ObjectInput.Json));
+                    else loaded.WriteMapsText(io.Out);
+                }
+
+                int status = 0;
+                if (result.Truncation is { } t)
+                {
+                    io.Error.WriteLine($"{t.Location}: {t.Reason} ({t.CodeText}); the {result.Packets + result.NotRun.Count} packets before it were run");
+                    status = 1;
+                }
+
+                if (result.NotRun.Count > 0)
+                {
+                    io.Error.WriteLine($"{input}: {result.NotRun.Count} packet(s) not run, the first: packet {result.NotRun[0].Index}: {result.NotRun[0].Reason}");
+                    status = 1;
+                }
+
+                return status;
+            });
+        });
+        return command;
+    }
+
+    // A bar appears only on an interactive terminal, and only once a run has lasted a second.
+    private static CaptureRunResult WithProgress(CliIo io, bool quiet, CaptureRunProgress progress, Func<CaptureRunResult> run)
+    {
+        var task = Task.Run(run);
+        if (quiet || !ReferenceEquals(io.Out, Console.Out) || Console.IsOutputRedirected || task.Wait(TimeSpan.FromSeconds(1)))
+        {
+            return task.GetAwaiter().GetResult();
+        }
+
+        AnsiConsole.Progress().AutoClear(true).Start(ctx =>
+        {
+            var bar = ctx.AddTask("packets", maxValue: Math.Max(1, progress.Total));
+            while (!task.Wait(TimeSpan.FromMilliseconds(100))) bar.Value = progress.Done;
+            bar.Value = progress.Total;
+        });
+        return task.GetAwaiter().GetResult();
+    }
+
+    private static string ActionName(XdpAction a) => "XDP_" + a.ToString().ToUpperInvariant();
+
+    private static Dictionary<string, object?> Summary(Offload.BpfProgram program, string path, string input, string device, CaptureRunResult r) => new()
+    {
+        ["object"] = path,
+        ["program"] = program.Spec.Name,
+        ["pcap"] = input,
+        ["device"] = device,
+        ["queues"] = r.Queues,
+        ["packets"] = r.Packets,
+        ["bytes"] = r.Bytes,
+        ["actions"] = r.Actions.ToDictionary(a => a.Key.ToString().ToLowerInvariant(), a => new Dictionary<string, long> { ["packets"] = a.Value.Packets, ["bytes"] = a.Value.Bytes }),
+        ["redirect_targets"] = r.RedirectTargets.ToDictionary(t => t.Key, t => new Dictionary<string, long> { ["packets"] = t.Value.Packets, ["bytes"] = t.Value.Bytes }),
+        ["aborted"] = r.Aborted.Select(p => new Dictionary<string, object> { ["index"] = p.Index, ["reason"] = p.Reason }).ToList(),
+        ["not_run"] = r.NotRun.Select(p => new Dictionary<string, object> { ["index"] = p.Index, ["reason"] = p.Reason }).ToList(),
+        ["truncation"] = r.Truncation is { } t ? new Dictionary<string, object> { ["offset"] = t.Offset, ["reason"] = t.Reason } : null,
+        ["elapsed_ns"] = (long)r.Elapsed.TotalNanoseconds,
+        ["ns_per_packet"] = Math.Round(r.NsPerPacket, 1),
+        ["packets_per_second"] = Math.Round(r.PacketsPerSecond),
+        ["outputs"] = r.Outputs,
+    };
+
+    private static void WriteText(CliIo io, Offload.BpfProgram program, string path, string input, string device, CaptureRunResult r)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(io.Out),
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        var c = CultureInfo.InvariantCulture;
+        io.Out.WriteLine($"{program.Spec.Name} ({path}) over {input}: {r.Packets.ToString("N0", c)} packets, {r.Queues} queue{(r.Queues == 1 ? "" : "s")}, device {device}");
+        var table = new Table().Border(TableBorder.Simple)
+            .AddColumn("action").AddColumn(new TableColumn("packets").RightAligned()).AddColumn(new TableColumn("bytes").RightAligned()).AddColumn("output");
+        foreach (var (action, count) in r.Actions)
+        {
+            string output = action switch
+            {
+                XdpAction.Pass => r.Outputs.GetValueOrDefault("pass") ?? "",
+                XdpAction.Tx => r.Outputs.GetValueOrDefault("tx") ?? "",
+                XdpAction.Redirect when r.RedirectTargets.Count > 0 => $"{r.RedirectTargets.Count} target(s), below",
+                XdpAction.Aborted when count.Packets > 0 => "logged below",
+                _ => "",
+            };
+            table.AddRow(Markup.Escape(ActionName(action)), count.Packets.ToString("N0", c), count.Bytes.ToString("N0", c), Markup.Escape(output));
+        }
+
+        foreach (var (target, count) in r.RedirectTargets)
+        {
+            table.AddRow(Markup.Escape("  → " + target), count.Packets.ToString("N0", c), count.Bytes.ToString("N0", c), Markup.Escape(r.Outputs.GetValueOrDefault("redirect-" + target) ?? ""));
+        }
+
+        table.AddRow("total", r.Packets.ToString("N0", c), r.Bytes.ToString("N0", c), "");
+        console.Write(table);
+        io.Out.WriteLine($"{r.PacketsPerSecond.ToString("N0", c)} packets/s, {r.NsPerPacket.ToString("N0", c)} ns/packet ({r.Elapsed.TotalMilliseconds.ToString("N3", c)} ms wall clock, interpreter)");
+        if (r.Outputs.Count == 0) io.Out.WriteLine("no output captures written (give --out-dir DIR)");
+        foreach (var p in r.Aborted.Take(20)) io.Out.WriteLine($"aborted: packet {p.Index}: {p.Reason}");
+        if (r.Aborted.Count > 20) io.Out.WriteLine($"aborted: {r.Aborted.Count - 20} more (all in --json)");
+    }
+}
