@@ -67,7 +67,12 @@ public sealed class TailCallAndLoopTests
     [MemberData(nameof(Fixtures))]
     public void LoopsCallBackUntilStoppedOrDone(string fixture) => RunLoops(fixture, withKernel: false);
 
-    /// <summary>The callback verifies in the kernel because <see cref="KernelObject"/> sends the object's BTF func_info.</summary>
+    /// <summary>
+    /// The callback verifies in the kernel because <see cref="KernelObject"/> sends the object's BTF func_info. One known
+    /// divergence, asserted as still divergent: the verifier inlines <c>bpf_loop</c> (constant callback, flags 0) and its
+    /// inlined E2BIG path sets <c>w0 = -E2BIG</c> (a 32-bit move, <c>inline_bpf_loop</c> in kernel/bpf/verifier.c), so
+    /// too many iterations give 0xfffffff9 zero-extended, where the helper (and HeteroBpf) gives −7 as a long.
+    /// </summary>
     [Theory]
     [MemberData(nameof(Fixtures))]
     public void LoopsMatchTheKernel(string fixture)
@@ -108,7 +113,8 @@ public sealed class TailCallAndLoopTests
             KernelBpf.TestRun(fd, packet);
             var expected = new byte[bss.Length];
             Assert.Equal(Errno.Ok, KernelBpf.Lookup(kernel.MapFd(".bss"), key, expected));
-            Assert.Equal(expected.AsSpan(at, 32).ToArray(), bss.AsSpan(at, 32).ToArray());
+            Assert.Equal(expected.AsSpan(at, 24).ToArray(), bss.AsSpan(at, 24).ToArray());
+            Assert.Equal(0xffff_fff9L, BinaryPrimitives.ReadInt64LittleEndian(expected.AsSpan(at + 24)));
         }
     }
 
