@@ -150,3 +150,19 @@ public readonly record struct XdpMd(uint Data, uint DataEnd, uint DataMeta, uint
         BinaryPrimitives.ReadUInt32LittleEndian(bytes[16..]),
         BinaryPrimitives.ReadUInt32LittleEndian(bytes[20..]));
 }
+
+/// <summary>Part of <c>struct bpf_prog_info</c>: what the kernel kept of a loaded program.</summary>
+/// <param name="Id">The program's kernel id.</param>
+/// <param name="Type">Its program type.</param>
+/// <param name="BtfId">The kernel id of its BTF (0: loaded without).</param>
+/// <param name="FuncInfoCount">Number of func_info records kept (one per function).</param>
+/// <param name="LineInfoCount">Number of line_info records kept.</param>
+public readonly record struct KernelProgramInfo(uint Id, ProgramType Type, uint BtfId, uint FuncInfoCount, uint LineInfoCount);
+
+/// <summary>Part of <c>struct bpf_map_info</c>: what the kernel kept of a map.</summary>
+/// <param name="Id">The map's kernel id.</param>
+/// <param name="Type">Its map type.</param>
+/// <param name="BtfId">The kernel id of its BTF (0: created without).</param>
+/// <param name="BtfKeyTypeId">Its BTF key type id.</param>
+/// <param name="BtfValueTypeId">Its BTF value type id.</param>
+public readonly record struct KernelMapInfo(uint Id, MapType Type, uint BtfId, uint BtfKeyTypeId, uint BtfValueTypeId);

@@ -189,6 +189,22 @@ public static unsafe partial class KernelBpf
         return Syscall(SysBpf, CmdMapFreeze, attr, AttrSize) < 0 ? (Errno)Marshal.GetLastPInvokeError() : Errno.Ok;
     }
 
+    /// <summary>What the kernel kept of the program behind <paramref name="fd"/> (<c>struct bpf_prog_info</c>); null when it refuses.</summary>
+    public static KernelProgramInfo? ProgramInfo(int fd)
+    {
+        Span<byte> info = stackalloc byte[232];
+        if (!GetInfo(fd, info)) return null;
+        return new KernelProgramInfo(U32(info, 4), (ProgramType)U32(info, 0), U32(info, 128), U32(info, 144), U32(info, 148));
+    }
+
+    /// <summary>What the kernel kept of the map behind <paramref name="fd"/> (<c>struct bpf_map_info</c>); null when it refuses.</summary>
+    public static KernelMapInfo? MapInfo(int fd)
+    {
+        Span<byte> info = stackalloc byte[88];
+        if (!GetInfo(fd, info)) return null;
+        return new KernelMapInfo(U32(info, 4), (MapType)U32(info, 0), U32(info, 64), U32(info, 68), U32(info, 72));
+    }
+
     /// <summary>
     /// The kernel id of the program, map or BTF behind <paramref name="fd"/> (<c>BPF_OBJ_GET_INFO_BY_FD</c>; the id is
     /// the second u32 of <c>bpf_prog_info</c>, <c>bpf_map_info</c> and <c>bpf_btf_info</c> alike); 0 when the kernel refuses.
@@ -203,6 +219,23 @@ public static unsafe partial class KernelBpf
         *(uint*)(attr + 4) = 8;
         *(ulong*)(attr + 8) = (ulong)info;
         return Syscall(SysBpf, CmdObjGetInfoByFd, attr, AttrSize) < 0 ? 0 : *(uint*)(info + 4);
+    }
+
+    private static uint U32(ReadOnlySpan<byte> bytes, int at) => System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes[at..]);
+
+    /// <summary><c>BPF_OBJ_GET_INFO_BY_FD</c> into <paramref name="info"/> (cleared first).</summary>
+    private static bool GetInfo(int fd, Span<byte> info)
+    {
+        info.Clear();
+        byte* attr = stackalloc byte[AttrSize];
+        new Span<byte>(attr, AttrSize).Clear();
+        fixed (byte* i = info)
+        {
+            *(uint*)attr = (uint)fd;
+            *(uint*)(attr + 4) = (uint)info.Length;
+            *(ulong*)(attr + 8) = (ulong)i;
+            return Syscall(SysBpf, CmdObjGetInfoByFd, attr, AttrSize) >= 0;
+        }
     }
 
     /// <summary>The kernel's <c>num_possible_cpus()</c>, from <c>/sys/devices/system/cpu/possible</c> (e.g. <c>0-3,6</c>).</summary>
