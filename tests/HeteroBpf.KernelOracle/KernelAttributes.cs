@@ -89,6 +89,12 @@ public readonly record struct KernelMapCreate
 /// </summary>
 public ref struct KernelTestRun
 {
+    /// <summary><c>BPF_F_TEST_RUN_ON_CPU</c>: run on <see cref="Cpu"/> (raw tracepoints only).</summary>
+    public const uint FlagRunOnCpu = 1u << 0;
+
+    /// <summary><c>BPF_F_TEST_XDP_LIVE_FRAMES</c>: XDP frames really transmitted or redirected.</summary>
+    public const uint FlagXdpLiveFrames = 1u << 1;
+
     /// <summary><c>data_in</c> / <c>data_size_in</c>: the packet.</summary>
     public ReadOnlySpan<byte> DataIn;
 
@@ -104,7 +110,7 @@ public ref struct KernelTestRun
     /// <summary><c>repeat</c> (0 counts as 1).</summary>
     public uint Repeat;
 
-    /// <summary><c>flags</c> (<c>BPF_F_TEST_RUN_ON_CPU</c>, <c>BPF_F_TEST_XDP_LIVE_FRAMES</c>).</summary>
+    /// <summary><c>flags</c> (<see cref="FlagRunOnCpu"/>, <see cref="FlagXdpLiveFrames"/>).</summary>
     public uint Flags;
 
     /// <summary><c>cpu</c> (with <c>BPF_F_TEST_RUN_ON_CPU</c>).</summary>

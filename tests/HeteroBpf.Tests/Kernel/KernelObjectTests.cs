@@ -96,6 +96,9 @@ public sealed class KernelObjectTests
         var badEnd = new XdpMd(0, (uint)packet.Length + 1, 0, 0, 0, 0).ToBytes();
         Assert.Equal(Errno.EINVAL, KernelBpf.TestRun(fd, new KernelTestRun { DataIn = packet, CtxIn = badEnd }).Errno);
 
+        // XDP takes no flag but live frames.
+        Assert.Equal(Errno.EINVAL, KernelBpf.TestRun(fd, new KernelTestRun { DataIn = packet, Flags = KernelTestRun.FlagRunOnCpu }).Errno);
+
         // A short output buffer: ENOSPC, what fits copied, the full size and the run's result still reported.
         var shortOut = new byte[16];
         var run = KernelBpf.TestRun(fd, new KernelTestRun { DataIn = packet, DataOut = shortOut });
