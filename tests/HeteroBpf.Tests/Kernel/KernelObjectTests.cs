@@ -106,6 +106,11 @@ public sealed class KernelObjectTests
         Assert.Equal((uint)packet.Length, run.DataSizeOut);
         Assert.Equal(XdpPass, run.Retval);
         Assert.Equal(packet.AsSpan(0, 16).ToArray(), shortOut);
+        var shortCtx = new byte[8];
+        run = KernelBpf.TestRun(fd, new KernelTestRun { DataIn = packet, CtxIn = new XdpMd(0, (uint)packet.Length, 0, 0, 0, 0).ToBytes(), CtxOut = shortCtx });
+        Assert.Equal(Errno.ENOSPC, run.Errno);
+        Assert.Equal((uint)KernelBpf.XdpMdSize, run.CtxSizeOut);
+        Assert.Equal((uint)packet.Length, BinaryPrimitives.ReadUInt32LittleEndian(shortCtx.AsSpan(4)));
     }
 
     [Theory]
