@@ -1,6 +1,9 @@
 using BenchmarkDotNet.Attributes;
+using System.Runtime.InteropServices;
 using HeteroBpf.Bench.Kernel;
 using HeteroBpf.Bench.Native;
+using HeteroBpf.Isa;
+using HeteroBpf.KernelOracle;
 
 namespace HeteroBpf.Bench;
 
@@ -22,7 +25,7 @@ public unsafe class EngineBenchmarks
     private delegate* unmanaged[Cdecl, SuppressGCTransition]<byte*, byte*, uint> _native;
     private byte* _packet;
     private byte* _packetEnd;
-    private KernelProgram? _kernel;
+    private int _kernelFd = -1;
     private byte[] _kernelPacket = [];
     private long _kernelNs;
     private long _kernelRuns;
@@ -54,11 +57,19 @@ public unsafe class EngineBenchmarks
     public void SetupKernel()
     {
         _kernelPacket = Workloads.Packet(Workload);
-        // Throws with the errno (and verifier log) if bpf() is refused: BenchmarkDotNet then shows the row as NA.
-        _kernel = KernelProgram.LoadXdp(Workloads.XdpBytecode(Workload), $"hbpf_{Workloads.Name(Workload)}");
-        var (retval, duration) = _kernel.TestRun(_kernelPacket, 100_000);
-        Check("kernel JIT", retval);
-        Console.WriteLine($"// {Workload}: kernel reports {duration} ns per run (BPF_PROG_TEST_RUN, repeat 100000)");
+        // Throws with the errno (and verifier reason) if bpf() is refused: BenchmarkDotNet then shows the row as NA.
+        byte[] bytecode = Workloads.XdpBytecode(Workload);
+        var load = new KernelProgramLoad
+        {
+            Type = ProgramType.Xdp,
+            Instructions = MemoryMarshal.Cast<byte, Instruction>(bytecode).ToArray(),
+            Name = $"hbpf_{Workloads.Name(Workload)}",
+        };
+        _kernelFd = KernelBpf.Load(load, out string refusal, out _);
+        if (_kernelFd < 0) throw new InvalidOperationException($"BPF_PROG_LOAD of {load.Name} failed: {refusal}");
+        var run = RunInKernel(100_000);
+        Check("kernel JIT", run.Retval);
+        Console.WriteLine($"// {Workload}: kernel reports {run.DurationNs} ns per run (BPF_PROG_TEST_RUN, repeat 100000)");
     }
 
     [GlobalCleanup]
@@ -66,7 +77,8 @@ public unsafe class EngineBenchmarks
     {
         if (_kernelRuns > 0) KernelDurations.Write(Workload, (double)_kernelNs / _kernelRuns, _kernelRuns);
         _interpreted?.Dispose();
-        _kernel?.Dispose();
+        if (_kernelFd >= 0) KernelBpf.Close(_kernelFd);
+        _kernelFd = -1;
         if (_packet != null) System.Runtime.InteropServices.NativeMemory.Free(_packet);
         _packet = null;
     }
@@ -83,11 +95,22 @@ public unsafe class EngineBenchmarks
     [Benchmark(OperationsPerInvoke = KernelRepeat, Description = "kernel JIT")]
     public uint KernelJit()
     {
-        var (retval, duration) = _kernel!.TestRun(_kernelPacket, KernelRepeat);
-        _kernelNs += (long)duration * KernelRepeat;
+        var run = RunInKernel(KernelRepeat);
+        _kernelNs += (long)run.DurationNs * KernelRepeat;
         _kernelRuns += KernelRepeat;
-        return retval;
+        return run.Retval;
     }
+
+    /// <summary>One BPF_PROG_TEST_RUN of <paramref name="repeat"/> runs on the workload's packet; throws when the kernel refuses it.</summary>
+    private KernelTestRunResult RunInKernel(uint repeat)
+    {
+        var run = KernelBpf.TestRun(_kernelFd, new KernelTestRun { DataIn = _kernelPacket, Repeat = repeat });
+        if (run.Errno != Errno.Ok) ThrowTestRun(run.Errno);
+        return run;
+    }
+
+    private static void ThrowTestRun(Errno errno) =>
+        throw new InvalidOperationException($"BPF_PROG_TEST_RUN failed: {KernelBpf.Describe(errno)}");
 
     private void Check(string engine, uint actual)
     {

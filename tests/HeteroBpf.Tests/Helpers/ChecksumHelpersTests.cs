@@ -1,16 +1,15 @@
 using System.Buffers.Binary;
 using HeteroBpf.Elf;
 using HeteroBpf.Helpers;
+using HeteroBpf.KernelOracle;
 using HeteroBpf.Offload;
 using HeteroBpf.Tests.Kernel;
-using HeteroBpf.Tests.Offload;
 
 namespace HeteroBpf.Tests.Helpers;
 
 /// <summary><c>bpf_csum_diff</c>: size rules, and the kernel (an XDP program over a map value) as oracle for the sums.</summary>
 public sealed class ChecksumHelpersTests
 {
-    private const uint XdpType = 6;
     private const int FromAt = 16, ToAt = 16 + 256, ResultAt = 16 + 512;
 
     private static unsafe ulong Call(byte[] from, uint fromSize, byte[] to, uint toSize, uint seed)
@@ -51,12 +50,12 @@ public sealed class ChecksumHelpersTests
         if (KernelBpf.UnavailableReason is { } unavailable) Assert.Skip(unavailable);
         var obj = ObjectFile.Load(Path.Combine(RepoPaths.Fixtures, fixture));
         using var ours = BpfCollection.Load(obj);
-        using var kernel = new KernelCollection(obj);
-        int fd = kernel.LoadProgramOrSkip("csum", XdpType);
+        using var kernel = KernelObject.Open(obj);
+        int fd = kernel.LoadProgramOrSkip("csum");
 
         var random = new Random(28);
         var map = ours.Map("csum_cases");
-        int kernelMap = kernel.Map("csum_cases");
+        int kernelMap = kernel.MapFd("csum_cases");
         var key = new byte[4];
         var packet = new byte[64];
         var failures = new List<string>();

@@ -2,9 +2,9 @@ using System.Buffers.Binary;
 using System.Text;
 using HeteroBpf.Elf;
 using HeteroBpf.Helpers;
+using HeteroBpf.KernelOracle;
 using HeteroBpf.Offload;
 using HeteroBpf.Tests.Kernel;
-using HeteroBpf.Tests.Offload;
 
 namespace HeteroBpf.Tests.Helpers;
 
@@ -135,12 +135,12 @@ public sealed class PrintfHelpersTests
         if (KernelBpf.UnavailableReason is { } unavailable) Assert.Skip(unavailable);
         var obj = ObjectFile.Load(Path.Combine(RepoPaths.Fixtures, fixture));
         using var ours = BpfCollection.Load(obj);
-        using var kernel = new KernelCollection(obj);
-        int fd = kernel.LoadProgramOrSkip("format", KernelBpf.SocketFilter);
+        using var kernel = KernelObject.Open(obj);
+        int fd = kernel.LoadProgramOrSkip("format");
 
         var random = new Random(165);
         var map = ours.Map("format_cases");
-        int kernelMap = kernel.Map("format_cases");
+        int kernelMap = kernel.MapFd("format_cases");
         var key = new byte[4];
         var packet = new byte[64];
         for (int i = 0; i < 200; i++)

@@ -1,5 +1,6 @@
 using HeteroBpf.Asm;
 using HeteroBpf.Isa;
+using HeteroBpf.KernelOracle;
 using HeteroBpf.Tests.Semantics;
 
 namespace HeteroBpf.Tests.Kernel;

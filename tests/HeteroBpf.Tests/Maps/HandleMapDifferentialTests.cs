@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.Text;
 using HeteroBpf.Isa;
+using HeteroBpf.KernelOracle;
 using HeteroBpf.Maps;
-using HeteroBpf.Tests.Kernel;
 
 namespace HeteroBpf.Tests.Maps;
 

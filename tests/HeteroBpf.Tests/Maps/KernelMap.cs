@@ -1,5 +1,5 @@
+using HeteroBpf.KernelOracle;
 using HeteroBpf.Maps;
-using HeteroBpf.Tests.Kernel;
 
 namespace HeteroBpf.Tests.Maps;
 

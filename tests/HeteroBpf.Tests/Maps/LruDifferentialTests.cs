@@ -1,6 +1,6 @@
 using System.Text;
+using HeteroBpf.KernelOracle;
 using HeteroBpf.Maps;
-using HeteroBpf.Tests.Kernel;
 
 namespace HeteroBpf.Tests.Maps;
 

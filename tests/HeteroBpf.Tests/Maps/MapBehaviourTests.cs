@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using HeteroBpf.KernelOracle;
 using HeteroBpf.Maps;
 
 namespace HeteroBpf.Tests.Maps;
@@ -135,22 +136,22 @@ public sealed unsafe class MapBehaviourTests
         Assert.Equal([Errno.EPERM, Errno.EPERM, Errno.ENOENT, Errno.Ok, Errno.EPERM, Errno.EPERM], ours);
 
         // The kernel gives the creating fd the same access, so the same calls fail the same way there.
-        if (Kernel.KernelBpf.UnavailableReason is not null) return;
-        int ro = Kernel.KernelBpf.CreateMap((uint)MapType.Hash, 4, 4, 2, (uint)MapFlags.ReadOnly, out _);
-        int wo = Kernel.KernelBpf.CreateMap((uint)MapType.Hash, 4, 4, 2, (uint)MapFlags.WriteOnly, out _);
+        if (KernelBpf.UnavailableReason is { } unavailable) Assert.Skip(unavailable);
+        int ro = KernelBpf.CreateMap((uint)MapType.Hash, 4, 4, 2, (uint)MapFlags.ReadOnly, out _);
+        int wo = KernelBpf.CreateMap((uint)MapType.Hash, 4, 4, 2, (uint)MapFlags.WriteOnly, out _);
         try
         {
             Errno[] kernel =
             [
-                Kernel.KernelBpf.Update(ro, key, value, 0), Kernel.KernelBpf.Delete(ro, key), Kernel.KernelBpf.Lookup(ro, key, value),
-                Kernel.KernelBpf.Update(wo, key, value, 0), Kernel.KernelBpf.Lookup(wo, key, value), Kernel.KernelBpf.GetNextKey(wo, [], key),
+                KernelBpf.Update(ro, key, value, 0), KernelBpf.Delete(ro, key), KernelBpf.Lookup(ro, key, value),
+                KernelBpf.Update(wo, key, value, 0), KernelBpf.Lookup(wo, key, value), KernelBpf.GetNextKey(wo, [], key),
             ];
             Assert.Equal(kernel, ours);
         }
         finally
         {
-            Kernel.KernelBpf.Close(ro);
-            Kernel.KernelBpf.Close(wo);
+            KernelBpf.Close(ro);
+            KernelBpf.Close(wo);
         }
     }
 

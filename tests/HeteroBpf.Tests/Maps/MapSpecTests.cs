@@ -1,5 +1,5 @@
+using HeteroBpf.KernelOracle;
 using HeteroBpf.Maps;
-using HeteroBpf.Tests.Kernel;
 
 namespace HeteroBpf.Tests.Maps;
 
@@ -55,7 +55,7 @@ public sealed class MapSpecTests
         Assert.Equal(errno, e.Errno);
         Assert.Contains("map 'm'", e.Message, StringComparison.Ordinal);
 
-        if (KernelBpf.UnavailableReason is not null) return;
+        if (KernelBpf.UnavailableReason is { } unavailable) Assert.Skip(unavailable);
         int fd = KernelBpf.CreateMap((uint)type, keySize, valueSize, maxEntries, (uint)flags, out Errno kernel);
         if (fd >= 0) KernelBpf.Close(fd);
         Assert.True(fd < 0, $"{name}: the kernel accepts what we refuse");
@@ -74,7 +74,7 @@ public sealed class MapSpecTests
     {
         var spec = new MapSpec { Name = "m", Type = type, KeySize = keySize, ValueSize = valueSize, MaxEntries = maxEntries, Flags = flags };
         using (BpfMap.Create(spec)) { }
-        if (KernelBpf.UnavailableReason is not null) return;
+        if (KernelBpf.UnavailableReason is { } unavailable) Assert.Skip(unavailable);
         int fd = KernelBpf.CreateMap((uint)type, keySize, valueSize, maxEntries, (uint)flags, out Errno kernel);
         Assert.True(fd >= 0, $"the kernel refuses what we accept: {kernel}");
         KernelBpf.Close(fd);

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using HeteroBpf.Isa;
+using HeteroBpf.KernelOracle;
 using HeteroBpf.Maps;
-using HeteroBpf.Tests.Kernel;
 
 namespace HeteroBpf.Tests.Maps;
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using HeteroBpf.Elf;
 using HeteroBpf.Helpers;
 using HeteroBpf.Isa;
+using HeteroBpf.KernelOracle;
 using HeteroBpf.Maps;
 using HeteroBpf.Offload;
 using HeteroBpf.Tests.Kernel;
@@ -14,7 +15,6 @@ namespace HeteroBpf.Tests.Offload;
 /// </summary>
 public sealed class BpfCollectionTests
 {
-    private const uint XdpType = 6;
     private static readonly string[] Versions = ["v2", "v3", "v4"];
 
     public static TheoryData<string> Fixtures() => new(Versions.Select(v => $"helpers-{v}.o"));
@@ -125,8 +125,8 @@ public sealed class BpfCollectionTests
         if (KernelBpf.UnavailableReason is { } unavailable) Assert.Skip(unavailable);
         var obj = Load(fixture);
         using var ours = BpfCollection.Load(obj);
-        using var kernel = new KernelCollection(obj);
-        int fd = kernel.LoadProgramOrSkip("map_ops", KernelBpf.SocketFilter);
+        using var kernel = KernelObject.Open(obj);
+        int fd = kernel.LoadProgramOrSkip("map_ops");
 
         var packet = new byte[64];
         for (int run = 0; run < 40; run++)
@@ -138,12 +138,12 @@ public sealed class BpfCollectionTests
         }
     }
 
-    private static void AssertSameMaps(KernelCollection kernel, BpfCollection ours, int run)
+    private static void AssertSameMaps(KernelObject kernel, BpfCollection ours, int run)
     {
         foreach (var map in ours.Maps)
         {
             if (map.Type is MapType.Queue or MapType.Stack) continue; // compared destructively at the end of a test
-            int fd = kernel.Map(map.Spec.Name);
+            int fd = kernel.MapFd(map.Spec.Name);
             var key = new byte[map.KeySize];
             for (uint k = 0; k < Math.Max(10u, (uint)map.MaxEntries); k++)
             {
@@ -160,7 +160,7 @@ public sealed class BpfCollectionTests
         foreach (var name in new[] { "fifo", "lifo" })
         {
             var map = (QueueStackMap)ours.Map(name);
-            int fd = kernel.Map(name);
+            int fd = kernel.MapFd(name);
             var expected = new byte[4];
             var actual = new byte[4];
             Assert.Equal(KernelBpf.Lookup(fd, default, expected), map.Lookup(default, actual));

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using HeteroBpf.Elf;
+using HeteroBpf.KernelOracle;
 using HeteroBpf.Offload;
 using HeteroBpf.Tests.Kernel;
 
@@ -51,13 +52,13 @@ public sealed class TailCallAndLoopTests
         Assert.Equal([7u, 1034u, 1067u], results);
 
         if (KernelBpf.UnavailableReason is { } unavailable) Assert.Skip(unavailable);
-        using var kernel = new KernelCollection(obj);
-        int chain = kernel.LoadProgramOrSkip("chain", KernelBpf.SocketFilter);
-        int dispatch = kernel.LoadProgramOrSkip("dispatch", KernelBpf.SocketFilter);
+        using var kernel = KernelObject.Open(obj);
+        int chain = kernel.LoadProgramOrSkip("chain");
+        int dispatch = kernel.LoadProgramOrSkip("dispatch");
         var kernelResults = new List<uint> { KernelBpf.TestRun(dispatch, packet) };
-        Assert.Equal(Errno.Ok, KernelBpf.Update(kernel.Map("jumps"), U32(0), U32((uint)chain), 0));
+        Assert.Equal(Errno.Ok, KernelBpf.Update(kernel.MapFd("jumps"), U32(0), U32((uint)chain), 0));
         kernelResults.Add(KernelBpf.TestRun(chain, packet));
-        Assert.Equal(Errno.Ok, KernelBpf.Update(kernel.Map("jumps"), U32(1), U32((uint)chain), 0));
+        Assert.Equal(Errno.Ok, KernelBpf.Update(kernel.MapFd("jumps"), U32(1), U32((uint)chain), 0));
         kernelResults.Add(KernelBpf.TestRun(dispatch, packet));
         Assert.Equal(kernelResults, results);
     }
@@ -66,7 +67,12 @@ public sealed class TailCallAndLoopTests
     [MemberData(nameof(Fixtures))]
     public void LoopsCallBackUntilStoppedOrDone(string fixture) => RunLoops(fixture, withKernel: false);
 
-    /// <summary>Skipped today: the kernel wants BTF func_info for a callback, which <see cref="KernelCollection"/> does not load yet.</summary>
+    /// <summary>
+    /// The callback verifies in the kernel because <see cref="KernelObject"/> sends the object's BTF func_info. One known
+    /// divergence, asserted as still divergent: the verifier inlines <c>bpf_loop</c> (constant callback, flags 0) and its
+    /// inlined E2BIG path sets <c>w0 = -E2BIG</c> (a 32-bit move, <c>inline_bpf_loop</c> in kernel/bpf/verifier.c), so
+    /// too many iterations give 0xfffffff9 zero-extended, where the helper (and HeteroBpf) gives −7 as a long.
+    /// </summary>
     [Theory]
     [MemberData(nameof(Fixtures))]
     public void LoopsMatchTheKernel(string fixture)
@@ -79,9 +85,8 @@ public sealed class TailCallAndLoopTests
     {
         var obj = Load(fixture);
         using var ours = BpfCollection.Load(obj);
-        using var kernel = withKernel ? new KernelCollection(obj) : null;
-        string refusal = "";
-        int fd = kernel?.LoadProgram("loops", KernelBpf.SocketFilter, out refusal) ?? -1;
+        using var kernel = withKernel ? KernelObject.Open(obj) : null;
+        int fd = kernel?.LoadProgram("loops") ?? -1;
         var packet = new byte[64];
         var key = new byte[4];
         foreach (var (count, stop) in new (uint, uint)[] { (0, 5), (10, 100), (100, 50), (1, 0), (1 << 23, 1000), (70000, 1 << 20) })
@@ -104,14 +109,13 @@ public sealed class TailCallAndLoopTests
             Assert.Equal(-7L, BinaryPrimitives.ReadInt64LittleEndian(bss.AsSpan(at + 24)));
 
             if (fd < 0) continue;
-            Assert.Equal(Errno.Ok, KernelBpf.Update(kernel!.Map("loop_args"), key, args, 0));
+            Assert.Equal(Errno.Ok, KernelBpf.Update(kernel!.MapFd("loop_args"), key, args, 0));
             KernelBpf.TestRun(fd, packet);
             var expected = new byte[bss.Length];
-            Assert.Equal(Errno.Ok, KernelBpf.Lookup(kernel.Map(".bss"), key, expected));
-            Assert.Equal(expected.AsSpan(at, 32).ToArray(), bss.AsSpan(at, 32).ToArray());
+            Assert.Equal(Errno.Ok, KernelBpf.Lookup(kernel.MapFd(".bss"), key, expected));
+            Assert.Equal(expected.AsSpan(at, 24).ToArray(), bss.AsSpan(at, 24).ToArray());
+            Assert.Equal(0xffff_fff9L, BinaryPrimitives.ReadInt64LittleEndian(expected.AsSpan(at + 24)));
         }
-
-        if (kernel is not null && fd < 0) Assert.Skip("kernel refused loops: " + refusal);
     }
 
     // loop_results' offset in .bss, from the relocation of the first lddw that names it in the loops program.
