@@ -101,7 +101,7 @@ public ref struct KernelTestRun
     /// <summary><c>data_out</c> / <c>data_size_out</c>: where the packet as the program left it is copied.</summary>
     public Span<byte> DataOut;
 
-    /// <summary><c>ctx_in</c> / <c>ctx_size_in</c> (XDP: a <c>struct xdp_md</c>, see <see cref="XdpMd"/>).</summary>
+    /// <summary><c>ctx_in</c> / <c>ctx_size_in</c> (XDP: a <c>struct xdp_md</c>, see <see cref="HeteroBpf.Xdp.XdpMd"/>).</summary>
     public ReadOnlySpan<byte> CtxIn;
 
     /// <summary><c>ctx_out</c> / <c>ctx_size_out</c>.</summary>
@@ -124,38 +124,6 @@ public ref struct KernelTestRun
 /// <param name="DataSizeOut">The full size of the output packet (also when larger than the buffer given).</param>
 /// <param name="CtxSizeOut">The full size of the output context.</param>
 public readonly record struct KernelTestRunResult(Errno Errno, uint Retval, uint DurationNs, uint DataSizeOut, uint CtxSizeOut);
-
-/// <summary>The UAPI <c>struct xdp_md</c>, as <c>BPF_PROG_TEST_RUN</c> takes and gives it (offsets relative to the packet).</summary>
-/// <param name="Data">Offset of the packet data: the metadata length (0 on input).</param>
-/// <param name="DataEnd">Offset of the packet end: on input, exactly the packet length.</param>
-/// <param name="DataMeta">Must be 0 on input.</param>
-/// <param name="IngressIfindex">The receiving device (0: loopback, chosen by the kernel).</param>
-/// <param name="RxQueueIndex">The receive queue (must exist on that device).</param>
-/// <param name="EgressIfindex">Must be 0 on input.</param>
-public readonly record struct XdpMd(uint Data, uint DataEnd, uint DataMeta, uint IngressIfindex, uint RxQueueIndex, uint EgressIfindex)
-{
-    /// <summary>The 24 bytes of the structure.</summary>
-    public byte[] ToBytes()
-    {
-        var bytes = new byte[KernelBpf.XdpMdSize];
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes, Data);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(4), DataEnd);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), DataMeta);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(12), IngressIfindex);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(16), RxQueueIndex);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(20), EgressIfindex);
-        return bytes;
-    }
-
-    /// <summary>Reads the structure from its 24 bytes.</summary>
-    public static XdpMd Read(ReadOnlySpan<byte> bytes) => new(
-        BinaryPrimitives.ReadUInt32LittleEndian(bytes),
-        BinaryPrimitives.ReadUInt32LittleEndian(bytes[4..]),
-        BinaryPrimitives.ReadUInt32LittleEndian(bytes[8..]),
-        BinaryPrimitives.ReadUInt32LittleEndian(bytes[12..]),
-        BinaryPrimitives.ReadUInt32LittleEndian(bytes[16..]),
-        BinaryPrimitives.ReadUInt32LittleEndian(bytes[20..]));
-}
 
 /// <summary>Part of <c>struct bpf_prog_info</c>: what the kernel kept of a loaded program.</summary>
 /// <param name="Id">The program's kernel id.</param>

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace HeteroBpf.Xdp;
 
 /// <summary>What an XDP program returns (<c>enum xdp_action</c>).</summary>
@@ -23,4 +25,26 @@ public readonly record struct XdpMd(uint Data, uint DataEnd, uint DataMeta = 0, 
 {
     /// <summary>Size of the UAPI struct in bytes.</summary>
     public const int Size = 24;
+
+    /// <summary>The 24 bytes of the struct (little-endian).</summary>
+    public byte[] ToBytes()
+    {
+        var bytes = new byte[Size];
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes, Data);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(4), DataEnd);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), DataMeta);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(12), IngressIfindex);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(16), RxQueueIndex);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(20), EgressIfindex);
+        return bytes;
+    }
+
+    /// <summary>Reads the struct from its 24 bytes.</summary>
+    public static XdpMd Read(ReadOnlySpan<byte> bytes) => new(
+        BinaryPrimitives.ReadUInt32LittleEndian(bytes),
+        BinaryPrimitives.ReadUInt32LittleEndian(bytes[4..]),
+        BinaryPrimitives.ReadUInt32LittleEndian(bytes[8..]),
+        BinaryPrimitives.ReadUInt32LittleEndian(bytes[12..]),
+        BinaryPrimitives.ReadUInt32LittleEndian(bytes[16..]),
+        BinaryPrimitives.ReadUInt32LittleEndian(bytes[20..]));
 }

@@ -23,10 +23,13 @@ public sealed record XdpTestRunResult(Errno Error, uint Retval, byte[] DataOut, 
 /// </summary>
 public static class XdpTestRun
 {
+    /// <summary>The interfaces of a fresh network namespace, what a host run pretends to receive on: <c>lo</c>, ifindex 1, one RX queue.</summary>
+    public static IReadOnlyDictionary<uint, uint> LoopbackOnly { get; } = new Dictionary<uint, uint> { [1] = 1 };
+
     /// <summary>
     /// Runs <paramref name="runner"/>'s program over <paramref name="data"/>. Interfaces named by the context's
-    /// <c>ingress_ifindex</c> must be in <paramref name="interfaces"/> (ifindex → number of RX queues); there are none by
-    /// default, as no network device is behind a host run.
+    /// <c>ingress_ifindex</c> must be in <paramref name="interfaces"/> (ifindex → number of RX queues; default
+    /// <see cref="LoopbackOnly"/>).
     /// </summary>
     /// <exception cref="BpfFaultException">The program faulted.</exception>
     public static XdpTestRunResult Run(XdpRunner runner, ReadOnlySpan<byte> data, XdpMd? context = null, uint repeat = 1, IReadOnlyDictionary<uint, uint>? interfaces = null)
@@ -54,7 +57,7 @@ public static class XdpTestRun
         if (ifindex == 0 && queue != 0) return XdpTestRunResult.Refused(Errno.EINVAL, "rx_queue_index needs an ingress_ifindex");
         if (ifindex != 0)
         {
-            if (interfaces is null || !interfaces.TryGetValue(ifindex, out uint queues)) return XdpTestRunResult.Refused(Errno.ENODEV, $"no interface {ifindex}");
+            if (!(interfaces ?? LoopbackOnly).TryGetValue(ifindex, out uint queues)) return XdpTestRunResult.Refused(Errno.ENODEV, $"no interface {ifindex}");
             if (queue >= queues) return XdpTestRunResult.Refused(Errno.EINVAL, $"interface {ifindex} has {queues} RX queue(s), no queue {queue}");
         }
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using HeteroBpf.Elf;
 using HeteroBpf.KernelOracle;
 using HeteroBpf.Offload;
+using HeteroBpf.Xdp;
 
 namespace HeteroBpf.Tests.Kernel;
 
