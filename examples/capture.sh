@@ -90,7 +90,7 @@ traffic_firewall() {
   serveB tcp-echo 0.0.0.0 7001 7004; serveB tcp-echo :: 7001 7004
   sleep 0.5
   inA ping -c 2 -i 0.2 -q 10.99.0.2 >/dev/null
-  inA ping -6 -c 2 -i 0.2 -q fd99::2 >/dev/null
+  inA ping -6 -c 2 -i 0.2 -q -I fd99::1 fd99::2 >/dev/null
   T udp 10.99.0.1 10.99.0.2 7000 2
   T udp 10.99.0.66 10.99.0.2 7000 2
   T udp 10.99.0.1 10.99.0.2 7003 2
