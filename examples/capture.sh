@@ -171,4 +171,7 @@ capture() {
 
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=(counter firewall reflector ipip dns_truncate lb)
+for name in "${names[@]}"; do
+  declare -F "traffic_$name" >/dev/null || { echo "capture.sh: no example named $name" >&2; exit 2; }
+done
 for name in "${names[@]}"; do capture "$name"; done
