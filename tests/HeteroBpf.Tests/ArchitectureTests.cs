@@ -6,7 +6,7 @@ namespace HeteroBpf.Tests;
 public sealed partial class ArchitectureTests
 {
     // Rank per namespace below HeteroBpf; equal ranks are peers and may not use each other.
-    // Capture knows nothing of BPF (rank -1: it may use no HeteroBpf namespace at all).
+    // Capture knows nothing of BPF (rank -1: it may use no HeteroBpf namespace at all, and any layer may use it).
     private static readonly Dictionary<string, int> Rank = new()
     {
         ["Isa"] = 0,
@@ -55,7 +55,7 @@ public sealed partial class ArchitectureTests
             {
                 string used = u.Groups["ns"].Value;
                 if (used == ns) continue;
-                bool allowed = Rank.TryGetValue(used, out int other) && own != -1 && other != -1 && other < own;
+                bool allowed = Rank.TryGetValue(used, out int other) && own != -1 && (other == -1 || other < own);
                 if (!allowed) violations.Add($"{Path.GetRelativePath(RepoPaths.Root, file)}: HeteroBpf.{ns} uses HeteroBpf.{used}");
             }
         }

@@ -344,7 +344,7 @@ public static unsafe class CaptureRun
 
             Packets++;
             Bytes += packet.Length;
-            runner.Load(data, 0);
+            runner.Load(data, 0, XdpTestRun.LoopbackIfindex);
             XdpAction action;
             try
             {

@@ -15,8 +15,11 @@ internal sealed unsafe class XdpHelpers(MapHelpers maps)
     /// <summary><c>sizeof(struct xdp_frame)</c>: the front of the headroom the kernel keeps for itself.</summary>
     public const int FrameHeader = 40;
 
-    /// <summary>Most metadata bytes (and they come in multiples of 4).</summary>
-    public const int MaxMeta = 32;
+    /// <summary>
+    /// Most metadata bytes (and they come in multiples of 4): what <c>skb_shared_info.meta_len</c>, a u8, can hold, as
+    /// Linux 6.x checks it (older kernels allowed 32; the running kernel's test-run agrees with 255).
+    /// </summary>
+    public const int MaxMeta = 255;
 
     private const ulong EINVAL = unchecked((ulong)-(long)Errno.EINVAL);
     private const ulong EACCES = unchecked((ulong)-(long)Errno.EACCES);
@@ -40,7 +43,7 @@ internal sealed unsafe class XdpHelpers(MapHelpers maps)
         return 0;
     }
 
-    // bpf_xdp_adjust_meta(ctx, delta): metadata grows down into the headroom, at most 32 bytes in steps of 4.
+    // bpf_xdp_adjust_meta(ctx, delta): metadata grows down into the headroom, in steps of 4, up to MaxMeta bytes.
     public static ulong AdjustMeta(ref HelperCall call)
     {
         var xdp = Buff(ref call);

@@ -24,7 +24,10 @@ public sealed record XdpTestRunResult(Errno Error, uint Retval, byte[] DataOut, 
 public static class XdpTestRun
 {
     /// <summary>The interfaces of a fresh network namespace, what a host run pretends to receive on: <c>lo</c>, ifindex 1, one RX queue.</summary>
-    public static IReadOnlyDictionary<uint, uint> LoopbackOnly { get; } = new Dictionary<uint, uint> { [1] = 1 };
+    public static IReadOnlyDictionary<uint, uint> LoopbackOnly { get; } = new Dictionary<uint, uint> { [LoopbackIfindex] = 1 };
+
+    /// <summary>The loopback interface's index in every network namespace.</summary>
+    public const uint LoopbackIfindex = 1;
 
     /// <summary>
     /// Runs <paramref name="runner"/>'s program over <paramref name="data"/>. Interfaces named by the context's
@@ -41,12 +44,19 @@ public static class XdpTestRun
         if (context is { } ctx)
         {
             // No user data before the metadata; the packet ends where the data does; metadata in 4-byte steps up to 32.
-            if (ctx.DataMeta != 0 || ctx.DataEnd != (uint)data.Length || ctx.Data > ctx.DataEnd || (ctx.Data & 3) != 0 || ctx.Data > XdpHelpers.MaxMeta)
+            if (ctx.DataMeta != 0 || ctx.DataEnd > (uint)data.Length || ctx.Data > ctx.DataEnd || (ctx.Data & 3) != 0 || ctx.Data > XdpHelpers.MaxMeta
+                || ctx.Data > XdpRunner.Headroom - XdpHelpers.FrameHeader)
             {
-                return XdpTestRunResult.Refused(Errno.EINVAL, $"context refused: data_meta must be 0, data_end the data length ({data.Length}), and data (the metadata length) a multiple of 4 up to {XdpHelpers.MaxMeta} and at most data_end");
+                return XdpTestRunResult.Refused(Errno.EINVAL, $"context refused: data_meta must be 0, data_end at most the data length ({data.Length}), and data (the metadata length) a multiple of 4 that fits the headroom after xdp_frame ({XdpRunner.Headroom - XdpHelpers.FrameHeader} bytes) and at most data_end");
             }
 
             metaLength = (int)ctx.Data;
+
+            // Linux 6.18 takes a shorter data_end as the linear part, the rest going into fragments.
+            if (ctx.DataEnd < (uint)data.Length)
+            {
+                return XdpTestRunResult.Refused(Errno.EOPNOTSUPP, $"data_end {ctx.DataEnd} below the data length {data.Length} asks for a multi-buffer frame (the rest in fragments), which this runtime does not have");
+            }
         }
 
         // Longer packets become multi-buffer frames in the kernel; this runtime has no fragments (the CLI says so).
@@ -61,12 +71,15 @@ public static class XdpTestRun
             if (queue >= queues) return XdpTestRunResult.Refused(Errno.EINVAL, $"interface {ifindex} has {queues} RX queue(s), no queue {queue}");
         }
 
-        runner.Load(data, metaLength, ifindex, queue);
+        // Without an interface the kernel receives on the namespace's loopback (queue 0), which programs then see.
+        runner.Load(data, metaLength, ifindex == 0 ? LoopbackIfindex : ifindex, queue);
         if (repeat == 0) repeat = 1;
         XdpVerdict verdict = default;
         long start = Stopwatch.GetTimestamp();
         for (uint i = 0; i < repeat; i++) verdict = runner.Run();
         long elapsed = (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds;
-        return new XdpTestRunResult(Errno.Ok, verdict.Retval, runner.Output.ToArray(), runner.Context, elapsed / repeat, runner.Redirect);
+        // The context given comes back with only data and data_end updated.
+        var contextOut = runner.Context with { IngressIfindex = ifindex, RxQueueIndex = queue };
+        return new XdpTestRunResult(Errno.Ok, verdict.Retval, runner.Output.ToArray(), contextOut, elapsed / repeat, runner.Redirect);
     }
 }

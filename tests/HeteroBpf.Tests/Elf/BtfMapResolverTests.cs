@@ -58,6 +58,7 @@ public sealed class BtfMapResolverTests
             new("events", MapType.PerfEventArray, 4, 4, 64, KeyTyped: false, ValueTyped: false),
         ],
         ["xdp_parse"] = [new("counters", MapType.Array, 4, 8, 4)],
+        ["xdp_helpers"] = [new("ports", MapType.DevMap, 4, 4, 4)],
     };
 
     public static TheoryData<string> Fixtures()

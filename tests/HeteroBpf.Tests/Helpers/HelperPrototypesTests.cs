@@ -10,7 +10,8 @@ public sealed class HelperPrototypesTests
     [Fact]
     public void EveryHelperOfACollectionHasAPrototype()
     {
-        var registry = new PrintfHelpers(new TraceLog()).AddTo(new MapHelpers(Array.Empty<BpfMap>()).AddTo(HelperRegistry.Basic));
+        var maps = new MapHelpers(Array.Empty<BpfMap>());
+        var registry = HeteroBpf.Xdp.XdpOps.Instance.AddHelpers(new PrintfHelpers(new TraceLog()).AddTo(maps.AddTo(HelperRegistry.Basic)), maps);
         foreach (var id in registry.Ids)
         {
             Assert.True(registry.TryGetPrototype((int)id, out var prototype), $"{id} has no prototype");

@@ -108,7 +108,7 @@ public sealed class XdpRunTests
         Assert.Equal(0x11223344u, BinaryPrimitives.ReadUInt32LittleEndian(r.DataOut));
         Assert.Equal(Packet(60, -8, -4), r.DataOut[12..]);
         Assert.Equal(113u, Run(version, "meta_then_head", Packet(60, -6, 0)).Retval);  // EACCES: not a multiple of 4
-        Assert.Equal(113u, Run(version, "meta_then_head", Packet(60, -36, 0)).Retval); // EACCES: over 32 bytes
+        Assert.Equal(2u, Run(version, "meta_then_head", Packet(60, -36, 0)).Retval);   // up to 255 bytes since Linux 6.x
         Assert.Equal(122u, Run(version, "meta_then_head", Packet(60, 4, 0)).Retval);   // EINVAL: past data
     }
 
@@ -144,12 +144,14 @@ public sealed class XdpRunTests
     {
         Assert.Equal(Errno.EINVAL, Run("v3", "ctx_fields", new byte[13]).Error);
         Assert.Equal(Errno.EINVAL, Run("v3", "ctx_fields", new byte[64], new XdpMd(0, 64, DataMeta: 4)).Error);
-        Assert.Equal(Errno.EINVAL, Run("v3", "ctx_fields", new byte[64], new XdpMd(0, 60)).Error);
+        Assert.Equal(Errno.EOPNOTSUPP, Run("v3", "ctx_fields", new byte[64], new XdpMd(0, 60)).Error); // fragments
+        Assert.Equal(Errno.EINVAL, Run("v3", "ctx_fields", new byte[64], new XdpMd(0, 65)).Error);
         Assert.Equal(Errno.EINVAL, Run("v3", "ctx_fields", new byte[64], new XdpMd(6, 64)).Error);
-        Assert.Equal(Errno.EINVAL, Run("v3", "ctx_fields", new byte[64], new XdpMd(36, 64)).Error);
+        Assert.Equal(Errno.EINVAL, Run("v3", "ctx_fields", new byte[64], new XdpMd(34, 64)).Error);
         Assert.Equal(Errno.EINVAL, Run("v3", "ctx_fields", new byte[64], new XdpMd(0, 64, RxQueueIndex: 1)).Error);
         Assert.Equal(Errno.EINVAL, Run("v3", "ctx_fields", new byte[64], new XdpMd(0, 64, EgressIfindex: 1)).Error);
         Assert.Equal(Errno.ENODEV, Run("v3", "ctx_fields", new byte[64], new XdpMd(0, 64, IngressIfindex: 99)).Error);
+        Assert.Equal(Errno.EINVAL, Run("v3", "ctx_fields", new byte[64], new XdpMd(0, 64, IngressIfindex: 1, RxQueueIndex: 1)).Error);
     }
 
     public static TheoryData<string> AllFixtures() =>
