@@ -146,4 +146,50 @@ public sealed class RunCommandTests : IDisposable
         Assert.Equal(29, n);
         Assert.True(File.Exists(Path.Combine(outDir, "pass.pcap")));
     }
+
+    [Fact]
+    public void RedirectedPacketsGoToOneCapturePerTarget()
+    {
+        // xdp_helpers' redirect_map reads the key and flags from bytes 14..21 of each packet.
+        string pcap = Path.Combine(_dir.Path, "redirect.pcap");
+        using (var w = PcapWriter.Create(pcap, LinkType.Ethernet))
+        {
+            foreach (var (key, flags, n) in new[] { (1, 0, 3), (2, 2, 2), (1, 1 << 5, 1) })
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    var p = new byte[60];
+                    BitConverter.GetBytes(key).CopyTo(p, 14);
+                    BitConverter.GetBytes(flags).CopyTo(p, 18);
+                    w.Write(p, 1_000_000_000L * i);
+                }
+            }
+        }
+
+        string set = _dir.Write("set.json", System.Text.Encoding.UTF8.GetBytes("""[{"map": "ports", "key": "01000000", "value": "07000000"}]"""));
+        string outDir = Path.Combine(_dir.Path, "out");
+        var run = Hbpf.Run("run", Fixture("xdp_helpers-v3.o"), "--prog", "redirect_map", "--pcap", pcap, "--map-set", set, "--out-dir", outDir, "--json");
+        Assert.True(run.ExitCode == 0, run.Error);
+        using var doc = JsonDocument.Parse(run.Out);
+        Assert.Equal(3, doc.RootElement.GetProperty("redirect_targets").GetProperty("ports-1").GetProperty("packets").GetInt32());
+        Assert.Equal(2, doc.RootElement.GetProperty("actions").GetProperty("pass").GetProperty("packets").GetInt32());
+        Assert.Equal(1, doc.RootElement.GetProperty("aborted").GetArrayLength());
+        Assert.Equal(5, doc.RootElement.GetProperty("aborted")[0].GetProperty("index").GetInt32());
+        using var redirected = CaptureReader.Open(Path.Combine(outDir, "redirect-ports-1.pcap"));
+        int count = 0;
+        while (redirected.TryRead(out _)) count++;
+        Assert.Equal(3, count);
+    }
+
+    [Fact]
+    public void TestRunReportsRingBufferRecordsPerRun()
+    {
+        var run = Hbpf.Run("test-run", Fixture("ringbuf-v3.o"), "--prog", "produce", "--data", new string('0', 28), "--data", new string('0', 28), "--json");
+        Assert.True(run.ExitCode == 0, run.Error);
+        using var doc = JsonDocument.Parse(run.Out);
+        foreach (var r in doc.RootElement.GetProperty("runs").EnumerateArray())
+        {
+            Assert.Equal(2, r.GetProperty("ringbuf").GetProperty("rb").GetArrayLength());
+        }
+    }
 }
