@@ -112,6 +112,8 @@ public enum ErrorCode
     VerifierRecursiveCall = 5108,
     /// <summary>More subprograms than the kernel's BPF_MAX_SUBPROGS (256).</summary>
     VerifierTooManySubprograms = 5109,
+    /// <summary>A subprogram that makes a tail call while the frames above it use 256 bytes of stack or more.</summary>
+    VerifierTailCallStack = 5110,
 
     /// <summary>A map type this runtime does not implement (yet).</summary>
     MapTypeUnsupported = 6001,

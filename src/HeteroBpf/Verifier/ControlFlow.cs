@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using HeteroBpf.Helpers;
 using HeteroBpf.Isa;
 
 namespace HeteroBpf.Verifier;
@@ -79,6 +80,9 @@ public sealed class ControlFlow
     /// <summary>Most subprograms a program may have, the main one included (kernel BPF_MAX_SUBPROGS).</summary>
     public const int MaxSubprograms = 256;
 
+    /// <summary>Bytes of stack the frames above a subprogram that makes a tail call must stay under.</summary>
+    public const int MaxStackAboveTailCall = 256;
+
     // Per slot: its block, or -1 for the second slot of a lddw.
     private readonly int[] _blockOf;
 
@@ -141,7 +145,7 @@ public sealed class ControlFlow
         var (orders, backEdges) = WalkBlocks(blocks, entries, calls, blockOf);
         var depths = new int[entries.Length];
         for (int s = 0; s < entries.Length; s++) depths[s] = StackDepth(program, blocks, orders[s]);
-        var (frames, stack) = CheckCallGraph(entries, calls, depths);
+        var (frames, stack) = CheckCallGraph(entries, calls, depths, TailCallers(program, entries));
 
         var subprograms = ImmutableArray.CreateBuilder<Subprogram>(entries.Length);
         for (int s = 0; s < entries.Length; s++)
@@ -362,15 +366,33 @@ public sealed class ControlFlow
         return (orders, [.. backEdges]);
     }
 
-    // The call graph must be acyclic, no chain deeper than MaxCallFrames, no chain's stack over MaxStackBytes. Each
-    // subprogram's deepest chain below it is found once (postorder over an acyclic graph); a refusal then follows the
-    // offending chain from the main program to name the call that crosses the limit.
-    private static (int Frames, int Stack) CheckCallGraph(int[] entries, ImmutableArray<CallEdge> calls, int[] depths)
+    // Subprograms that call bpf_tail_call: a tail call replaces only the current frame, so the frames above it stay.
+    private static bool[] TailCallers(ReadOnlySpan<Instruction> program, int[] entries)
+    {
+        var tail = new bool[entries.Length];
+        for (int s = 0; s < entries.Length; s++)
+        {
+            int end = s + 1 < entries.Length ? entries[s + 1] : program.Length;
+            for (int i = entries[s]; i < end && !tail[s]; i += program[i].Width)
+            {
+                tail[s] = program[i].OpCode == Opcodes.Call && program[i].SrcNumber == (byte)CallKind.Helper && program[i].Imm == (int)HelperId.TailCall;
+            }
+        }
+
+        return tail;
+    }
+
+    // The call graph must be acyclic, no chain deeper than MaxCallFrames, no chain's stack over MaxStackBytes, and a
+    // subprogram that tail-calls must have less than MaxStackAboveTailCall above it: the kernel's bound on what 33 tail
+    // calls can stack up. Each subprogram's deepest chain below it is found once (postorder over an acyclic graph); a
+    // refusal then follows the offending chain from the main program to name the call that crosses the limit.
+    private static (int Frames, int Stack) CheckCallGraph(int[] entries, ImmutableArray<CallEdge> calls, int[] depths, bool[] tailCallers)
     {
         int n = entries.Length;
         var frames = new int[n];
         var stack = new int[n];
         var color = new byte[n];
+        var postorder = new List<int>(n);
         var path = new Stack<(int Sub, int Next)>();
         color[0] = 1;
         path.Push((0, 0));
@@ -382,6 +404,7 @@ public sealed class ControlFlow
             if (i == calls.Length)
             {
                 color[sub] = 2;
+                postorder.Add(sub);
                 frames[sub] = 1;
                 stack[sub] = RoundStackDepth(depths[sub]);
                 foreach (var call in calls)
@@ -414,17 +437,38 @@ public sealed class ControlFlow
             }
         }
 
+        // The most stack any chain puts above each subprogram, callers before callees.
+        var above = new int[n];
+        for (int p = postorder.Count - 1; p >= 0; p--)
+        {
+            int caller = postorder[p];
+            foreach (var call in calls)
+            {
+                if (call.Caller == caller) above[call.Callee] = Math.Max(above[call.Callee], above[caller] + RoundStackDepth(depths[caller]));
+            }
+        }
+
+        for (int s = 1; s < n; s++)
+        {
+            if (!tailCallers[s] || above[s] < MaxStackAboveTailCall) continue;
+            var edge = calls.First(c => c.Callee == s && above[c.Caller] + RoundStackDepth(depths[c.Caller]) == above[s]);
+            throw new VerifierException(ErrorCode.VerifierTailCallStack, $"tail_calls are not allowed when call stack of previous frames is {above[s]} bytes. Too large", edge.Slot);
+        }
+
         int used = RoundStackDepth(depths[0]);
         if (used > MaxStackBytes)
             throw new VerifierException(ErrorCode.VerifierStackTooLarge, $"combined stack size of 1 calls is {used}. Too large", entries[0]);
-        for (int sub = 0, chain = 1; stack[0] > MaxStackBytes; chain++)
+        if (stack[0] > MaxStackBytes)
         {
-            int above = used;
-            var edge = calls.First(c => c.Caller == sub && above + stack[c.Callee] > MaxStackBytes);
-            used += RoundStackDepth(depths[edge.Callee]);
-            if (used > MaxStackBytes)
-                throw new VerifierException(ErrorCode.VerifierStackTooLarge, $"combined stack size of {chain + 1} calls is {used}. Too large", edge.Slot);
-            sub = edge.Callee;
+            for (int sub = 0, chain = 1; ; chain++)
+            {
+                int prefix = used;
+                var edge = calls.First(c => c.Caller == sub && prefix + stack[c.Callee] > MaxStackBytes);
+                used += RoundStackDepth(depths[edge.Callee]);
+                if (used > MaxStackBytes)
+                    throw new VerifierException(ErrorCode.VerifierStackTooLarge, $"combined stack size of {chain + 1} calls is {used}. Too large", edge.Slot);
+                sub = edge.Callee;
+            }
         }
 
         return (frames[0], stack[0]);

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text;
 using HeteroBpf.Asm;
 using HeteroBpf.Elf;
@@ -49,6 +50,43 @@ public sealed class ControlFlowTests
         text.Append("r0 = 0x0\nexit\n");
         for (int f = 1; f < count; f++) text.Append($"f{f}:\nr0 = 0x0\nexit\n");
         return text.ToString();
+    }
+
+    // The kernel wants BTF func_info for callbacks and for tail calls in subprograms: a minimal BTF with one FUNC "int
+    // fN(void)" per subprogram start, which it also checks against its own split of the program into subprograms.
+    private static int LoadWithFuncInfo(Instruction[] program, int[] starts, out string refusal)
+    {
+        var strings = new StringBuilder("\0int\0");
+        var types = new List<uint> { 1, 1u << 24, 4, 1u << 24 | 32, 0, 13u << 24, 1 }; // [1] int (signed, 32 bits), [2] int (void)
+        var funcInfo = new byte[starts.Length * KernelProgramLoad.FuncInfoRecordSize];
+        for (int f = 0; f < starts.Length; f++)
+        {
+            types.AddRange([(uint)strings.Length, 12u << 24, 2]);
+            strings.Append($"f{f}\0");
+            BinaryPrimitives.WriteInt32LittleEndian(funcInfo.AsSpan(f * 8), starts[f]);
+            BinaryPrimitives.WriteInt32LittleEndian(funcInfo.AsSpan(f * 8 + 4), 3 + f);
+        }
+
+        byte[] str = Encoding.ASCII.GetBytes(strings.ToString());
+        var blob = new byte[24 + types.Count * 4 + str.Length];
+        BinaryPrimitives.WriteUInt16LittleEndian(blob, 0xeb9f);
+        blob[2] = 1;
+        BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(4), 24);
+        BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(12), (uint)types.Count * 4);
+        BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(16), (uint)types.Count * 4);
+        BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(20), (uint)str.Length);
+        for (int i = 0; i < types.Count; i++) BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(24 + i * 4), types[i]);
+        str.CopyTo(blob, 24 + types.Count * 4);
+        int btf = KernelBpf.LoadBtf(blob, out refusal);
+        Assert.True(btf >= 0, $"BTF: {refusal}");
+        try
+        {
+            return KernelBpf.Load(new KernelProgramLoad { Type = ProgramType.SocketFilter, Instructions = program, BtfFd = btf, FuncInfo = funcInfo }, out refusal, out _);
+        }
+        finally
+        {
+            KernelBpf.Close(btf);
+        }
     }
 
     /// <summary>One refused program: the slot and message expected here, and a word of the kernel's reason.</summary>
@@ -138,8 +176,7 @@ public sealed class ControlFlowTests
         Assert.Contains(expected.KernelSays, refusal, StringComparison.Ordinal);
     }
 
-    // bpf_loop(3, add, &sum, 0): the kernel wants BTF func_info for a callback, so the committed callbacks objects check
-    // this shape against it instead (EveryCommittedProgramHasAGoodShape, Kernel/KernelObjectTests).
+    // bpf_loop(3, add, &sum, 0).
     private const string Callback = """
             r6 = r1
             r1 = 0x0
@@ -166,6 +203,7 @@ public sealed class ControlFlowTests
         ["bounded loop"] = "r0 = 0x0\nloop:\nr0 += 0x1\nif r0 < 0xa goto loop\nexit",
         ["nested loops"] = "r0 = 0x0\nr1 = 0x0\nouter:\nr2 = 0x0\ninner:\nr0 += 0x1\nr2 += 0x1\nif r2 < 0x3 goto inner\nr1 += 0x1\nif r1 < 0x3 goto outer\nexit",
         ["nested subprograms"] = "call a\ncall b\nexit\na:\ncall b\nr0 += 0x1\nexit\nb:\nr0 = 0x2\nexit",
+        ["callback through ld_pseudo"] = Callback,
         ["eight frames"] = Chain(7),
         ["512 bytes in two frames"] = StackChain(256, 256),
         ["gotol ends a subprogram"] = "call f\nexit\nf:\ngoto over\nback:\nexit\nover:\nr0 = 0x1\ngotol back",
@@ -178,9 +216,9 @@ public sealed class ControlFlowTests
     public void AcceptsWhatTheKernelAccepts(string name)
     {
         var program = Asm(Accepted[name]);
-        ControlFlow.Analyze(program);
+        var cfg = ControlFlow.Analyze(program);
         if (KernelBpf.UnavailableReason is { } why) Assert.Skip(why);
-        int fd = KernelBpf.Load(program, KernelBpf.SocketFilter, out string refusal);
+        int fd = LoadWithFuncInfo(program, [.. cfg.Subprograms.Select(s => s.Start)], out string refusal);
         Assert.True(fd >= 0, $"the kernel refuses {name}: {refusal}");
         KernelBpf.Close(fd);
     }
@@ -264,6 +302,47 @@ public sealed class ControlFlowTests
         var cfg = ControlFlow.Analyze(Asm("r1 = r10\nr1 += -0x10\nr2 = 0x0\nloop:\n*(u64 *)(r1 + 0x0) = 0x0\nr2 += 0x1\nif r2 < 0x4 goto loop\nr0 = 0x0\nexit"));
         Assert.Equal(16, cfg.Subprograms[0].StackDepth);
         Assert.Equal([new BackEdge(5, 3)], cfg.BackEdges);
+    }
+
+    // main stores at r10 - depth and calls f, which tail-calls through the prog array in r2.
+    private static Instruction[] TailCallBelow(int depth, int mapFd)
+    {
+        var program = Asm($"*(u64 *)(r10 - 0x{depth:x}) = 0x0\ncall f\nr0 = 0x0\nexit\nf:\nr2 = 0x0 ll\nr3 = 0x0\ncall 0xc\nr0 = 0x0\nexit");
+        program[4] = program[4].WithSrc((byte)LoadImmKind.MapByFd).WithImm(mapFd);
+        return program;
+    }
+
+    [Theory]
+    [InlineData(240, true)]
+    [InlineData(256, false)]
+    public void TailCallsNeedLessThan256BytesAbove(int depth, bool accepted)
+    {
+        if (accepted)
+        {
+            Assert.Equal(depth, ControlFlow.Analyze(TailCallBelow(depth, 0)).CombinedStackDepth);
+        }
+        else
+        {
+            var error = Assert.Throws<VerifierException>(() => ControlFlow.Analyze(TailCallBelow(depth, 0)));
+            Assert.Equal(ErrorCode.VerifierTailCallStack, error.Code);
+            Assert.Equal(1, error.Slot);
+            Assert.Equal($"tail_calls are not allowed when call stack of previous frames is {depth} bytes. Too large", error.Reason);
+        }
+
+        if (KernelBpf.UnavailableReason is { } why) Assert.Skip(why);
+        int map = KernelBpf.CreateMap((uint)MapType.ProgArray, 4, 4, 1, 0, out var errno);
+        Assert.True(map >= 0, $"prog array: {errno}");
+        try
+        {
+            int fd = LoadWithFuncInfo(TailCallBelow(depth, map), [0, 4], out string refusal);
+            if (fd >= 0) KernelBpf.Close(fd);
+            Assert.True(accepted == fd >= 0, refusal);
+            if (!accepted) Assert.Contains($"tail_calls are not allowed when call stack of previous frames is {depth} bytes", refusal, StringComparison.Ordinal);
+        }
+        finally
+        {
+            KernelBpf.Close(map);
+        }
     }
 
     public static TheoryData<string> CommittedObjects() => new(
