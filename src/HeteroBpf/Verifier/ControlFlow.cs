@@ -138,11 +138,12 @@ public sealed class ControlFlow
     {
         if (program.IsEmpty) throw new ArgumentException("program has no instructions", nameof(program));
         var secondHalf = MarkSecondHalves(program);
-        var entries = FindSubprograms(program, secondHalf);
-        var subOf = CheckSubprograms(program, secondHalf, entries);
+        var entries = FindSubprograms(program);
+        var subOf = CheckSubprograms(program, entries);
+        CheckReachable(program, secondHalf);
         var (blocks, blockOf) = SplitBlocks(program, entries, subOf);
         var calls = CallEdges(program, secondHalf, entries, subOf);
-        var (orders, backEdges) = WalkBlocks(blocks, entries, calls, blockOf);
+        var (orders, backEdges) = WalkBlocks(blocks, entries, blockOf);
         var depths = new int[entries.Length];
         for (int s = 0; s < entries.Length; s++) depths[s] = StackDepth(program, blocks, orders[s]);
         var (frames, stack) = CheckCallGraph(entries, calls, depths, TailCallers(program, entries));
@@ -168,9 +169,9 @@ public sealed class ControlFlow
         return second;
     }
 
-    // Slot 0 and every call or function-address target start a subprogram, as the kernel's add_subprog; the kernel
-    // refuses a call into the middle of a function later, when the caller's subprogram would fall into the callee.
-    private static int[] FindSubprograms(ReadOnlySpan<Instruction> program, bool[] secondHalf)
+    // Slot 0 and every call or function-address target start a subprogram, as the kernel's add_subprog. A target in
+    // the second slot of a lddw is refused as the kernel refuses it: the subprogram before then ends in that lddw.
+    private static int[] FindSubprograms(ReadOnlySpan<Instruction> program)
     {
         var isEntry = new bool[program.Length];
         isEntry[0] = true;
@@ -180,8 +181,6 @@ public sealed class ControlFlow
             if (!Branches.NamesFunction(program[i]) || !Branches.TryGetTarget(program[i], i, out long target)) continue;
             if (target < 0 || target >= program.Length)
                 throw new VerifierException(ErrorCode.VerifierJumpOutOfRange, $"call to invalid destination: insn {i} to {target}", i);
-            if (secondHalf[target])
-                throw new VerifierException(ErrorCode.VerifierJumpIntoLddw, $"jump into the middle of ldimm64 insn {target - 1} (from insn {i})", i);
             if (isEntry[target]) continue;
             if (++count > MaxSubprograms)
                 throw new VerifierException(ErrorCode.VerifierTooManySubprograms, $"too many subprograms: more than {MaxSubprograms}", i);
@@ -199,7 +198,7 @@ public sealed class ControlFlow
 
     // check_subprogs: every jump stays in its own subprogram, and each subprogram's last instruction is an exit or an
     // unconditional jump, so no path falls into the next function. Gives each slot's subprogram.
-    private static int[] CheckSubprograms(ReadOnlySpan<Instruction> program, bool[] secondHalf, int[] entries)
+    private static int[] CheckSubprograms(ReadOnlySpan<Instruction> program, int[] entries)
     {
         var subOf = new int[program.Length];
         for (int s = 0; s < entries.Length; s++)
@@ -215,8 +214,6 @@ public sealed class ControlFlow
                     throw new VerifierException(ErrorCode.VerifierJumpOutOfRange, $"jump out of range from insn {i} to {target}", i);
                 if (target < start || target >= end)
                     throw new VerifierException(ErrorCode.VerifierJumpOutOfSubprogram, $"jump out of range from insn {i} to {target}: out of the subprogram at insns {start}..{end - 1}", i);
-                if (secondHalf[target])
-                    throw new VerifierException(ErrorCode.VerifierJumpIntoLddw, $"jump into the middle of ldimm64 insn {target - 1} (from insn {i})", i);
             }
 
             var kind = InstructionForms.Of(program[last].OpCode).Kind;
@@ -225,6 +222,46 @@ public sealed class ControlFlow
         }
 
         return subOf;
+    }
+
+    // check_cfg: a walk over slots from slot 0, following jumps, fall-through, and calls and function addresses into
+    // their callees. Then, in slot order as the kernel reports them, the first slot never reached is refused, and so is
+    // a lddw whose second slot was reached (the walk treats that slot as an instruction of its own, as the kernel).
+    private static void CheckReachable(ReadOnlySpan<Instruction> program, bool[] secondHalf)
+    {
+        var reached = new bool[program.Length];
+        var from = new int[program.Length];
+        var pending = new Stack<int>();
+        reached[0] = true;
+        pending.Push(0);
+        while (pending.Count > 0)
+        {
+            int i = pending.Pop();
+            var insn = program[i];
+            var kind = InstructionForms.Of(insn.OpCode).Kind;
+            int next = i + (secondHalf[i] ? 1 : insn.Width);
+            bool falls = kind is not (InstructionKind.Exit or InstructionKind.Ja or InstructionKind.Gotol);
+            if (falls && next < program.Length) Visit(next, i);
+            if (!secondHalf[i] && Branches.TryGetTarget(insn, i, out long target)) Visit((int)target, i);
+        }
+
+        for (int i = 0; i < program.Length; i++)
+        {
+            if (!reached[i])
+                throw new VerifierException(ErrorCode.VerifierUnreachable, $"unreachable insn {i}", i);
+            if (!program[i].IsWide) continue;
+            if (i + 1 < program.Length && reached[i + 1])
+                throw new VerifierException(ErrorCode.VerifierJumpIntoLddw, $"jump into the middle of ldimm64 insn {i} (from insn {from[i + 1]})", from[i + 1]);
+            i++;
+        }
+
+        void Visit(int slot, int source)
+        {
+            if (reached[slot]) return;
+            reached[slot] = true;
+            from[slot] = source;
+            pending.Push(slot);
+        }
     }
 
     // A block starts at each subprogram entry and jump target and after each jump or exit. Calls do not end blocks:
@@ -302,11 +339,10 @@ public sealed class ControlFlow
         return calls.ToImmutable();
     }
 
-    // check_cfg: a depth-first walk of each subprogram's blocks from its entry (fall-through first, as the kernel) finds
-    // its back edges and reverse postorder; a walk of the call graph from the main program finds the subprograms in
-    // use. The first slot neither reaches is refused, as the kernel names the lowest unreachable instruction.
+    // A depth-first walk of each subprogram's blocks from its entry, fall-through first as the kernel's check_cfg walks,
+    // so its back edges are the kernel's; also gives each subprogram's reverse postorder.
     private static (ImmutableArray<int>[] Orders, ImmutableArray<BackEdge> BackEdges) WalkBlocks(
-        ImmutableArray<BasicBlock> blocks, int[] entries, ImmutableArray<CallEdge> calls, int[] blockOf)
+        ImmutableArray<BasicBlock> blocks, int[] entries, int[] blockOf)
     {
         var color = new byte[blocks.Length]; // 0 unseen, 1 on the walk's path, 2 done
         var backEdges = new List<BackEdge>();
@@ -339,27 +375,6 @@ public sealed class ControlFlow
 
             postorder.Reverse();
             orders[s] = [.. postorder];
-        }
-
-        var used = new bool[entries.Length];
-        var pending = new Stack<int>();
-        used[0] = true;
-        pending.Push(0);
-        while (pending.Count > 0)
-        {
-            int caller = pending.Pop();
-            foreach (var call in calls)
-            {
-                if (call.Caller != caller || used[call.Callee]) continue;
-                used[call.Callee] = true;
-                pending.Push(call.Callee);
-            }
-        }
-
-        for (int b = 0; b < blocks.Length; b++)
-        {
-            if (color[b] == 0 || !used[blocks[b].Subprogram])
-                throw new VerifierException(ErrorCode.VerifierUnreachable, $"unreachable insn {blocks[b].Start}", blocks[b].Start);
         }
 
         backEdges.Sort((x, y) => x.From != y.From ? x.From.CompareTo(y.From) : x.To.CompareTo(y.To));

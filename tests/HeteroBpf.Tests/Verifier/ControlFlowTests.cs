@@ -106,6 +106,12 @@ public sealed class ControlFlowTests
         ["jump into another subprogram"] = new(
             Asm("call f\nif r0 == 0x0 goto other\nexit\nf:\nr0 = 0x1\nother:\nr0 = 0x2\nexit"),
             ErrorCode.VerifierJumpOutOfSubprogram, 1, "jump out of range from insn 1 to 4: out of the subprogram at insns 0..2", "jump out of range from insn 1 to 4"),
+        ["call into the second slot of lddw"] = new(
+            Retarget("call f\nexit\nr0 = 0x1 ll\nf:\nr0 = 0x0\nexit", 0, 3),
+            ErrorCode.VerifierFallThrough, 2, "last insn is not an exit or jmp", "last insn is not an exit or jmp"),
+        ["jump into lddw after an unreachable slot"] = new(
+            Retarget("r0 = 0x0\nif r1 == 0x0 goto +0x0\nexit\nr0 = 0x1\nr0 = 0x1 ll\nexit", 1, 5),
+            ErrorCode.VerifierUnreachable, 3, "unreachable insn 3", "unreachable insn 3"),
         ["jump into the second slot of lddw"] = new(
             Retarget("r0 = 0x0\nif r1 == 0x0 goto +0x0\nr0 = 0x1 ll\nexit", 1, 3),
             ErrorCode.VerifierJumpIntoLddw, 1, "jump into the middle of ldimm64 insn 2 (from insn 1)", "jump into the middle of ldimm64 insn 2"),
