@@ -351,6 +351,101 @@ public sealed class ControlFlowTests
         }
     }
 
+    // Phrases of the kernel's shape checks (check_subprogs, check_cfg), which run before it walks any path.
+    private static readonly string[] ShapePhrases =
+    [
+        "jump out of range", "unreachable insn", "last insn is not an exit or jmp", "jump into the middle of ldimm64",
+        "call to invalid destination", "too many subprograms",
+    ];
+
+    // Small programs of moves, adds, jumps both ways (a few out of the program), exits, local calls and lddw, most
+    // ending in an exit.
+    private static Instruction[] RandomProgram(Random random)
+    {
+        int length = random.Next(2, 16);
+        var slots = new List<Instruction>();
+        short Offset() => (short)(random.Next(-1, length + 1) - slots.Count - 1);
+        while (slots.Count < length)
+        {
+            switch (random.Next(12))
+            {
+                case 0 or 7 or 8:
+                    slots.Add(new Instruction(Opcodes.Alu(true, AluOp.Mov, OperandSource.Imm), Register.R0, Register.R0, 0, random.Next(4)));
+                    break;
+                case 1:
+                    slots.Add(new Instruction(Opcodes.Alu(true, AluOp.Add, OperandSource.Imm), Register.R0, Register.R0, 0, 1));
+                    break;
+                case 2:
+                    slots.Add(new Instruction(Opcodes.Jump(true, JumpOp.Jgt, OperandSource.Imm), Register.R0, Register.R0, Offset(), 2));
+                    break;
+                case 3:
+                    slots.Add(new Instruction(Opcodes.Ja, Register.R0, Register.R0, Offset(), 0));
+                    break;
+                case 4:
+                    slots.Add(new Instruction(Opcodes.Call, Register.R0, (Register)CallKind.Local, 0, Offset()));
+                    break;
+                case 5:
+                    slots.Add(new Instruction(Opcodes.Lddw, Register.R0, Register.R0, 0, 7));
+                    slots.Add(default);
+                    break;
+                default:
+                    slots.Add(new Instruction(Opcodes.Exit, Register.R0, Register.R0, 0, 0));
+                    break;
+            }
+        }
+
+        if (random.Next(4) != 0) slots.Add(new Instruction(Opcodes.Exit, Register.R0, Register.R0, 0, 0));
+        return [.. slots];
+    }
+
+    [Fact]
+    public void RandomShapesAgreeWithTheKernel()
+    {
+        if (KernelBpf.UnavailableReason is { } why) Assert.Skip(why);
+        const int Programs = 1000;
+        var random = new Random(20261204);
+        var disagreements = new List<string>();
+        int refusedHere = 0;
+        var codes = new HashSet<ErrorCode>();
+        for (int n = 0; n < Programs; n++)
+        {
+            var program = RandomProgram(random);
+            VerifierException? ours = null;
+            try
+            {
+                ControlFlow.Analyze(program);
+            }
+            catch (VerifierException e)
+            {
+                ours = e;
+                refusedHere++;
+                codes.Add(e.Code);
+            }
+
+            int fd = KernelBpf.Load(program, KernelBpf.SocketFilter, out string refusal);
+            if (fd >= 0) KernelBpf.Close(fd);
+            string verdict = ours is null ? "accepted" : ours.Reason;
+            bool agree = (ours, fd >= 0) switch
+            {
+                (null, true) => true,
+                (null, false) => !ShapePhrases.Any(p => refusal.Contains(p, StringComparison.Ordinal)),
+                (_, true) => false,
+                // The kernel's own words end where ours add a detail (": …" or " (…)").
+                _ when ShapePhrases.Any(p => ours.Reason.StartsWith(p, StringComparison.Ordinal)) => refusal.Contains(ours.Reason.Split([':', '('])[0].TrimEnd(), StringComparison.Ordinal),
+                // Recursion, depth and stack: the kernel finds them while walking paths, and may stop earlier on another error.
+                _ => true,
+            };
+            if (!agree) disagreements.Add($"{string.Join(' ', program.Select(i => i.ToString()))}: here {verdict}; kernel {(fd >= 0 ? "accepted" : refusal)}");
+        }
+
+        Assert.True(disagreements.Count == 0, string.Join('\n', disagreements.Take(10)));
+        // Both verdicts and every shape refusal are exercised.
+        Assert.InRange(refusedHere, 100, Programs - 50);
+        Assert.Superset(
+            new HashSet<ErrorCode> { ErrorCode.VerifierJumpOutOfRange, ErrorCode.VerifierJumpOutOfSubprogram, ErrorCode.VerifierJumpIntoLddw, ErrorCode.VerifierUnreachable, ErrorCode.VerifierFallThrough },
+            codes);
+    }
+
     public static TheoryData<string> CommittedObjects() => new(
         RepoPaths.Glob(RepoPaths.Fixtures, "*.o").Select(f => Path.Combine("fixtures", Path.GetFileName(f)))
             .Concat(RepoPaths.Glob(Path.Combine(RepoPaths.Root, "examples"), "*.o").Select(f => Path.GetRelativePath(RepoPaths.Root, f))));
