@@ -67,7 +67,9 @@ public sealed record Subprogram(int Start, int End, int StackDepth, ImmutableArr
 /// R0–R5 at calls), and a subprogram's depth is the deepest byte such an address reaches: <c>-(k + off)</c> for an access
 /// at <c>off</c> through it, and <c>-k</c> for the register itself, since a pointer handed to a helper is used upwards
 /// from there. Spilled pointers and variable offsets are not followed. Along a call chain each frame counts its depth
-/// rounded up to 16 bytes, the kernel's rule when the program is JITed (always, on x86-64 and arm64).
+/// rounded up to 16 bytes, the kernel's rule for JITed programs (its interpreter's 32-byte rounding is not modelled);
+/// a callback whose address a <c>lddw</c> takes counts as one frame below the subprogram that takes it, as the kernel
+/// counts it (the helper calls it from there).
 /// </remarks>
 public sealed class ControlFlow
 {
@@ -132,8 +134,8 @@ public sealed class ControlFlow
     /// <summary>A frame's stack depth as a call chain counts it: rounded up to 16 bytes.</summary>
     public static int RoundStackDepth(int depth) => (depth + 15) & ~15;
 
-    /// <summary>Splits <paramref name="program"/> (one that passed <see cref="InstructionDecoder.TryValidate"/>) into subprograms and blocks and checks its shape.</summary>
-    /// <exception cref="VerifierException">A jump leaves the program or its subprogram or lands in a <c>lddw</c>, a subprogram falls through its end, an instruction is unreachable, or the call graph recurses, nests too deep or needs too much stack.</exception>
+    /// <summary>Splits <paramref name="program"/> (valid encodings; its targets are checked again here) into subprograms and blocks and checks its shape.</summary>
+    /// <exception cref="VerifierException">A jump leaves the program or its subprogram or lands in a <c>lddw</c>, a subprogram falls through its end, an instruction is unreachable, or the call graph recurses, nests too deep, needs too much stack or tail-calls below too much.</exception>
     public static ControlFlow Analyze(ReadOnlySpan<Instruction> program)
     {
         if (program.IsEmpty) throw new ArgumentException("program has no instructions", nameof(program));

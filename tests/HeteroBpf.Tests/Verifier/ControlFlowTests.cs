@@ -90,7 +90,7 @@ public sealed class ControlFlowTests
     }
 
     /// <summary>One refused program: the slot and message expected here, and a word of the kernel's reason.</summary>
-    public sealed record Refusal(Instruction[] Program, ErrorCode Code, int Slot, string Message, string KernelSays);
+    private sealed record Refusal(Instruction[] Program, ErrorCode Code, int Slot, string Message, string KernelSays);
 
     private static readonly Dictionary<string, Refusal> Refusals = new()
     {
@@ -168,6 +168,17 @@ public sealed class ControlFlowTests
         Assert.Equal(expected.Slot, error.Slot);
         Assert.Equal(expected.Slot, error.Location.Instruction);
         Assert.Equal(expected.Message, error.Reason);
+    }
+
+    [Fact]
+    public void OuterLayersAddWhereAndKeepTheSlot()
+    {
+        var error = Assert.Throws<VerifierException>(() => ControlFlow.Analyze(Asm("r0 = 0x0\nexit\nr0 = 0x1\nexit")));
+        var located = Assert.IsType<VerifierException>(error.WithLocation(new BpfLocation { File = "prog.o", Section = "xdp" }));
+        Assert.Equal(2, located.Slot);
+        Assert.Equal("prog.o: section xdp: insn 2: unreachable insn 2", located.Message);
+        Assert.Equal("HB5104", located.CodeText);
+        Assert.Same(error, located.InnerException);
     }
 
     [Theory]
@@ -281,6 +292,21 @@ public sealed class ControlFlowTests
         var cfg = ControlFlow.Analyze(Asm(Chain(7)));
         Assert.Equal(8, cfg.MaxFrames);
         Assert.Equal(8, cfg.Subprograms.Length);
+    }
+
+    [Fact]
+    public void AMillionSlotsIsOneWalk()
+    {
+        // The kernel's largest program (BPF_COMPLEXITY_LIMIT_INSNS): every walk here is iterative, none recurses per block.
+        const int Rounds = 333_333;
+        var round = Asm("r0 += 0x1\nif r0 > 0x3 goto +0x1\n*(u64 *)(r10 - 0x8) = r0\nexit")[..3];
+        var program = new Instruction[Rounds * 3 + 1];
+        for (int r = 0; r < Rounds; r++) round.CopyTo(program, r * 3);
+        program[^1] = Asm("exit")[0];
+        var cfg = ControlFlow.Analyze(program);
+        Assert.Equal(Rounds * 2 + 1, cfg.Blocks.Length);
+        Assert.Equal(8, cfg.Subprograms[0].StackDepth);
+        Assert.Empty(cfg.BackEdges);
     }
 
     [Theory]
