@@ -98,7 +98,7 @@ public enum ErrorCode
     VerifierJumpOutOfRange = 5101,
     /// <summary>A jump from one subprogram into another (only calls and function addresses may cross).</summary>
     VerifierJumpOutOfSubprogram = 5102,
-    /// <summary>A jump, call or function address that lands in the second slot of a <c>lddw</c>.</summary>
+    /// <summary>A jump that lands in the second slot of a <c>lddw</c> (a call there makes the <c>lddw</c> end a subprogram: <see cref="VerifierFallThrough"/>, as in the kernel).</summary>
     VerifierJumpIntoLddw = 5103,
     /// <summary>An instruction no path from the entry reaches.</summary>
     VerifierUnreachable = 5104,

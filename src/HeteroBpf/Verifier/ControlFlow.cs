@@ -39,7 +39,7 @@ public enum CallEdgeKind
 /// <summary>An edge of the call graph: the instruction at <paramref name="Slot"/> in subprogram <paramref name="Caller"/> enters <paramref name="Callee"/>.</summary>
 public readonly record struct CallEdge(int Slot, int Caller, int Callee, CallEdgeKind Kind);
 
-/// <summary>A loop: the jump at slot <paramref name="From"/> goes back to the loop head at slot <paramref name="To"/> (a back edge of a depth-first walk, fall-through first, as the kernel's).</summary>
+/// <summary>A loop: the instruction at slot <paramref name="From"/> (a jump, or one falling into a loop entered from below) goes back to the loop head at slot <paramref name="To"/>: a back edge of a depth-first walk, fall-through first, as the kernel's.</summary>
 public readonly record struct BackEdge(int From, int To);
 
 /// <summary>A straight run of instructions entered only at <paramref name="Start"/> and left only after <paramref name="Last"/>.</summary>
@@ -109,7 +109,7 @@ public sealed class ControlFlow
     /// <summary>The call graph: every local call and function address, in slot order (acyclic: recursion is refused).</summary>
     public ImmutableArray<CallEdge> Calls { get; }
 
-    /// <summary>Every loop's back edge, in slot order of the jump.</summary>
+    /// <summary>Every loop's back edge, in slot order of the instruction it leaves.</summary>
     public ImmutableArray<BackEdge> BackEdges { get; }
 
     /// <summary>Frames of the longest call chain, the main program's included.</summary>

@@ -247,6 +247,9 @@ public sealed class ControlFlowTests
         Assert.Equal([new BackEdge(5, 3), new BackEdge(7, 2)], cfg.BackEdges);
         var self = ControlFlow.Analyze(Asm("r0 = 0x0\nspin:\nif r0 == 0x0 goto spin\nexit"));
         Assert.Equal([new BackEdge(1, 1)], self.BackEdges);
+        // Entered at its test (slot 2): the walk reaches the body (slot 1) last, and its fall-through closes the loop.
+        var bottomTested = ControlFlow.Analyze(Asm("goto head\nbody:\nr0 += 0x1\nhead:\nif r0 < 0x5 goto body\nexit"));
+        Assert.Equal([new BackEdge(1, 2)], bottomTested.BackEdges);
         Assert.Empty(ControlFlow.Analyze(Asm(Accepted["nested subprograms"])).BackEdges);
     }
 
