@@ -1,0 +1,58 @@
+using HeteroBpf.KernelOracle;
+using HeteroBpf.Tests.Kernel;
+
+namespace HeteroBpf.Tests.Verifier;
+
+/// <summary>
+/// The verifier catalogue itself: every entry parses and assembles, the folders hold enough entries, and the running
+/// kernel's verdict on each is the one the entry records (for a refusal, with the recorded message).
+/// </summary>
+public sealed class CatalogueTests
+{
+    [Theory]
+    [MemberData(nameof(CatalogueEntries.Ids), MemberType = typeof(CatalogueEntries))]
+    public void EntryParsesAndAssembles(string id)
+    {
+        var entry = CatalogueEntries.All[id];
+        Assert.NotEmpty(entry.Rule);
+        Assert.NotEmpty(entry.Assemble());
+        Assert.Equal(entry.Expect == CatalogueVerdict.Refuse, id.StartsWith("unsafe/", StringComparison.Ordinal));
+        Assert.True(entry.Expect == CatalogueVerdict.Accept || !string.IsNullOrWhiteSpace(entry.Message), $"{id}: a refusal names the message expected");
+    }
+
+    [Fact]
+    public void CatalogueHasAtLeast150UnsafeAnd60SafeEntries()
+    {
+        int unsafeCount = CatalogueEntries.All.Keys.Count(k => k.StartsWith("unsafe/", StringComparison.Ordinal));
+        int safeCount = CatalogueEntries.All.Keys.Count(k => k.StartsWith("safe/", StringComparison.Ordinal));
+        Assert.True(unsafeCount >= 150, $"{unsafeCount} unsafe entries");
+        Assert.True(safeCount >= 60, $"{safeCount} safe entries");
+    }
+
+    [Fact]
+    public void EntryNamesAreUniqueByNumber()
+    {
+        foreach (var folder in CatalogueEntries.All.Keys.GroupBy(k => k.Split('/')[0], StringComparer.Ordinal))
+        {
+            var numbers = folder.Select(k => k.Split('/')[1].Split('-')[0]).ToList();
+            Assert.Equal(numbers.Count, numbers.Distinct(StringComparer.Ordinal).Count());
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(CatalogueEntries.Ids), MemberType = typeof(CatalogueEntries))]
+    public void KernelVerdictIsTheRecordedOne(string id)
+    {
+        KernelOracleExtensions.SkipUnlessAvailable();
+        var entry = CatalogueEntries.All[id];
+        var verdict = KernelCatalogue.Load(entry);
+        if (entry.Expect == CatalogueVerdict.Accept)
+        {
+            Assert.True(verdict.Accepted, $"{id}: the kernel refuses a safe entry: {verdict.Message}\n{verdict.Log}");
+            return;
+        }
+
+        Assert.False(verdict.Accepted, $"{id}: the kernel accepts an unsafe entry ({entry.Rule})");
+        Assert.True(verdict.Message.Contains(entry.Message!, StringComparison.Ordinal), $"{id}: expected \"{entry.Message}\"; the kernel says: {verdict.Message.Replace('\n', '|')}");
+    }
+}
