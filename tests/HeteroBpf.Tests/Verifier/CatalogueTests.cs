@@ -55,4 +55,23 @@ public sealed class CatalogueTests
         Assert.False(verdict.Accepted, $"{id}: the kernel accepts an unsafe entry ({entry.Rule})");
         Assert.True(verdict.Message.Contains(entry.Message!, StringComparison.Ordinal), $"{id}: expected \"{entry.Message}\"; the kernel says: {verdict.Message.Replace('\n', '|')}");
     }
+
+    /// <summary>Unsafe entries at <see cref="CataloguePrivilege.Bpf"/>, which the same program loaded as root must not break.</summary>
+    public static TheoryData<string> PrivilegeEntries()
+    {
+        var data = new TheoryData<string>();
+        foreach (var entry in CatalogueEntries.All.Values.Where(e => e.Expect == CatalogueVerdict.Refuse && e.Privilege == CataloguePrivilege.Bpf).OrderBy(e => e.Id, StringComparer.Ordinal)) data.Add(entry.Id);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(PrivilegeEntries))]
+    public void PrivilegeEntryIsAcceptedAsRoot(string id)
+    {
+        // The privilege drop is what such an entry tests: as root the kernel takes it. This also shows that the
+        // capabilities really were dropped when the entry was refused.
+        KernelOracleExtensions.SkipUnlessAvailable();
+        var verdict = KernelCatalogue.Load(CatalogueEntries.All[id] with { Privilege = CataloguePrivilege.Root });
+        Assert.True(verdict.Accepted, $"{id}: refused as root too, so its privilege level is not what it breaks: {verdict.Message}");
+    }
 }

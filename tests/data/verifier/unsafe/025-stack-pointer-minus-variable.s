@@ -1,6 +1,5 @@
-; rule: without CAP_PERFMON, a variable may not be subtracted from a stack pointer
+; rule: a variable may not be subtracted from a stack pointer (at any privilege; adding a negative variable is the way)
 ; expect: refuse "R3 subtraction from stack pointer prohibited"
-; privilege: bpf
 r2 = *(u32 *)(r1 + 0)
 r2 &= 3
 r3 = r10
