@@ -15,7 +15,12 @@ public sealed class CatalogueTests
     {
         var entry = CatalogueEntries.All[id];
         Assert.NotEmpty(entry.Rule);
-        Assert.NotEmpty(entry.Assemble());
+        var program = entry.Assemble();
+        Assert.NotEmpty(program);
+        // Every map lddw (pseudo source 1 or 2) names a declared map, and every declared map is named.
+        var named = program.Where(i => i.IsWide && i.SrcNumber is 1 or 2).Select(i => i.Imm).ToHashSet();
+        Assert.All(named, index => Assert.InRange(index, 0, entry.Maps.Length - 1));
+        Assert.Equal(entry.Maps.Length, named.Count);
         Assert.Equal(entry.Expect == CatalogueVerdict.Refuse, id.StartsWith("unsafe/", StringComparison.Ordinal));
         Assert.True(entry.Expect == CatalogueVerdict.Accept || !string.IsNullOrWhiteSpace(entry.Message), $"{id}: a refusal names the message expected");
     }
