@@ -124,42 +124,38 @@ public static unsafe partial class KernelCatalogue
     private static KernelCatalogueVerdict LoadWithoutPerfmon(KernelProgramLoad load)
     {
         KernelCatalogueVerdict? verdict = null;
-        Exception? failure = null;
+        string? failure = null;
+        // A thread of its own: the drop affects only it, and it ends with the load (the effective set is also
+        // restored, in case the runtime ever kept the OS thread).
         var thread = new Thread(() =>
         {
-            try
+            uint* header = stackalloc uint[2];
+            uint* data = stackalloc uint[6]; // effective, permitted, inheritable for caps 0-31, then for 32-63
+            header[0] = CapabilityVersion3;
+            header[1] = 0; // this thread
+            if (Syscall(SysCapget, header, data) < 0)
             {
-                uint* h = stackalloc uint[2];
-                uint* d = stackalloc uint[6];
-                h[0] = CapabilityVersion3;
-                h[1] = 0;
-                {
-                    if (Syscall(SysCapget, h, d) < 0) throw new InvalidOperationException($"capget: {KernelBpf.Describe((Errno)Marshal.GetLastPInvokeError())}");
-                    uint effectiveLow = d[0], effectiveHigh = d[3];
-                    d[0] &= ~(1u << CapSysAdmin);
-                    d[3] &= ~(1u << (CapPerfmon - 32));
-                    if (Syscall(SysCapset, h, d) < 0) throw new InvalidOperationException($"capset: {KernelBpf.Describe((Errno)Marshal.GetLastPInvokeError())}");
-                    try
-                    {
-                        verdict = LoadNow(load);
-                    }
-                    finally
-                    {
-                        d[0] = effectiveLow;
-                        d[3] = effectiveHigh;
-                        if (Syscall(SysCapset, h, d) < 0) failure = new InvalidOperationException("capset could not restore the thread's capabilities");
-                    }
-                }
+                failure = "capget: " + KernelBpf.Describe((Errno)Marshal.GetLastPInvokeError());
+                return;
             }
-            catch (InvalidOperationException e)
+
+            uint effectiveLow = data[0], effectiveHigh = data[3];
+            data[0] &= ~(1u << CapSysAdmin);
+            data[3] &= ~(1u << (CapPerfmon - 32));
+            if (Syscall(SysCapset, header, data) < 0)
             {
-                failure = e;
+                failure = "capset: " + KernelBpf.Describe((Errno)Marshal.GetLastPInvokeError());
+                return;
             }
+
+            verdict = LoadNow(load);
+            data[0] = effectiveLow;
+            data[3] = effectiveHigh;
+            _ = Syscall(SysCapset, header, data);
         });
         thread.Start();
         thread.Join();
-        if (failure is not null) throw new InvalidOperationException("loading without CAP_PERFMON/CAP_SYS_ADMIN failed: " + failure.Message, failure);
-        return verdict!;
+        return verdict ?? throw new InvalidOperationException("loading without CAP_PERFMON/CAP_SYS_ADMIN failed: " + failure);
     }
 
     /// <summary>Slot 0 and every target of a local call or of an <c>lddw</c> of a function, in order.</summary>
