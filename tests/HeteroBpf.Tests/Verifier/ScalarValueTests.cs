@@ -1,0 +1,220 @@
+using CsCheck;
+using HeteroBpf.Isa;
+using HeteroBpf.Verifier;
+
+namespace HeteroBpf.Tests.Verifier;
+
+/// <summary>
+/// Soundness of the scalar domain by brute force: random abstract values built around known members, concrete results
+/// from the reference interpreter, and the abstract result required to hold every one of them.
+/// </summary>
+public sealed class ScalarValueTests
+{
+    private static readonly Gen<ulong[]> Noise = Gen.ULong.Array[6];
+
+    [Fact]
+    public void SyncNeverLosesTheMemberItWasBuiltAround()
+    {
+        // ScalarGen.Seeded asserts TryCreate succeeds; here also that the result still holds the seed.
+        ScalarGen.Seeded.Sample(s => Assert.True(s.Value.Contains(s.Seed), $"{s.Value} lost {s.Seed:x}"), iter: 50_000);
+    }
+
+    [Fact]
+    public void SyncedPartsAgreeWithEachOther()
+    {
+        ScalarGen.Seeded.Sample(s =>
+        {
+            var v = s.Value;
+            Assert.True(v.UMin <= v.UMax && v.SMin <= v.SMax && v.U32Min <= v.U32Max && v.S32Min <= v.S32Max, v.ToString());
+            Assert.True(v.VarOff.Contains(v.VarOff.Value) && (v.VarOff.Value & v.VarOff.Mask) == 0);
+            Assert.True(v.UMin >= v.VarOff.Value && v.UMax <= (v.VarOff.Value | v.VarOff.Mask), v.ToString());
+        }, iter: 20_000);
+    }
+
+    [Fact]
+    public void EveryAluTransferHoldsTheConcreteResult()
+    {
+        Gen.Select(ScalarGen.AluInstruction, ScalarGen.Seeded, ScalarGen.Seeded, Noise).Sample((insn, a, b, noise) =>
+        {
+            var result = ScalarValue.Alu(insn, a.Value, b.Value);
+            var bs = ScalarGen.Members(b, noise);
+            foreach (ulong x in ScalarGen.Members(a, noise))
+            {
+                foreach (ulong y in bs)
+                {
+                    ulong concrete = ScalarGen.RunAlu(insn, x, y);
+                    Assert.True(result.Contains(concrete),
+                        $"{insn}: r1 = 0x{x:x} in {a.Value}, r2 = 0x{y:x} in {b.Value} gives 0x{concrete:x}, not in {result}");
+                }
+            }
+        }, iter: 30_000);
+    }
+
+    [Fact]
+    public void BranchRefinementKeepsEveryPairThatGoesEachWay()
+    {
+        // Half the sources are constants near the destination's seed, so equalities and near misses occur.
+        var source = Gen.Frequency(
+            (2, ScalarGen.Seeded),
+            (1, Gen.Select(ScalarGen.Value, Gen.Long[-2, 2], (x, d) => new Seeded(ScalarValue.Const(x), x))));
+        var pair =
+            from a in ScalarGen.Seeded
+            from near in Gen.Long[-3, 3]
+            from b in source
+            from close in Gen.Bool
+            select (a, close ? new Seeded(ScalarValue.Const(a.Seed + (ulong)near), a.Seed + (ulong)near) : b);
+        Gen.Select(Gen.OneOf(ScalarGen.Conditions), Gen.Bool, pair, Noise).Sample((op, is32, ab, noise) =>
+        {
+            var (a, b) = ab;
+            bool takenPossible = ScalarValue.TryRefine(op, is32, true, a.Value, b.Value, out var takenDst, out var takenSrc);
+            bool fallPossible = ScalarValue.TryRefine(op, is32, false, a.Value, b.Value, out var fallDst, out var fallSrc);
+            var bs = ScalarGen.Members(b, noise);
+            foreach (ulong x in ScalarGen.Members(a, noise))
+            {
+                foreach (ulong y in bs)
+                {
+                    bool jumps = ScalarGen.RunJump(op, is32, x, y);
+                    string what = $"{op}{(is32 ? "32" : "")} r1 = 0x{x:x} in {a.Value}, r2 = 0x{y:x} in {b.Value}, {(jumps ? "taken" : "fall-through")}";
+                    if (jumps)
+                    {
+                        Assert.True(takenPossible, what + ": claimed impossible");
+                        Assert.True(takenDst.Contains(x) && takenSrc.Contains(y), $"{what}: refined to {takenDst}, {takenSrc}");
+                    }
+                    else
+                    {
+                        Assert.True(fallPossible, what + ": claimed impossible");
+                        Assert.True(fallDst.Contains(x) && fallSrc.Contains(y), $"{what}: refined to {fallDst}, {fallSrc}");
+                    }
+                }
+            }
+        }, iter: 30_000);
+    }
+
+    [Fact]
+    public void JoinHoldsBothAndIsSubsetOfAgreesWithMembership()
+    {
+        Gen.Select(ScalarGen.Seeded, ScalarGen.Seeded, Gen.Bool, Noise).Sample((a, c, widen, noise) =>
+        {
+            var join = a.Value.Join(c.Value);
+            foreach (ulong x in ScalarGen.Members(a, noise)) Assert.True(join.Contains(x), $"{a.Value} ⊔ {c.Value} = {join} lost 0x{x:x}");
+            foreach (ulong x in ScalarGen.Members(c, noise)) Assert.True(join.Contains(x), $"{a.Value} ⊔ {c.Value} = {join} lost 0x{x:x}");
+
+            // Against the join (often a superset) or an unrelated value: a claimed subset must hold every sampled member.
+            var b = widen ? join : c.Value;
+            if (a.Value.IsSubsetOf(b))
+            {
+                foreach (ulong x in ScalarGen.Members(a, noise)) Assert.True(b.Contains(x), $"{a.Value} ⊆ {b} claimed, but 0x{x:x}");
+            }
+
+            // For a constant the answer is exact.
+            Assert.Equal(b.Contains(a.Seed), ScalarValue.Const(a.Seed).IsSubsetOf(b));
+            Assert.True(a.Value.IsSubsetOf(a.Value));
+        }, iter: 30_000);
+    }
+
+    // ---- Precision: what the verifier must know to accept ordinary programs. ----
+
+    private static ScalarValue Alu(string name, byte opcode, ScalarValue dst, ScalarValue src, int imm = 0, short offset = 0)
+    {
+        _ = name;
+        return ScalarValue.Alu(new Instruction(opcode, Register.R1, (opcode & 0x08) != 0 && (opcode & 0xf0) != 0xd0 ? Register.R2 : Register.R0, offset, imm), dst, src);
+    }
+
+    [Fact]
+    public void AndWithAConstantBoundsTheValue()
+    {
+        var r = Alu("r1 &= 0xff", 0x57, ScalarValue.Unknown, default, 0xff);
+        Assert.Equal(255UL, r.UMax);
+        Assert.Equal(0UL, r.UMin);
+        Assert.Equal(0, r.SMin);
+        Assert.Equal(new Tnum(0, 0xff), r.VarOff);
+        Assert.Equal("scalar(smin=0,smax=255,umax=255,smin32=0,smax32=255,umax32=255,var_off=(0x0; 0xff))", r.ToString());
+    }
+
+    [Fact]
+    public void ALessThanBranchBoundsTheTakenSide()
+    {
+        Assert.True(ScalarValue.TryRefine(JumpOp.Jlt, false, true, ScalarValue.Unknown, ScalarValue.Const(10), out var taken, out _));
+        Assert.Equal(9UL, taken.UMax);
+        Assert.Equal(0, taken.SMin);
+        Assert.True(ScalarValue.TryRefine(JumpOp.Jlt, false, false, ScalarValue.Unknown, ScalarValue.Const(10), out var fall, out _));
+        Assert.Equal(10UL, fall.UMin);
+
+        // Signed, 32-bit: if w1 s> 5 leaves [6, INT_MAX] in the low half only.
+        Assert.True(ScalarValue.TryRefine(JumpOp.Jsgt, true, true, ScalarValue.Unknown, ScalarValue.Const(5), out var s32, out _));
+        Assert.Equal(6, s32.S32Min);
+        Assert.Equal(6u, s32.U32Min);
+        Assert.Equal(long.MinValue + 6, s32.SMin);
+    }
+
+    [Fact]
+    public void DeadBranchesAreKnown()
+    {
+        var small = ScalarValue.FromUnsigned(0, 9);
+        Assert.False(ScalarValue.TryRefine(JumpOp.Jgt, false, true, small, ScalarValue.Const(9), out _, out _));
+        Assert.True(ScalarValue.TryRefine(JumpOp.Jgt, false, false, small, ScalarValue.Const(9), out var same, out _));
+        Assert.Equal(small, same);
+        Assert.False(ScalarValue.TryRefine(JumpOp.Jeq, false, false, ScalarValue.Const(3), ScalarValue.Const(3), out _, out _));
+        Assert.False(ScalarValue.TryRefine(JumpOp.Jset, false, true, small, ScalarValue.Const(0x10), out _, out _));
+        Assert.True(ScalarValue.TryRefine(JumpOp.Jeq, false, true, small, ScalarValue.Const(7), out var seven, out _));
+        Assert.True(seven.IsConst);
+        Assert.Equal(7UL, seven.VarOff.Value);
+    }
+
+    [Fact]
+    public void ThirtyTwoBitResultsAreZeroExtended()
+    {
+        var r = Alu("w1 += w2", 0x0c, ScalarValue.Unknown, ScalarValue.Unknown);
+        Assert.Equal(0xffff_ffffUL, r.UMax);
+        Assert.Equal(0, r.SMin);
+        Assert.Equal(new Tnum(0, 0xffff_ffff), r.VarOff);
+
+        var neg = Alu("w1 = -w1", 0x84, ScalarValue.Const(1), default);
+        Assert.Equal(ScalarValue.Const(0xffff_ffff), neg);
+    }
+
+    [Fact]
+    public void DivisionAndModuloByZeroFollowRfc9669()
+    {
+        var zero = ScalarValue.Const(0);
+        var any = ScalarValue.FromUnsigned(100, 200);
+        Assert.Equal(zero, Alu("r1 /= r2", 0x3f, any, zero));
+        Assert.Equal(any, Alu("r1 %= r2", 0x9f, any, zero));
+        Assert.Equal(any, Alu("r1 s%= r2", 0x9f, any, zero, offset: 1));
+        var quotient = Alu("r1 /= 10", 0x37, any, default, 10);
+        Assert.Equal((10UL, 20UL), (quotient.UMin, quotient.UMax));
+        var remainder = Alu("r1 %= r2", 0x9f, any, ScalarValue.FromUnsigned(0, 7));
+        Assert.Equal(200UL, remainder.UMax);
+    }
+
+    [Fact]
+    public void ShiftsAndMovesStayPrecise()
+    {
+        var b = ScalarValue.FromUnsigned(0, 0xff);
+        var shifted = Alu("r1 <<= 8", 0x67, b, default, 8);
+        Assert.Equal(0xff00UL, shifted.UMax);
+        Assert.Equal(new Tnum(0, 0xff00), shifted.VarOff);
+
+        var sext = Alu("r1 = (s8)r2", 0xbf, default, ScalarValue.FromUnsigned(0x80, 0xff), offset: 8);
+        Assert.Equal((-128L, -1L), (sext.SMin, sext.SMax));
+
+        var arsh = Alu("r1 s>>= 4", 0xc7, ScalarValue.FromSigned(-256, 255), default, 4);
+        Assert.Equal((-16L, 15L), (arsh.SMin, arsh.SMax));
+
+        var swapped = Alu("r1 = be16 r1", 0xdc, ScalarValue.Const(0x1234), default, 16);
+        Assert.Equal(ScalarValue.Const(0x3412), swapped);
+
+        var variable = Alu("r1 <<= r2", 0x6f, ScalarValue.Const(1), ScalarValue.FromUnsigned(0, 3));
+        Assert.Equal((1UL, 8UL), (variable.UMin, variable.UMax));
+    }
+
+    [Fact]
+    public void PointlessRefinementChangesNothing()
+    {
+        Assert.True(ScalarValue.TryRefine(JumpOp.Jne, false, true, ScalarValue.Unknown, ScalarValue.Unknown, out var d, out var s));
+        Assert.Equal(ScalarValue.Unknown, d);
+        Assert.Equal(ScalarValue.Unknown, s);
+        Assert.Equal("scalar()", ScalarValue.Unknown.ToString());
+        Assert.Equal("-1", ScalarValue.Const(ulong.MaxValue).ToString());
+    }
+}
