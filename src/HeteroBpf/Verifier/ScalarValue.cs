@@ -93,9 +93,10 @@ public readonly record struct ScalarValue
         VarOff.IsSubsetOf(other.VarOff) && UMin >= other.UMin && UMax <= other.UMax && SMin >= other.SMin && SMax <= other.SMax
         && U32Min >= other.U32Min && U32Max <= other.U32Max && S32Min >= other.S32Min && S32Max <= other.S32Max;
 
-    /// <summary>A value holding both (the least upper bound of each part), for merging states.</summary>
+    /// <summary>A value holding both (the least upper bound of each part, so both are <see cref="IsSubsetOf"/> it), for merging states.</summary>
     public ScalarValue Join(ScalarValue other)
     {
+        // Not synchronised: tightening could fall below a part of either input and break IsSubsetOf, which pruning needs.
         var w = Work.Of(VarOff.Union(other.VarOff));
         w.UMin = Math.Min(UMin, other.UMin);
         w.UMax = Math.Max(UMax, other.UMax);
@@ -105,7 +106,7 @@ public readonly record struct ScalarValue
         w.U32Max = Math.Max(U32Max, other.U32Max);
         w.S32Min = Math.Min(S32Min, other.S32Min);
         w.S32Max = Math.Max(S32Max, other.S32Max);
-        return w.Finish();
+        return w.ToValue();
     }
 
     /// <summary>The destination after the ALU or ALU64 instruction <paramref name="insn"/> (<paramref name="src"/> is ignored for an immediate operand).</summary>
@@ -306,6 +307,7 @@ public readonly record struct ScalarValue
     {
         // RFC 9669: x / 0 = 0, so a divisor range reaching 0 adds 0 to the results.
         if (b.UMax == 0) return Const(0);
+        if (b.IsConst && BitOperations.IsPow2(b.VarOff.Value)) return ShiftBy(AluOp.Rsh, a, BitOperations.Log2(b.VarOff.Value));
         var w = Work.Of(Tnum.Unknown);
         w.Set(64, false, b.UMin == 0 ? 0 : a.UMin / b.UMax, a.UMax / Math.Max(b.UMin, 1));
         return w.Finish();
@@ -333,6 +335,7 @@ public readonly record struct ScalarValue
     {
         // RFC 9669: x % 0 = x.
         if (b.UMax == 0 || a.UMax < b.UMin) return a;
+        if (b.IsConst && BitOperations.IsPow2(b.VarOff.Value)) return And(a, Const(b.VarOff.Value - 1));
         var w = Work.Of(Tnum.Unknown);
         w.Set(64, false, 0, b.UMin > 0 ? Math.Min(a.UMax, b.UMax - 1) : a.UMax);
         return w.Finish();
@@ -412,7 +415,7 @@ public readonly record struct ScalarValue
             result = result is { } r ? r.Join(one) : one;
         }
 
-        return result ?? Unknown;
+        return result is { } joined ? Work.Of(joined).Finish() : Unknown;
     }
 
     private static ScalarValue ShiftBy(AluOp op, ScalarValue a, int k)

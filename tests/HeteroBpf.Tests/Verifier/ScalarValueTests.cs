@@ -34,6 +34,7 @@ public sealed class ScalarValueTests
     [Fact]
     public void EveryAluTransferHoldsTheConcreteResult()
     {
+        int pairs = 0;
         Gen.Select(ScalarGen.AluInstruction, ScalarGen.Seeded, ScalarGen.Seeded, Noise).Sample((insn, a, b, noise) =>
         {
             var result = ScalarValue.Alu(insn, a.Value, b.Value);
@@ -43,16 +44,19 @@ public sealed class ScalarValueTests
                 foreach (ulong y in bs)
                 {
                     ulong concrete = ScalarGen.RunAlu(insn, x, y);
+                    Interlocked.Increment(ref pairs);
                     Assert.True(result.Contains(concrete),
-                        $"{insn}: r1 = 0x{x:x} in {a.Value}, r2 = 0x{y:x} in {b.Value} gives 0x{concrete:x}, not in {result}");
+                        $"{Text(insn)}: r1 = 0x{x:x} in {a.Value}, r2 = 0x{y:x} in {b.Value} gives 0x{concrete:x}, not in {result}");
                 }
             }
         }, iter: 30_000);
+        Assert.True(pairs > 100_000, $"only {pairs} concrete pairs checked");
     }
 
     [Fact]
     public void BranchRefinementKeepsEveryPairThatGoesEachWay()
     {
+        int dead = 0, pairs = 0;
         // Half the sources are constants near the destination's seed, so equalities and near misses occur.
         var source = Gen.Frequency(
             (2, ScalarGen.Seeded),
@@ -68,12 +72,14 @@ public sealed class ScalarValueTests
             var (a, b) = ab;
             bool takenPossible = ScalarValue.TryRefine(op, is32, true, a.Value, b.Value, out var takenDst, out var takenSrc);
             bool fallPossible = ScalarValue.TryRefine(op, is32, false, a.Value, b.Value, out var fallDst, out var fallSrc);
+            if (!takenPossible || !fallPossible) Interlocked.Increment(ref dead);
             var bs = ScalarGen.Members(b, noise);
             foreach (ulong x in ScalarGen.Members(a, noise))
             {
                 foreach (ulong y in bs)
                 {
                     bool jumps = ScalarGen.RunJump(op, is32, x, y);
+                    Interlocked.Increment(ref pairs);
                     string what = $"{op}{(is32 ? "32" : "")} r1 = 0x{x:x} in {a.Value}, r2 = 0x{y:x} in {b.Value}, {(jumps ? "taken" : "fall-through")}";
                     if (jumps)
                     {
@@ -88,21 +94,25 @@ public sealed class ScalarValueTests
                 }
             }
         }, iter: 30_000);
+        Assert.True(dead > 1_000 && pairs > 100_000, $"{dead} dead sides over {pairs} pairs: too few to mean much");
     }
 
     [Fact]
     public void JoinHoldsBothAndIsSubsetOfAgreesWithMembership()
     {
+        int subsets = 0;
         Gen.Select(ScalarGen.Seeded, ScalarGen.Seeded, Gen.Bool, Noise).Sample((a, c, widen, noise) =>
         {
             var join = a.Value.Join(c.Value);
             foreach (ulong x in ScalarGen.Members(a, noise)) Assert.True(join.Contains(x), $"{a.Value} ⊔ {c.Value} = {join} lost 0x{x:x}");
             foreach (ulong x in ScalarGen.Members(c, noise)) Assert.True(join.Contains(x), $"{a.Value} ⊔ {c.Value} = {join} lost 0x{x:x}");
+            Assert.True(a.Value.IsSubsetOf(join) && c.Value.IsSubsetOf(join), $"{a.Value} ⊔ {c.Value} = {join} is not above both");
 
             // Against the join (often a superset) or an unrelated value: a claimed subset must hold every sampled member.
             var b = widen ? join : c.Value;
             if (a.Value.IsSubsetOf(b))
             {
+                if (!widen) Interlocked.Increment(ref subsets);
                 foreach (ulong x in ScalarGen.Members(a, noise)) Assert.True(b.Contains(x), $"{a.Value} ⊆ {b} claimed, but 0x{x:x}");
             }
 
@@ -110,20 +120,21 @@ public sealed class ScalarValueTests
             Assert.Equal(b.Contains(a.Seed), ScalarValue.Const(a.Seed).IsSubsetOf(b));
             Assert.True(a.Value.IsSubsetOf(a.Value));
         }, iter: 30_000);
+        Assert.True(subsets > 100, $"only {subsets} unrelated pairs were subsets: the property says little");
     }
 
     // ---- Precision: what the verifier must know to accept ordinary programs. ----
 
-    private static ScalarValue Alu(string name, byte opcode, ScalarValue dst, ScalarValue src, int imm = 0, short offset = 0)
-    {
-        _ = name;
-        return ScalarValue.Alu(new Instruction(opcode, Register.R1, (opcode & 0x08) != 0 && (opcode & 0xf0) != 0xd0 ? Register.R2 : Register.R0, offset, imm), dst, src);
-    }
+    private static string Text(Instruction insn) => global::HeteroBpf.Asm.Disassembler.Format([insn], 0);
+
+    /// <summary>The abstract r1 after one instruction written in assembly (dst r1, src r2).</summary>
+    private static ScalarValue Alu(string asm, ScalarValue dst, ScalarValue src = default) =>
+        ScalarValue.Alu(global::HeteroBpf.Asm.Assembler.Assemble(asm, "precision.s")[0], dst, src);
 
     [Fact]
     public void AndWithAConstantBoundsTheValue()
     {
-        var r = Alu("r1 &= 0xff", 0x57, ScalarValue.Unknown, default, 0xff);
+        var r = Alu("r1 &= 0xff", ScalarValue.Unknown);
         Assert.Equal(255UL, r.UMax);
         Assert.Equal(0UL, r.UMin);
         Assert.Equal(0, r.SMin);
@@ -164,12 +175,12 @@ public sealed class ScalarValueTests
     [Fact]
     public void ThirtyTwoBitResultsAreZeroExtended()
     {
-        var r = Alu("w1 += w2", 0x0c, ScalarValue.Unknown, ScalarValue.Unknown);
+        var r = Alu("w1 += w2", ScalarValue.Unknown, ScalarValue.Unknown);
         Assert.Equal(0xffff_ffffUL, r.UMax);
         Assert.Equal(0, r.SMin);
         Assert.Equal(new Tnum(0, 0xffff_ffff), r.VarOff);
 
-        var neg = Alu("w1 = -w1", 0x84, ScalarValue.Const(1), default);
+        var neg = Alu("w1 = -w1", ScalarValue.Const(1), default);
         Assert.Equal(ScalarValue.Const(0xffff_ffff), neg);
     }
 
@@ -178,12 +189,12 @@ public sealed class ScalarValueTests
     {
         var zero = ScalarValue.Const(0);
         var any = ScalarValue.FromUnsigned(100, 200);
-        Assert.Equal(zero, Alu("r1 /= r2", 0x3f, any, zero));
-        Assert.Equal(any, Alu("r1 %= r2", 0x9f, any, zero));
-        Assert.Equal(any, Alu("r1 s%= r2", 0x9f, any, zero, offset: 1));
-        var quotient = Alu("r1 /= 10", 0x37, any, default, 10);
+        Assert.Equal(zero, Alu("r1 /= r2", any, zero));
+        Assert.Equal(any, Alu("r1 %= r2", any, zero));
+        Assert.Equal(any, Alu("r1 s%= r2", any, zero));
+        var quotient = Alu("r1 /= 10", any);
         Assert.Equal((10UL, 20UL), (quotient.UMin, quotient.UMax));
-        var remainder = Alu("r1 %= r2", 0x9f, any, ScalarValue.FromUnsigned(0, 7));
+        var remainder = Alu("r1 %= r2", any, ScalarValue.FromUnsigned(0, 7));
         Assert.Equal(200UL, remainder.UMax);
     }
 
@@ -191,21 +202,35 @@ public sealed class ScalarValueTests
     public void ShiftsAndMovesStayPrecise()
     {
         var b = ScalarValue.FromUnsigned(0, 0xff);
-        var shifted = Alu("r1 <<= 8", 0x67, b, default, 8);
+        var shifted = Alu("r1 <<= 8", b);
         Assert.Equal(0xff00UL, shifted.UMax);
         Assert.Equal(new Tnum(0, 0xff00), shifted.VarOff);
 
-        var sext = Alu("r1 = (s8)r2", 0xbf, default, ScalarValue.FromUnsigned(0x80, 0xff), offset: 8);
+        var sext = Alu("r1 = (s8)r2", default, ScalarValue.FromUnsigned(0x80, 0xff));
         Assert.Equal((-128L, -1L), (sext.SMin, sext.SMax));
 
-        var arsh = Alu("r1 s>>= 4", 0xc7, ScalarValue.FromSigned(-256, 255), default, 4);
+        var arsh = Alu("r1 s>>= 4", ScalarValue.FromSigned(-256, 255));
         Assert.Equal((-16L, 15L), (arsh.SMin, arsh.SMax));
 
-        var swapped = Alu("r1 = be16 r1", 0xdc, ScalarValue.Const(0x1234), default, 16);
+        var swapped = Alu("r1 = be16 r1", ScalarValue.Const(0x1234));
         Assert.Equal(ScalarValue.Const(0x3412), swapped);
 
-        var variable = Alu("r1 <<= r2", 0x6f, ScalarValue.Const(1), ScalarValue.FromUnsigned(0, 3));
+        var variable = Alu("r1 <<= r2", ScalarValue.Const(1), ScalarValue.FromUnsigned(0, 3));
         Assert.Equal((1UL, 8UL), (variable.UMin, variable.UMax));
+    }
+
+    [Fact]
+    public void PowersOfTwoDivideAndReduceBitwise()
+    {
+        var mod = Alu("r1 %= 8", ScalarValue.Unknown);
+        Assert.Equal(new Tnum(0, 7), mod.VarOff);
+        var div = Alu("r1 /= 16", ScalarValue.Unknown);
+        Assert.Equal(new Tnum(0, 0x0fff_ffff_ffff_ffff), div.VarOff);
+        var low = Alu("r1 = le16 r1", ScalarValue.Unknown);
+        Assert.Equal(0xffffUL, low.UMax);
+        var w = Alu("w1 s>>= 31", ScalarValue.Unknown);
+        Assert.Equal((0UL, 0xffff_ffffUL), (w.UMin, w.UMax));
+        Assert.Equal((-1, 0), (w.S32Min, w.S32Max));
     }
 
     [Fact]
