@@ -5,12 +5,10 @@ using HeteroBpf.Isa;
 namespace HeteroBpf.Verifier;
 
 /// <summary>What the verifier knows of a scalar register: known bits plus unsigned and signed ranges of its 64 and low 32 bits.</summary>
-/// <remarks>
-/// The value stands for every x that every part admits; each operation keeps that set a superset of the concrete
-/// results (sound), and <c>Sync</c> lets each part tighten the others, as the kernel's <c>reg_bounds_sync</c> does.
-/// </remarks>
+/// <remarks>It stands for every x all parts admit; every operation keeps that set a superset of the concrete results.</remarks>
 public readonly record struct ScalarValue
 {
+    // Each result is synchronised (Work.Sync): every part tightens the others, the idea of the kernel's reg_bounds_sync.
     private const ulong Low32 = 0xffff_ffff;
 
     internal ScalarValue(Tnum varOff, ulong umin, ulong umax, long smin, long smax, uint u32min, uint u32max, int s32min, int s32max)
@@ -112,6 +110,7 @@ public readonly record struct ScalarValue
     /// <summary>The destination after the ALU or ALU64 instruction <paramref name="insn"/> (<paramref name="src"/> is ignored for an immediate operand).</summary>
     public static ScalarValue Alu(Instruction insn, ScalarValue dst, ScalarValue src)
     {
+        if (!insn.IsAlu) throw new ArgumentException($"opcode 0x{insn.OpCode:x2} is not an ALU instruction", nameof(insn));
         bool is64 = insn.Class == OpClass.Alu64;
         ScalarValue operand = insn.Source == OperandSource.Imm ? Const((ulong)(long)insn.Imm) : src;
         switch (insn.AluOp)
@@ -140,10 +139,7 @@ public readonly record struct ScalarValue
         return Truncate(Binary(insn.AluOp, signed, 31, a, b), 32);
     }
 
-    /// <summary>
-    /// The values of a conditional jump's operands on one side: <paramref name="taken"/> or fall-through; false when
-    /// no concrete pair can go that way (a dead branch).
-    /// </summary>
+    /// <summary>Both operands of a conditional jump narrowed to the pairs that go one way; false if none can (a dead branch).</summary>
     public static bool TryRefine(JumpOp op, bool is32, bool taken, ScalarValue dst, ScalarValue src, out ScalarValue dstOut, out ScalarValue srcOut)
     {
         if (op is JumpOp.Ja or JumpOp.Call or JumpOp.Exit) throw new ArgumentOutOfRangeException(nameof(op), op, "not a conditional jump");

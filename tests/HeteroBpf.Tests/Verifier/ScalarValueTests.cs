@@ -98,6 +98,27 @@ public sealed class ScalarValueTests
     }
 
     [Fact]
+    public void RefinementOnlyNarrowsAndIsExactForConstants()
+    {
+        var near = from x in ScalarGen.Value from d in Gen.Frequency((1, Gen.ULong), (2, Gen.ULong[0, 3]), (1, Gen.Const(0x1_0000_0000UL))) select (x, x + d);
+        Gen.Select(Gen.OneOf(ScalarGen.Conditions), Gen.Bool, near, ScalarGen.Seeded, ScalarGen.Seeded).Sample((op, is32, xy, a, b) =>
+        {
+            // Two constants: exactly the side the interpreter takes is possible.
+            var (x, y) = xy;
+            bool jumps = ScalarGen.RunJump(op, is32, x, y);
+            Assert.Equal(jumps, ScalarValue.TryRefine(op, is32, true, ScalarValue.Const(x), ScalarValue.Const(y), out _, out _));
+            Assert.Equal(!jumps, ScalarValue.TryRefine(op, is32, false, ScalarValue.Const(x), ScalarValue.Const(y), out _, out _));
+
+            // Any operands: a possible side is inside what was known before.
+            foreach (bool taken in new[] { true, false })
+            {
+                if (!ScalarValue.TryRefine(op, is32, taken, a.Value, b.Value, out var d, out var s)) continue;
+                Assert.True(d.IsSubsetOf(a.Value) && s.IsSubsetOf(b.Value), $"{op} {taken}: {a.Value} → {d}, {b.Value} → {s}");
+            }
+        }, iter: 20_000);
+    }
+
+    [Fact]
     public void JoinHoldsBothAndIsSubsetOfAgreesWithMembership()
     {
         int subsets = 0;
