@@ -312,7 +312,16 @@ public readonly record struct ScalarValue
     private static ScalarValue SignedDiv(ScalarValue a, ScalarValue b)
     {
         var w = Work.Of(Tnum.Unknown);
-        if (a.SMin >= 0 && b.SMin >= 0)
+        long c = (long)b.VarOff.Value;
+        if (b.IsConst && c == 0) return Const(0);
+        if (b.IsConst && c == -1) return Sub(Const(0), a);
+        if (b.IsConst)
+        {
+            // Truncating division by a fixed c is monotone in the dividend: rising for c > 0, falling for c < 0.
+            (long lo, long hi) = c > 0 ? (a.SMin / c, a.SMax / c) : (a.SMax / c, a.SMin / c);
+            w.Set(64, true, lo, hi);
+        }
+        else if (a.SMin >= 0 && b.SMin >= 0)
         {
             if (b.SMax == 0) return Const(0);
             w.Set(64, true, b.SMin == 0 ? 0 : a.SMin / Math.Max(b.SMax, 1), a.SMax / Math.Max(b.SMin, 1));
@@ -333,15 +342,33 @@ public readonly record struct ScalarValue
         if (b.UMax == 0 || a.UMax < b.UMin) return a;
         if (b.IsConst && BitOperations.IsPow2(b.VarOff.Value)) return And(a, Const(b.VarOff.Value - 1));
         var w = Work.Of(Tnum.Unknown);
+        ulong c = b.VarOff.Value;
+        if (b.IsConst && a.UMin / c == a.UMax / c)
+        {
+            // One quotient for the whole range: the remainder is the dividend shifted down, still a range.
+            w.Set(64, false, a.UMin % c, a.UMax % c);
+            return w.Finish();
+        }
+
         w.Set(64, false, 0, b.UMin > 0 ? Math.Min(a.UMax, b.UMax - 1) : a.UMax);
         return w.Finish();
     }
 
     private static ScalarValue SignedMod(ScalarValue a, ScalarValue b)
     {
-        if (b.IsConst && b.VarOff.Value == 0) return a;
-        // The remainder takes the dividend's sign and never exceeds it in magnitude (x % 0 = x, x % -1 = 0).
+        long c = (long)b.VarOff.Value;
+        if (b.IsConst && c == 0) return a;
+        if (b.IsConst && c == -1) return Const(0);
         var w = Work.Of(Tnum.Unknown);
+        if (b.IsConst && a.SMin / c == a.SMax / c)
+        {
+            // Truncating division is monotone, so equal quotients at both ends mean one quotient q for the whole
+            // range, and the remainder a - q * c rises with a.
+            w.Set(64, true, a.SMin % c, a.SMax % c);
+            return w.Finish();
+        }
+
+        // The remainder takes the dividend's sign and never exceeds it in magnitude (x % 0 = x, x % -1 = 0).
         Int128 hi = Math.Max(a.SMax, 0);
         if (a.SMin >= 0 && b.SMin > 0) hi = Int128.Min(hi, (Int128)b.SMax - 1);
         w.Set(64, true, Math.Min(a.SMin, 0), hi);

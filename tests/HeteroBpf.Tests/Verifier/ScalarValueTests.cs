@@ -54,6 +54,17 @@ public sealed class ScalarValueTests
     }
 
     [Fact]
+    public void ConstantsGiveTheConstantResult()
+    {
+        Gen.Select(ScalarGen.AluInstruction, ScalarGen.Value, ScalarGen.Value).Sample((insn, x, y) =>
+        {
+            var result = ScalarValue.Alu(insn, ScalarValue.Const(x), ScalarValue.Const(y));
+            ulong concrete = ScalarGen.RunAlu(insn, x, y);
+            Assert.True(ScalarValue.Const(concrete) == result, $"{Text(insn)}: r1 = 0x{x:x}, r2 = 0x{y:x} gives 0x{concrete:x}, abstractly {result}");
+        }, iter: 50_000);
+    }
+
+    [Fact]
     public void BranchRefinementKeepsEveryPairThatGoesEachWay()
     {
         int dead = 0, pairs = 0;
