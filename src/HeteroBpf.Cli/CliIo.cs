@@ -44,7 +44,7 @@ public sealed class CliIo(TextReader stdin, TextWriter stdout, TextWriter stderr
         byte[] bytes = File.ReadAllBytes(path);
         if (bytes.Length >= 4 && bytes[0] == 0x7f && bytes[1] == (byte)'E' && bytes[2] == (byte)'L' && bytes[3] == (byte)'F')
         {
-            throw new HbpfException(ErrorCode.BadArgument, "running ELF objects is not supported yet (loading maps and programs is not available): pass raw bytecode (.bin) or assembler text (.s); 'hbpf prog show', 'map show' and 'disasm' read objects", new BpfLocation { File = path });
+            throw new HbpfException(ErrorCode.BadArgument, "exec runs raw bytecode (.bin) or assembler text (.s), not ELF objects: run an object's XDP program with 'hbpf run' (over a capture) or 'hbpf test-run' (over given inputs)", new BpfLocation { File = path });
         }
 
         return InstructionDecoder.Decode(bytes);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using HeteroBpf.Elf;
 using HeteroBpf.Maps;
 using HeteroBpf.Offload;
 using HeteroBpf.Xdp;
@@ -19,11 +20,21 @@ internal sealed class LoadedObject : IDisposable
 
     public BpfCollection Collection { get; }
 
-    /// <summary>Loads <paramref name="path"/> and applies the map-set file, if any.</summary>
-    public static LoadedObject Load(string path, string? mapSet)
+    /// <summary>The XDP program to run.</summary>
+    public BpfProgram Program { get; private set; } = null!;
+
+    /// <summary>
+    /// Loads <paramref name="path"/> for running the XDP program named by <paramref name="name"/> or
+    /// <paramref name="section"/> (or its only one) and applies the map-set file, if any. Only the object's XDP programs
+    /// are loaded (the chosen one and its tail-call targets), so programs of other types, whose helpers a host XDP run
+    /// lacks, do not stand in the way.
+    /// </summary>
+    public static LoadedObject Load(string path, string? mapSet, string? name, string? section)
     {
         var input = ObjectInput.Load(path);
-        var collection = BpfCollection.Load(input.Object, typeOps: XdpOps.Instance);
+        var chosen = SelectXdp(input.Object, name, section);
+        var xdpOnly = input.Object with { Programs = [.. input.Object.Programs.Where(p => p.Type == ProgramType.Xdp)] };
+        var collection = BpfCollection.Load(xdpOnly, typeOps: XdpOps.Instance);
         try
         {
             if (mapSet is not null)
@@ -32,7 +43,7 @@ internal sealed class LoadedObject : IDisposable
                 MapSet.Apply(collection, MapSet.Parse(File.ReadAllText(mapSet), mapSet), mapSet);
             }
 
-            return new LoadedObject(path, collection);
+            return new LoadedObject(path, collection) { Program = collection.Program(chosen.Name) };
         }
         catch
         {
@@ -41,34 +52,35 @@ internal sealed class LoadedObject : IDisposable
         }
     }
 
-    /// <summary>The XDP program named by <paramref name="name"/> or <paramref name="section"/>, or the only one; errors list the choices.</summary>
-    public BpfProgram SelectXdp(string? name, string? section)
+    // The program named by name or section, or the only XDP one; errors list the choices.
+    private static ProgramSpec SelectXdp(ObjectFile obj, string? name, string? section)
     {
-        var programs = Collection.Programs;
-        string Choices() => string.Join(", ", programs.Select(p => $"{p.Spec.Name} ({p.Spec.SectionName}, {p.Spec.Type})")) is { Length: > 0 } s ? s : "none";
-        BpfProgram chosen;
+        if (name is not null && section is not null) throw new HbpfException(ErrorCode.BadArgument, "give --prog or --section, not both");
+        var programs = obj.Programs;
+        string Choices() => string.Join(", ", programs.Select(p => $"{p.Name} ({p.SectionName}, {p.Type})")) is { Length: > 0 } s ? s : "none";
+        ProgramSpec chosen;
         if (name is not null)
         {
-            chosen = programs.FirstOrDefault(p => p.Spec.Name == name)
+            chosen = programs.FirstOrDefault(p => p.Name == name)
                 ?? throw new HbpfException(ErrorCode.BadArgument, $"no program named '{name}' (programs: {Choices()})");
         }
         else if (section is not null)
         {
-            var inSection = programs.Where(p => p.Spec.SectionName == section).ToList();
+            var inSection = programs.Where(p => p.SectionName == section).ToList();
             if (inSection.Count == 0) throw new HbpfException(ErrorCode.BadArgument, $"no program in section '{section}' (programs: {Choices()})");
-            if (inSection.Count > 1) throw new HbpfException(ErrorCode.BadArgument, $"section '{section}' has {inSection.Count} programs; choose one with --prog ({string.Join(", ", inSection.Select(p => p.Spec.Name))})");
+            if (inSection.Count > 1) throw new HbpfException(ErrorCode.BadArgument, $"section '{section}' has {inSection.Count} programs; choose one with --prog ({string.Join(", ", inSection.Select(p => p.Name))})");
             chosen = inSection[0];
         }
         else
         {
-            var xdp = programs.Where(p => p.Spec.Type == ProgramType.Xdp).ToList();
+            var xdp = programs.Where(p => p.Type == ProgramType.Xdp).ToList();
             if (xdp.Count != 1) throw new HbpfException(ErrorCode.BadArgument, xdp.Count == 0 ? $"the object has no XDP program (programs: {Choices()})" : $"the object has {xdp.Count} XDP programs; choose one with --prog or --section (programs: {Choices()})");
             chosen = xdp[0];
         }
 
-        if (chosen.Spec.Type != ProgramType.Xdp)
+        if (chosen.Type != ProgramType.Xdp)
         {
-            throw new HbpfException(ErrorCode.WrongProgramType, $"program '{chosen.Spec.Name}' (section {chosen.Spec.SectionName}) is a {chosen.Spec.Type} program; this command runs XDP programs");
+            throw new HbpfException(ErrorCode.WrongProgramType, $"program '{chosen.Name}' (section {chosen.SectionName}) is a {chosen.Type} program; this command runs XDP programs");
         }
 
         return chosen;

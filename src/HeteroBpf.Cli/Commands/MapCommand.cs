@@ -8,7 +8,7 @@ namespace HeteroBpf.Cli.Commands;
 /// their initial contents. Live contents need a loaded program, which the CLI cannot do yet; the commands say so.</summary>
 internal static class MapCommand
 {
-    internal const string NotLive = "initial contents from the object file; live map contents need a loaded program, which hbpf cannot load yet";
+    internal const string NotLive = "initial contents from the object file; live contents are printed by hbpf run and hbpf test-run after running";
 
     public static Command Create(CliIo io)
     {

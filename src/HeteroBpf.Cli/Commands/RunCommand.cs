@@ -41,8 +41,8 @@ internal static class RunCommand
                     throw new HbpfException(ErrorCode.BadArgument, $"device '{dev.Name}' cannot run XDP programs over captures yet; use {Devices.DeviceRegistry.Default.Name}");
                 }
 
-                using var loaded = LoadedObject.Load(path, parse.GetValue(mapSet));
-                var program = loaded.SelectXdp(parse.GetValue(prog), parse.GetValue(section));
+                using var loaded = LoadedObject.Load(path, parse.GetValue(mapSet), parse.GetValue(prog), parse.GetValue(section));
+                var program = loaded.Program;
                 string input = parse.GetValue(pcap)!;
                 var progress = new CaptureRunProgress();
                 bool quiet = parse.GetValue(json);

@@ -35,11 +35,10 @@ internal static class TestRunCommand
             string path = parse.GetValue(obj)!;
             return io.Guard(path, () =>
             {
-                if (parse.GetValue(prog) is not null && parse.GetValue(section) is not null) throw new HbpfException(ErrorCode.BadArgument, "give --prog or --section, not both");
                 var inputs = Inputs(parse);
                 if (inputs.Count == 0) throw new HbpfException(ErrorCode.BadArgument, "no input: give --data HEX, --data-file F or --runs FILE.json");
-                using var loaded = LoadedObject.Load(path, parse.GetValue(mapSet));
-                var program = loaded.SelectXdp(parse.GetValue(prog), parse.GetValue(section));
+                using var loaded = LoadedObject.Load(path, parse.GetValue(mapSet), parse.GetValue(prog), parse.GetValue(section));
+                var program = loaded.Program;
                 using var runner = new XdpRunner(loaded.Collection, program);
                 loaded.Collection.TraceLog.Drain();
                 var results = new List<Dictionary<string, object?>>();

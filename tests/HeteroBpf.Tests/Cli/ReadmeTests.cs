@@ -14,7 +14,7 @@ public sealed partial class ReadmeTests
         string command = block.Groups[1].Value.Split('\n')[0].Trim();
         Assert.StartsWith("dotnet run ", command, StringComparison.Ordinal);
 
-        // The promise is in the prose after the block, e.g. "`r0 = 0xb861`".
+        // The promise is in the prose after the block: "(21 dropped, 42 passed)".
         var promise = PromisedResult().Match(readme, block.Index + block.Length);
         Assert.True(promise.Success, "README.md does not say what the first command prints");
 
@@ -22,13 +22,14 @@ public sealed partial class ReadmeTests
         string[] words = command.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var run = Hbpf.RunProcess(Hbpf.DotnetHost, words[1..], "", RepoPaths.Root, timeoutSeconds: 600);
         Assert.True(run.ExitCode == 0, $"`{command}` exited {run.ExitCode}:\n{run.Out}\n{run.Error}");
-        Assert.Contains(promise.Groups[1].Value, run.Out, StringComparison.Ordinal);
-        Assert.Matches(@"(?m)^instructions: \d+ on host-interp$", run.Out);
+        Assert.Matches($@"(?m)^\s*XDP_DROP\s+{promise.Groups[1].Value}\s", run.Out);
+        Assert.Matches($@"(?m)^\s*XDP_PASS\s+{promise.Groups[2].Value}\s", run.Out);
+        Assert.Contains("device host-interp", run.Out, StringComparison.Ordinal);
     }
 
     [GeneratedRegex(@"```sh\n(.*?)```", RegexOptions.Singleline)]
     private static partial Regex FirstShellBlock();
 
-    [GeneratedRegex(@"`(r0 = 0x[0-9a-f]+)`")]
+    [GeneratedRegex(@"\((\d+) dropped, (\d+) passed\)")]
     private static partial Regex PromisedResult();
 }
