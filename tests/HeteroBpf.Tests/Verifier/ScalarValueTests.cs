@@ -68,10 +68,10 @@ public sealed class ScalarValueTests
     public void BranchRefinementKeepsEveryPairThatGoesEachWay()
     {
         int dead = 0, pairs = 0;
-        // Half the sources are constants near the destination's seed, so equalities and near misses occur.
+        // Half the sources are constants near the destination's seed, so equalities and near misses occur; some others constants.
         var source = Gen.Frequency(
             (2, ScalarGen.Seeded),
-            (1, Gen.Select(ScalarGen.Value, Gen.Long[-2, 2], (x, d) => new Seeded(ScalarValue.Const(x), x))));
+            (1, ScalarGen.Value.Select(x => new Seeded(ScalarValue.Const(x), x))));
         var pair =
             from a in ScalarGen.Seeded
             from near in Gen.Long[-3, 3]
