@@ -38,7 +38,7 @@ internal static class ScalarGen
         (2, Gen.Const(ulong.MaxValue)));
 
     /// <summary>An abstract value with a seed member: each part independently unconstrained or a range around the seed, then synchronised.</summary>
-    public static Gen<Seeded> Seeded { get; } = Gen.Frequency(
+    public static Gen<Seeded> Built { get; } = Gen.Frequency(
         (1, Value.Select(x => new Seeded(ScalarValue.Const(x), x))),
         (1, Value.Select(x => new Seeded(ScalarValue.Unknown, x))),
         (8, from x in Value
@@ -46,6 +46,11 @@ internal static class ScalarGen
             from d in Spread.Array[8]
             from use in Gen.Int[0, 15]
             select Build(x, t, d, use)));
+
+    /// <summary>An abstract value with a seed member: mostly <see cref="Built"/>, sometimes an (unsynchronised) join of two.</summary>
+    public static Gen<Seeded> Seeded { get; } = Gen.Frequency(
+        (6, Built),
+        (1, from a in Built from b in Built select new Seeded(a.Value.Join(b.Value), a.Seed)));
 
     private static Seeded Build(ulong x, Tnum t, ulong[] d, int use)
     {
