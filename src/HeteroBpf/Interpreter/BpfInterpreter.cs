@@ -102,6 +102,7 @@ public sealed unsafe class BpfInterpreter
     /// <summary>Runs once from slot 0 with R1 and R2 set, R10 at the top of a fresh zeroed stack; other registers start at 0.</summary>
     /// <exception cref="BpfFaultException">The program faulted; nothing outside <paramref name="memory"/> and the stack was touched.</exception>
     [SkipLocalsInit] // the stack is cleared frame by frame below, not all 4 KiB up front
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per packet: no slow first tier while a capture runs
     public ExecutionResult Run(MemoryMap memory, ulong r1 = 0, ulong r2 = 0)
     {
         ArgumentNullException.ThrowIfNull(memory);
@@ -142,6 +143,7 @@ public sealed unsafe class BpfInterpreter
     // Runs from slot startPc in the frame at frameLow, which is call depth baseDepth, until that frame exits; gives R0.
     // The entry program runs at depth 1; a bpf_loop callback runs re-entrantly one frame deeper than its caller.
     [SkipLocalsInit] // registers are zeroed explicitly; frames are written before they are read
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ulong Execute(ref RunState run, int startPc, int baseDepth, ulong frameLow, ulong r1, ulong r2, ulong r3 = 0, ulong r4 = 0)
     {
         var current = this;
@@ -524,6 +526,7 @@ public sealed unsafe class BpfInterpreter
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ulong CallHelper(ulong* reg, MemoryMap memory, int pc, int id)
     {
         if (!_helpers.TryGet(id, out var helper))
