@@ -112,6 +112,7 @@ public static unsafe class CaptureRun
     /// the packets done so far while the run lasts.
     /// </summary>
     /// <exception cref="HbpfException">The capture cannot be opened, is not Ethernet, or more queues than CPUs were asked for.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // its loop reads every packet of the capture
     public static CaptureRunResult Run(BpfCollection collection, BpfProgram program, string pcap, int queues = 1, string? outDir = null, CaptureRunProgress? progress = null)
     {
         ArgumentNullException.ThrowIfNull(collection);
