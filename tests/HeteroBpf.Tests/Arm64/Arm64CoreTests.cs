@@ -176,6 +176,41 @@ public sealed unsafe class Arm64CoreTests : IDisposable
     }
 
     [Fact]
+    public void UnicornOwnedMemoryFlagsAndStopFromAHook()
+    {
+        const ulong Table = 0x100_0000;
+        _core.Map(Table, 0x1000, UnicornProtection.Read | UnicornProtection.Write);
+        _core.Write(Table, [1, 2, 3, 4, 5, 6, 7, 8]);
+        var a = new A64Encoder();
+        a.MovConstant(X64, X1, Table);
+        a.LdrImmediate(A64MemSize.Double, X0, X1);
+        a.Rev(X64, X0, X0);
+        a.StrImmediate(A64MemSize.Double, X0, X1, 8);
+        a.CmpImmediate(X64, X0, 0);                 // positive, non-zero, no borrow: N=0 Z=0 C=1 V=0
+        a.Svc(0);
+        a.Movz(X64, X0, 0xbad);                     // never reached: the hook stops the run
+        _core.OnException = (core, _) => core.Stop();
+        Run(a);
+        Span<byte> back = stackalloc byte[8];
+        _core.Read(Table + 8, back);
+        Assert.Equal(new byte[] { 8, 7, 6, 5, 4, 3, 2, 1 }, back.ToArray());
+        Assert.Equal(0x0102_0304_0506_0708UL, _core.ReadRegister(X0));
+        Assert.Equal(0x2000_0000UL, _core.Nzcv); // C only
+        Assert.Equal(7, a.Count);
+        Assert.Equal(Base + 6 * 4, _core.Pc); // stopped right after the SVC, before the MOVZ
+        Assert.Equal(0UL, _core.ReadRegister(Zr));
+    }
+
+    [Fact]
+    public void DisposedCoreRefusesUse()
+    {
+        var core = new Arm64Core();
+        core.Dispose();
+        core.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => core.Pc);
+    }
+
+    [Fact]
     public void HookExceptionsSurfaceFromRun()
     {
         var a = new A64Encoder();
