@@ -376,6 +376,8 @@ internal static class A64Cases
             Add(nameof(A64Encoder.Svc), $"svc {Hex(imm)}", e => e.Svc(imm));
             Add(nameof(A64Encoder.Hvc), $"hvc {Hex(imm)}", e => e.Hvc(imm));
         }
+        foreach (A64Barrier b in Enum.GetValues<A64Barrier>())
+            Add(nameof(A64Encoder.Dmb), $"dmb {b.ToString().ToLowerInvariant()}", e => e.Dmb(b));
         Add(nameof(A64Encoder.Emit), "nop", e => e.Emit(0xd503201f));
         return c;
     }

@@ -129,7 +129,7 @@ public sealed partial class A64EncoderTests
         { "LDP", "offset" }, { "STP", "offset" }, { "LDP", "rt2" }, { "STP", "rn" },
         { "STXR", "rs" }, { "LDXR", "rn" }, { "LSE atomic", "rn" }, { "LSE atomic", "ordering" }, { "CAS", "rs" },
         { "B", "words" }, { "BL", "words" }, { "B.cond", "words" }, { "CBZ", "words" }, { "TBZ", "bit" }, { "TBNZ", "words" }, { "BR", "rn" },
-        { "CSEL", "rd" }, { "CSET", "cond" }, { "ADR", "bytes" }, { "ADRP", "pages" }, { "BRK", "imm16" }, { "SVC", "imm16" }, { "HVC", "imm16" },
+        { "CSEL", "rd" }, { "CSET", "cond" }, { "DMB", "domain" }, { "ADR", "bytes" }, { "ADRP", "pages" }, { "BRK", "imm16" }, { "SVC", "imm16" }, { "HVC", "imm16" },
     };
 
     private static readonly Dictionary<(string, string), Action<A64Encoder>[]> Throwers = new()
@@ -184,6 +184,7 @@ public sealed partial class A64EncoderTests
         [("TBNZ", "words")] = [e => e.Tbnz(X0, 1, 1L << 13), e => e.Tbnz(X0, 1, -(1L << 13) - 1)],
         [("BR", "rn")] = [e => e.Br(Sp)],
         [("CSEL", "rd")] = [e => e.Csel(X64, Sp, X1, X2, A64Condition.Eq)],
+        [("DMB", "domain")] = [e => e.Dmb((A64Barrier)16)],
         [("CSET", "cond")] = [e => e.Cset(X64, X0, A64Condition.Al), e => e.Cset(X64, X0, A64Condition.Nv)],
         [("ADR", "bytes")] = [e => e.Adr(X0, 1L << 20), e => e.Adr(X0, -(1L << 20) - 1)],
         [("ADRP", "pages")] = [e => e.Adrp(X0, 1L << 20)],
@@ -231,6 +232,33 @@ public sealed partial class A64EncoderTests
         Assert.Throws<ArgumentOutOfRangeException>(() => code.Patch(1000, 0));
         code.Clear();
         Assert.Equal(0, code.Count);
+    }
+
+    [Fact]
+    public void EmittingAllocatesNothing()
+    {
+        var code = new A64Encoder(20_000);
+        void Batch()
+        {
+            for (int i = 0; i < 1000; i++)
+            {
+                code.MovConstant(X64, X0, 0x1234_5678_9abc_def0);
+                code.AddImmediate(X64, X1, Sp, 16);
+                code.AndImmediate(W32, X2, X3, 0xff);
+                code.LdrImmediate(A64MemSize.Double, X4, X5, 8);
+                code.Ldadd(A64MemSize.Word, X6, X7, X8, A64Ordering.AcquireRelease);
+                code.BCond(A64Condition.Ne, -5);
+                code.Cset(X64, X9, A64Condition.Lt);
+                code.Ret();
+            }
+        }
+        Batch();
+        code.Clear();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Batch();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.Equal(11_000, code.Count);
     }
 
     // ------------------------------------------------------------------ text

@@ -695,6 +695,13 @@ public sealed class A64Encoder
     /// <summary>NOP.</summary>
     public void Nop() => Emit(0xD503201Fu);
 
+    /// <summary>DMB: data memory barrier over <paramref name="domain"/> (CRm option, e.g. <see cref="A64Barrier.Ish"/>).</summary>
+    public void Dmb(A64Barrier domain)
+    {
+        if ((uint)domain > 15) Fail("DMB", nameof(domain), domain, "must be a 4-bit option");
+        Emit(0xD50330BFu | ((uint)domain << 8));
+    }
+
     private void ExceptionGeneration(string form, uint baseWord, ulong imm16)
     {
         if (imm16 > 0xffff) Fail(form, nameof(imm16), imm16, "must fit in 16 bits");

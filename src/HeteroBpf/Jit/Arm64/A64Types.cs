@@ -130,3 +130,32 @@ public enum A64PairMode : byte
     /// <summary><c>[Xn, #imm]!</c>: Xn += imm, then access.</summary>
     PreIndex = 0b11,
 }
+
+/// <summary>Barrier options (the CRm field of DMB): shareability domain and access types.</summary>
+public enum A64Barrier : byte
+{
+    /// <summary>Outer shareable, loads.</summary>
+    OshLd = 0b0001,
+    /// <summary>Outer shareable, stores.</summary>
+    OshSt = 0b0010,
+    /// <summary>Outer shareable, all.</summary>
+    Osh = 0b0011,
+    /// <summary>Non-shareable, loads.</summary>
+    NshLd = 0b0101,
+    /// <summary>Non-shareable, stores.</summary>
+    NshSt = 0b0110,
+    /// <summary>Non-shareable, all.</summary>
+    Nsh = 0b0111,
+    /// <summary>Inner shareable, loads.</summary>
+    IshLd = 0b1001,
+    /// <summary>Inner shareable, stores.</summary>
+    IshSt = 0b1010,
+    /// <summary>Inner shareable, all (what SMP code uses).</summary>
+    Ish = 0b1011,
+    /// <summary>Full system, loads.</summary>
+    Ld = 0b1101,
+    /// <summary>Full system, stores.</summary>
+    St = 0b1110,
+    /// <summary>Full system, all.</summary>
+    Sy = 0b1111,
+}
