@@ -1,11 +1,10 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using HeteroBpf.Jit.Arm64;
-using static HeteroBpf.Devices.Unicorn.UnicornNative;
 
 namespace HeteroBpf.Devices.Unicorn;
 
-/// <summary>Page permissions of a mapping (UC_PROT_*).</summary>
+/// <summary>Page permissions of a mapping (UnicornNative.UC_PROT_*).</summary>
 [Flags]
 public enum UnicornProtection : uint
 {
@@ -89,13 +88,13 @@ public sealed unsafe class Arm64Core : IDisposable
     /// <summary>Whether libunicorn.so.2 loads here; otherwise <paramref name="reason"/> says what to install.</summary>
     public static bool IsAvailable([NotNullWhen(false)] out string? reason)
     {
-        if (NativeLibrary.TryLoad(Library, typeof(Arm64Core).Assembly, null, out IntPtr handle))
+        if (NativeLibrary.TryLoad(UnicornNative.Library, typeof(Arm64Core).Assembly, null, out IntPtr handle))
         {
             NativeLibrary.Free(handle);
             reason = null;
             return true;
         }
-        reason = $"{Library} could not be loaded: install the Debian package {DebianPackage} (apt-get install {DebianPackage})";
+        reason = $"{UnicornNative.Library} could not be loaded: install the Debian package {UnicornNative.DebianPackage} (apt-get install {UnicornNative.DebianPackage})";
         return false;
     }
 
@@ -103,14 +102,14 @@ public sealed unsafe class Arm64Core : IDisposable
     public Arm64Core()
     {
         if (!IsAvailable(out string? reason)) throw new UnicornUnavailableException(reason);
-        Check("uc_open", uc_open(UC_ARCH_ARM64, UC_MODE_ARM, out _uc));
+        Check("uc_open", UnicornNative.uc_open(UnicornNative.UC_ARCH_ARM64, UnicornNative.UC_MODE_ARM, out _uc));
         try
         {
-            Check("uc_ctl(CPU_MODEL)", uc_ctl(_uc, UC_CTL_CPU_MODEL_WRITE, UC_CPU_ARM64_MAX));
+            Check("UnicornNative.uc_ctl(CPU_MODEL)", UnicornNative.uc_ctl(_uc, UnicornNative.UC_CTL_CPU_MODEL_WRITE, UnicornNative.UC_CPU_ARM64_MAX));
             _self = GCHandle.Alloc(this);
             IntPtr user = GCHandle.ToIntPtr(_self);
-            Check("uc_hook_add(INTR)", uc_hook_add(_uc, out _, UC_HOOK_INTR, (IntPtr)(delegate* unmanaged<IntPtr, uint, IntPtr, void>)&InterruptHook, user, 1, 0));
-            Check("uc_hook_add(MEM_INVALID)", uc_hook_add(_uc, out _, UC_HOOK_MEM_INVALID, (IntPtr)(delegate* unmanaged<IntPtr, int, ulong, int, long, IntPtr, byte>)&InvalidMemoryHook, user, 1, 0));
+            Check("UnicornNative.uc_hook_add(INTR)", UnicornNative.uc_hook_add(_uc, out _, UnicornNative.UC_HOOK_INTR, (IntPtr)(delegate* unmanaged<IntPtr, uint, IntPtr, void>)&InterruptHook, user, 1, 0));
+            Check("UnicornNative.uc_hook_add(MEM_INVALID)", UnicornNative.uc_hook_add(_uc, out _, UnicornNative.UC_HOOK_MEM_INVALID, (IntPtr)(delegate* unmanaged<IntPtr, int, ulong, int, long, IntPtr, byte>)&InvalidMemoryHook, user, 1, 0));
         }
         catch
         {
@@ -125,22 +124,22 @@ public sealed unsafe class Arm64Core : IDisposable
     /// The host reads and writes it directly, as device DMA.
     /// </summary>
     public void MapHostMemory(ulong address, nuint size, IntPtr host, UnicornProtection protection = UnicornProtection.All) =>
-        Check("uc_mem_map_ptr", uc_mem_map_ptr(Handle, address, size, (uint)protection, host));
+        Check("uc_mem_map_ptr", UnicornNative.uc_mem_map_ptr(Handle, address, size, (uint)protection, host));
 
     /// <summary>Maps <paramref name="size"/> bytes of zeroed Unicorn-owned memory at <paramref name="address"/>.</summary>
     public void Map(ulong address, nuint size, UnicornProtection protection = UnicornProtection.All) =>
-        Check("uc_mem_map", uc_mem_map(Handle, address, size, (uint)protection));
+        Check("uc_mem_map", UnicornNative.uc_mem_map(Handle, address, size, (uint)protection));
 
     /// <summary>Copies guest memory into <paramref name="destination"/>.</summary>
     public void Read(ulong address, Span<byte> destination)
     {
-        fixed (byte* p = destination) Check("uc_mem_read", uc_mem_read(Handle, address, p, (nuint)destination.Length));
+        fixed (byte* p = destination) Check("uc_mem_read", UnicornNative.uc_mem_read(Handle, address, p, (nuint)destination.Length));
     }
 
     /// <summary>Copies <paramref name="source"/> into guest memory (e.g. code).</summary>
     public void Write(ulong address, ReadOnlySpan<byte> source)
     {
-        fixed (byte* p = source) Check("uc_mem_write", uc_mem_write(Handle, address, p, (nuint)source.Length));
+        fixed (byte* p = source) Check("uc_mem_write", UnicornNative.uc_mem_write(Handle, address, p, (nuint)source.Length));
     }
 
     /// <summary>Reads X0–X30, SP or ZR (always 0).</summary>
@@ -150,13 +149,13 @@ public sealed unsafe class Arm64Core : IDisposable
     public void WriteRegister(A64Register register, ulong value) => WriteRaw(RegisterId(register), value);
 
     /// <summary>The program counter.</summary>
-    public ulong Pc { get => ReadRaw(UC_ARM64_REG_PC); set => WriteRaw(UC_ARM64_REG_PC, value); }
+    public ulong Pc { get => ReadRaw(UnicornNative.UC_ARM64_REG_PC); set => WriteRaw(UnicornNative.UC_ARM64_REG_PC, value); }
 
     /// <summary>The stack pointer.</summary>
-    public ulong Sp { get => ReadRaw(UC_ARM64_REG_SP); set => WriteRaw(UC_ARM64_REG_SP, value); }
+    public ulong Sp { get => ReadRaw(UnicornNative.UC_ARM64_REG_SP); set => WriteRaw(UnicornNative.UC_ARM64_REG_SP, value); }
 
     /// <summary>The condition flags, N Z C V in bits 31–28.</summary>
-    public ulong Nzcv { get => ReadRaw(UC_ARM64_REG_NZCV); set => WriteRaw(UC_ARM64_REG_NZCV, value); }
+    public ulong Nzcv { get => ReadRaw(UnicornNative.UC_ARM64_REG_NZCV); set => WriteRaw(UnicornNative.UC_ARM64_REG_NZCV, value); }
 
     /// <summary>
     /// Runs from <paramref name="begin"/> until PC reaches <paramref name="until"/>, <paramref name="maxInstructions"/>
@@ -168,7 +167,7 @@ public sealed unsafe class Arm64Core : IDisposable
     {
         LastFault = null;
         _callbackError = null;
-        int err = uc_emu_start(Handle, begin, until, timeoutMicroseconds, (nuint)maxInstructions);
+        int err = UnicornNative.uc_emu_start(Handle, begin, until, timeoutMicroseconds, (nuint)maxInstructions);
         if (_callbackError is { } hookError)
         {
             _callbackError = null;
@@ -178,14 +177,14 @@ public sealed unsafe class Arm64Core : IDisposable
     }
 
     /// <summary>Stops the current run after the current instruction (callable from a hook).</summary>
-    public void Stop() => Check("uc_emu_stop", uc_emu_stop(Handle));
+    public void Stop() => Check("uc_emu_stop", UnicornNative.uc_emu_stop(Handle));
 
     /// <summary>Unicorn's last error on this core (uc_errno) and its text.</summary>
     public (int Code, string Message) LastError
     {
         get
         {
-            int code = uc_errno(Handle);
+            int code = UnicornNative.uc_errno(Handle);
             return (code, ErrorText(code));
         }
     }
@@ -195,7 +194,7 @@ public sealed unsafe class Arm64Core : IDisposable
     {
         if (_uc != IntPtr.Zero)
         {
-            uc_close(_uc);
+            UnicornNative.uc_close(_uc);
             _uc = IntPtr.Zero;
         }
         if (_self.IsAllocated) _self.Free();
@@ -206,23 +205,23 @@ public sealed unsafe class Arm64Core : IDisposable
     private ulong ReadRaw(int id)
     {
         ulong value;
-        Check("uc_reg_read", uc_reg_read(Handle, id, &value));
+        Check("uc_reg_read", UnicornNative.uc_reg_read(Handle, id, &value));
         return value;
     }
 
-    private void WriteRaw(int id, ulong value) => Check("uc_reg_write", uc_reg_write(Handle, id, &value));
+    private void WriteRaw(int id, ulong value) => Check("uc_reg_write", UnicornNative.uc_reg_write(Handle, id, &value));
 
     private static int RegisterId(A64Register register) => register switch
     {
-        <= A64Register.X28 => UC_ARM64_REG_X0 + (int)register,
-        A64Register.X29 => UC_ARM64_REG_X29,
-        A64Register.X30 => UC_ARM64_REG_X30,
-        A64Register.Zr => UC_ARM64_REG_XZR,
-        A64Register.Sp => UC_ARM64_REG_SP,
+        <= A64Register.X28 => UnicornNative.UC_ARM64_REG_X0 + (int)register,
+        A64Register.X29 => UnicornNative.UC_ARM64_REG_X29,
+        A64Register.X30 => UnicornNative.UC_ARM64_REG_X30,
+        A64Register.Zr => UnicornNative.UC_ARM64_REG_XZR,
+        A64Register.Sp => UnicornNative.UC_ARM64_REG_SP,
         _ => throw new ArgumentOutOfRangeException(nameof(register), register, "not an ARM64 general-purpose register"),
     };
 
-    private static string ErrorText(int code) => Marshal.PtrToStringUTF8(uc_strerror(code)) ?? $"uc_err {code}";
+    private static string ErrorText(int code) => Marshal.PtrToStringUTF8(UnicornNative.uc_strerror(code)) ?? $"uc_err {code}";
 
     private static void Check(string call, int err)
     {
@@ -239,12 +238,12 @@ public sealed unsafe class Arm64Core : IDisposable
         try
         {
             if (core.OnException is { } handler) handler(core, number);
-            else uc_emu_stop(uc); // nobody handles it: end the run with PC at the trap
+            else UnicornNative.uc_emu_stop(uc); // nobody handles it: end the run with PC at the trap
         }
         catch (Exception e)
         {
             core._callbackError ??= e;
-            uc_emu_stop(uc);
+            UnicornNative.uc_emu_stop(uc);
         }
     }
 
