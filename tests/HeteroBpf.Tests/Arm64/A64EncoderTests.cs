@@ -169,7 +169,7 @@ public sealed partial class A64EncoderTests
         [("STUR", "offset")] = [e => e.Stur(A64MemSize.Byte, X0, X1, 300)],
         [("LDP", "offset")] = [e => e.Ldp(X64, X0, X1, Sp, 512), e => e.Ldp(X64, X0, X1, Sp, -520), e => e.Ldp(W32, X0, X1, Sp, 6)],
         [("STP", "offset")] = [e => e.Stp(W32, X0, X1, Sp, 256)],
-        [("LDP", "rt2")] = [e => e.Ldp(X64, X3, X3, Sp, 0)],
+        [("LDP", "rt2")] = [e => e.Ldp(X64, X3, X3, Sp, 0), e => e.Ldp(W32, Zr, Zr, X1, 8)],
         [("STP", "rn")] = [e => e.Stp(X64, X3, X4, X3, 16, A64PairMode.PreIndex)],
         [("STXR", "rs")] = [e => e.Stxr(A64MemSize.Double, X1, X1, X2), e => e.Stxr(A64MemSize.Double, X2, X1, X2)],
         [("LDXR", "rn")] = [e => e.Ldxr(A64MemSize.Double, X0, Zr)],

@@ -485,7 +485,7 @@ public sealed class A64Encoder
         int scale = width == A64Width.X64 ? 8 : 4;
         if (offset < -64L * scale || offset > 63L * scale || offset % scale != 0)
             Fail(form, nameof(offset), offset, $"must be a multiple of {scale} in {-64 * scale}..{63 * scale}");
-        if (load && t == t2 && t != 31) Fail(form, nameof(rt2), rt2, "LDP with rt2 = rt is unpredictable");
+        if (load && t == t2) Fail(form, nameof(rt2), rt2, "LDP with rt2 = rt is unpredictable");
         if (mode != A64PairMode.SignedOffset && n != 31 && (n == t || n == t2))
             Fail(form, nameof(rn), rn, "writeback to a transfer register is unpredictable");
         uint opc = width == A64Width.X64 ? 0b10u : 0b00u;
