@@ -24,6 +24,10 @@ namespace HeteroBpf.Maps;
 /// a walk sees the trie before or after each insert. Only a delete frees nodes that a later insert may reuse while a
 /// walk still stands in them, so deletes bump a sequence count (odd while unlinking) and a walk that overlapped one
 /// starts again, the seqlock's retry standing in for RCU's grace period.</para>
+/// <para>A walk's first steps depend only on a key's first bits, so a top table (2^min(16, log2 max_entries)
+/// entries) gives, for each value of those bits, the entry found so far and the node to go on at; writers recompute
+/// the part of it under the link they changed. A lookup of a /32 in a 1M-entry trie then starts about 16 levels
+/// down. get_next_key and the trie's shape are unchanged.</para>
 /// </remarks>
 public sealed unsafe class LpmTrieMap : BpfMap
 {
@@ -53,6 +57,10 @@ public sealed unsafe class LpmTrieMap : BpfMap
     private int _count;
     // Even when no delete is unlinking; see the remarks.
     private int _sequence;
+    // The walk's first steps, precomputed: for each value of a key's first _topBits bits, the entry found among
+    // the nodes with shorter prefixes (low half) and the node the walk goes on at (high half); None for either.
+    private readonly ulong[] _top;
+    private readonly int _topBits;
 
     internal LpmTrieMap(MapSpec spec) : base(spec)
     {
@@ -67,6 +75,10 @@ public sealed unsafe class LpmTrieMap : BpfMap
         _free = new int[pool];
         for (int i = 0; i < pool; i++) _free[i] = pool - 1 - i;
         _freeCount = pool;
+        // About one entry per top-table slot, at most 2^16 slots, and fewer bits than a key holds.
+        _topBits = Math.Clamp(BitOperations.Log2((uint)MaxEntries), 1, Math.Min(16, (int)_maxPrefix - 1));
+        _top = new ulong[1 << _topBits];
+        _top.AsSpan().Fill(Entry(None, None));
     }
 
     /// <inheritdoc/>
@@ -159,12 +171,105 @@ public sealed unsafe class LpmTrieMap : BpfMap
 
     private void Release(int node) => _free[_freeCount++] = node;
 
+    private static ulong Entry(int found, int next) => (uint)found | ((ulong)(uint)next << 32);
+
+    // The first _topBits bits of key data, as an index into the top table.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private uint Top(byte* data)
+    {
+        uint word = _dataSize >= 4 ? BinaryPrimitives.ReadUInt32BigEndian(new ReadOnlySpan<byte>(data, 4)) : Word(data);
+        return word >> (32 - _topBits);
+    }
+
+    private uint Word(byte* data)
+    {
+        uint word = 0;
+        for (int i = 0; i < 4; i++) word = (word << 8) | (i < _dataSize ? data[i] : 0u);
+        return word;
+    }
+
+    // Under the lock, after the trie changed at a child link (or the flags of a node) whose parent has a prefix of
+    // depth - 1 bits (depth 0: the root link) on the path of key data: recomputes the top-table entries whose walk
+    // passes there, those agreeing with the key on its first depth bits. Links deeper than the table reaches
+    // change nothing in it.
+    private void Retop(byte* data, uint depth)
+    {
+        if (depth > (uint)_topBits) return;
+        int bits = (int)depth;
+        uint at = bits == 0 ? 0 : Top(data) >> (_topBits - bits) << (_topBits - bits);
+        Fill(_root, None, at, bits);
+    }
+
+    // Sets the entries whose first bits bits are those of at, all of whose walks reach node having found found.
+    private void Fill(int node, int found, uint at, int bits)
+    {
+        while (true)
+        {
+            uint size = 1u << (_topBits - bits);
+            if (node == None || PrefixOf(node) >= (uint)_topBits)
+            {
+                SetTop(at, size, Entry(found, node));
+                return;
+            }
+
+            int prefix = (int)PrefixOf(node);
+            uint top = Top(DataAt(node));
+            int common = Math.Min(prefix, bits);
+            if (common > 0 && (top ^ at) >> (_topBits - common) != 0)
+            {
+                // The node's prefix differs from every key of the range: their walks stop here.
+                SetTop(at, size, Entry(found, None));
+                return;
+            }
+
+            // Keys that get past the node have found it, if it holds an entry.
+            int past = IsIntermediate(node) ? found : node;
+            if (prefix < bits)
+            {
+                // The node covers the whole range, which goes on to one child.
+                found = past;
+                node = Child(node, (int)(at >> (_topBits - 1 - prefix)) & 1);
+                continue;
+            }
+
+            // Only the part of the range under the node's prefix gets past it, split between its children.
+            uint inner = 1u << (_topBits - prefix);
+            uint start = top >> (_topBits - prefix) << (_topBits - prefix);
+            SetTop(at, start - at, Entry(found, None));
+            SetTop(start + inner, at + size - start - inner, Entry(found, None));
+            Fill(Child(node, 0), past, start, prefix + 1);
+            found = past;
+            node = Child(node, 1);
+            at = start + (inner >> 1);
+            bits = prefix + 1;
+        }
+    }
+
+    private void SetTop(uint at, uint count, ulong entry)
+    {
+        for (uint i = at; i < at + count; i++)
+        {
+            if (_top[i] != entry) Volatile.Write(ref _top[i], entry);
+        }
+    }
+
     // The kernel's lookup walk: the last entry whose whole prefix the key matches. Lock-free callers retry when a
     // delete overlapped (a torn walk may end anywhere, but within the pool and within maxPrefix + 1 steps).
     private int Longest(byte* key, uint keyPrefix)
     {
         int found = None;
-        int index = Volatile.Read(ref _root);
+        int index;
+        if (keyPrefix >= (uint)_topBits)
+        {
+            ulong entry = Volatile.Read(ref _top[Top(key + 4)]);
+            found = (int)entry;
+            index = (int)(entry >> 32);
+        }
+        else
+        {
+            index = Volatile.Read(ref _root);
+        }
+
         for (uint steps = 0; index != None && steps <= _maxPrefix; steps++)
         {
             Node* node = NodeAt(index);
@@ -256,18 +361,21 @@ public sealed unsafe class LpmTrieMap : BpfMap
 
         lock (_lock)
         {
-            // Descend while the node's whole prefix matches and is shorter than the key's.
+            // Descend while the node's whole prefix matches and is shorter than the key's; depth is the bits the
+            // walk has decided on reaching slot.
             ref int slot = ref _root;
+            uint depth = 0;
             int node = None;
             uint match = 0;
             while ((node = slot) != None)
             {
                 match = Match(node, key);
                 if (PrefixOf(node) != match || PrefixOf(node) == prefix) break;
+                depth = PrefixOf(node) + 1;
                 slot = ref Child(node, Bit(key + 4, PrefixOf(node)));
             }
 
-            // Every new node is complete before the one store that makes it reachable.
+            // Every new node is complete before the one store that makes it reachable; the top table follows.
             long error;
             int fresh;
             if (node == None)
@@ -276,6 +384,7 @@ public sealed unsafe class LpmTrieMap : BpfMap
                 fresh = Allocate(key + 4, prefix, intermediate: false);
                 CopyValue(ValueAt(fresh), value, ValueSize, intoMap: true);
                 Volatile.Write(ref slot, fresh);
+                Retop(key + 4, depth);
                 return 0;
             }
 
@@ -283,7 +392,8 @@ public sealed unsafe class LpmTrieMap : BpfMap
             {
                 // The same prefix: replace the entry, or give a fork node its value (the data changes only past
                 // the prefix, which no walk compares).
-                if (!IsIntermediate(node))
+                bool wasFork = IsIntermediate(node);
+                if (!wasFork)
                 {
                     if (flags == (ulong)UpdateFlags.NoExist) return Fail(Errno.EEXIST);
                 }
@@ -294,7 +404,12 @@ public sealed unsafe class LpmTrieMap : BpfMap
 
                 Buffer.MemoryCopy(key + 4, DataAt(node), _dataSize, _dataSize);
                 CopyValue(ValueAt(node), value, ValueSize, intoMap: true);
-                Volatile.Write(ref NodeAt(node)->Flags, 0);
+                if (wasFork)
+                {
+                    Volatile.Write(ref NodeAt(node)->Flags, 0);
+                    Retop(key + 4, depth);
+                }
+
                 return 0;
             }
 
@@ -306,6 +421,7 @@ public sealed unsafe class LpmTrieMap : BpfMap
                 // The new prefix covers the node: it becomes the node's parent.
                 Child(fresh, Bit(DataAt(node), match)) = node;
                 Volatile.Write(ref slot, fresh);
+                Retop(key + 4, depth);
                 return 0;
             }
 
@@ -315,6 +431,7 @@ public sealed unsafe class LpmTrieMap : BpfMap
             Child(fork, newSide) = fresh;
             Child(fork, 1 - newSide) = node;
             Volatile.Write(ref slot, fork);
+            Retop(key + 4, depth);
             return 0;
         }
     }
@@ -329,6 +446,7 @@ public sealed unsafe class LpmTrieMap : BpfMap
         {
             ref int slot = ref _root;
             ref int parentSlot = ref _root;
+            uint depth = 0, parentDepth = 0;
             int parent = None;
             int node;
             uint match = 0;
@@ -338,6 +456,8 @@ public sealed unsafe class LpmTrieMap : BpfMap
                 if (PrefixOf(node) != match || PrefixOf(node) == prefix) break;
                 parent = node;
                 parentSlot = ref slot;
+                parentDepth = depth;
+                depth = PrefixOf(node) + 1;
                 slot = ref Child(node, Bit(key + 4, PrefixOf(node)));
             }
 
@@ -349,6 +469,7 @@ public sealed unsafe class LpmTrieMap : BpfMap
             {
                 // Still a fork between its two subtrees; nothing is freed.
                 Volatile.Write(ref NodeAt(node)->Flags, Intermediate);
+                Retop(key + 4, depth);
                 return 0;
             }
 
@@ -358,11 +479,13 @@ public sealed unsafe class LpmTrieMap : BpfMap
             {
                 // A leaf under a fork: the fork is no longer needed, the sibling takes its place.
                 Volatile.Write(ref parentSlot, Child(parent, 0) == node ? Child(parent, 1) : Child(parent, 0));
+                Retop(key + 4, parentDepth);
                 Release(parent);
             }
             else
             {
                 Volatile.Write(ref slot, left != None ? left : right);
+                Retop(key + 4, depth);
             }
 
             Release(node);
