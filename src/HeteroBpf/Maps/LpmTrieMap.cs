@@ -361,6 +361,16 @@ public sealed unsafe class LpmTrieMap : BpfMap
 
         lock (_lock)
         {
+            // Replacing the value of a stored prefix changes no link: found from the top table.
+            int stored = Stored(key, prefix);
+            if (stored != None)
+            {
+                if (flags == (ulong)UpdateFlags.NoExist) return Fail(Errno.EEXIST);
+                Buffer.MemoryCopy(key + 4, DataAt(stored), _dataSize, _dataSize);
+                CopyValue(ValueAt(stored), value, ValueSize, intoMap: true);
+                return 0;
+            }
+
             // Descend while the node's whole prefix matches and is shorter than the key's; depth is the bits the
             // walk has decided on reaching slot.
             ref int slot = ref _root;
@@ -434,6 +444,23 @@ public sealed unsafe class LpmTrieMap : BpfMap
             Retop(key + 4, depth);
             return 0;
         }
+    }
+
+    // Under the lock: the entry node of exactly the key's prefix, found from the top table, or None (also when the
+    // key is shorter than the table's bits, for the full descent to handle).
+    private int Stored(byte* key, uint prefix)
+    {
+        if (prefix < (uint)_topBits) return None;
+        int node = (int)(_top[Top(key + 4)] >> 32);
+        while (node != None)
+        {
+            uint match = Match(node, key);
+            if (PrefixOf(node) != match) return None;
+            if (match == prefix) return IsIntermediate(node) ? None : node;
+            node = Child(node, Bit(key + 4, PrefixOf(node)));
+        }
+
+        return None;
     }
 
     /// <inheritdoc/>
