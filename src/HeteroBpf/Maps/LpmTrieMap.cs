@@ -23,7 +23,8 @@ namespace HeteroBpf.Maps;
 /// none, as the kernel's under RCU: a writer fills a node before publishing it with one store of a child link, so
 /// a walk sees the trie before or after each insert. Only a delete frees nodes that a later insert may reuse while a
 /// walk still stands in them, so deletes bump a sequence count (odd while unlinking) and a walk that overlapped one
-/// starts again, the seqlock's retry standing in for RCU's grace period.</para>
+/// starts again, the seqlock's retry standing in for RCU's grace period (after a few overlapped walks it waits for
+/// the lock instead of spinning).</para>
 /// <para>A walk's first steps depend only on a key's first bits, so a top table (2^min(16, log2 max_entries)
 /// entries) gives, for each value of those bits, the entry found so far and the node to go on at; writers recompute
 /// the part of it under the link they changed. A lookup of a /32 in a 1M-entry trie then starts about 16 levels
@@ -33,6 +34,8 @@ public sealed unsafe class LpmTrieMap : BpfMap
 {
     private const int None = -1;
     private const int Intermediate = 1;
+    // Lock-free walks a lookup tries before it takes the lock.
+    private const int OptimisticWalks = 4;
 
     // A node's record: the header, then the key data (padded so records are a power of two up to a cache line).
     [StructLayout(LayoutKind.Sequential)]
@@ -328,19 +331,24 @@ public sealed unsafe class LpmTrieMap : BpfMap
     {
         uint keyPrefix = *(uint*)key;
         if (keyPrefix > _maxPrefix) return null;
-        while (true)
+        int found;
+        for (int attempt = 0; attempt < OptimisticWalks; attempt++)
         {
             int sequence = Volatile.Read(ref _sequence);
             if ((sequence & 1) == 0)
             {
-                int node = Longest(key, keyPrefix);
+                found = Longest(key, keyPrefix);
                 // The walk's plain loads must complete before the sequence is read again (x86 keeps loads in order).
                 if (!X86Base.IsSupported) Interlocked.MemoryBarrier();
-                if (Volatile.Read(ref _sequence) == sequence) return node == None ? null : ValueAt(node);
+                if (Volatile.Read(ref _sequence) == sequence) return found == None ? null : ValueAt(found);
             }
 
             Thread.SpinWait(1);
         }
+
+        // Deletes kept overlapping (or a writer was descheduled mid-delete): wait for the lock once.
+        lock (_lock) found = Longest(key, keyPrefix);
+        return found == None ? null : ValueAt(found);
     }
 
     // Room for one more entry, or the errno the kernel gives (BPF_EXIST on a missing prefix, a full trie).
