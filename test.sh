@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 # Oracles and tool chains the tests call: llvm-mc/llvm-objdump (disassembly oracle), clang-19 and
 # libbpf-dev (fixture rebuilds), bpftool (kernel oracle diagnostics), tshark (capture oracle; its
 # wireshark-common brings text2pcap, editcap and mergecap for tests/data/captures/make.sh).
-packages=(clang-19 llvm-19 libbpf-dev bpftool tshark)
+packages=(clang-19 llvm-19 libbpf-dev bpftool tshark binutils-aarch64-linux-gnu libunicorn2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

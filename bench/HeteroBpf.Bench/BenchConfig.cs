@@ -4,7 +4,7 @@ using BenchmarkDotNet.Diagnosers;
 
 namespace HeteroBpf.Bench;
 
-/// <summary>Every benchmark's columns: allocation, eBPF instructions per run, ns per instruction, ratio to the kernel JIT.</summary>
+/// <summary>Every benchmark's columns: allocation, eBPF instructions per run, ns per instruction, ratio to the kernel JIT, packets per second (XDP).</summary>
 internal sealed class BenchConfig : ManualConfig
 {
     public BenchConfig()
@@ -12,6 +12,6 @@ internal sealed class BenchConfig : ManualConfig
         Add(DefaultConfig.Instance);
         AddDiagnoser(MemoryDiagnoser.Default);
         AddColumn(StatisticColumn.Median, StatisticColumn.Min);
-        AddColumn(new InstructionsColumn(), new NsPerInstructionColumn(), new VsKernelColumn(), new KernelReportedColumn());
+        AddColumn(new InstructionsColumn(), new NsPerInstructionColumn(), new VsKernelColumn(), new KernelReportedColumn(), new PacketsPerSecondColumn());
     }
 }

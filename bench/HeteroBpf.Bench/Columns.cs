@@ -18,9 +18,13 @@ internal static class InstructionCounts
     private static readonly Lazy<long> Checksum = new(() => Run(RunOverheadBenchmarks.ChecksumProgram()));
     private static readonly Lazy<long> Compute = new(() => Workloads.ReferenceRun(Workload.Compute).Instructions);
     private static readonly Lazy<long> Parse = new(() => Workloads.ReferenceRun(Workload.Parse).Instructions);
+    private static readonly Dictionary<XdpExample, Lazy<double>> PerPacket =
+        Enum.GetValues<XdpExample>().ToDictionary(e => e, e => new Lazy<double>(() => XdpExamples.InstructionsPerPacket(e)));
 
-    public static long? Of(BenchmarkCase benchmark)
+    public static double? Of(BenchmarkCase benchmark)
     {
+        if (ExampleOf(benchmark) is { } example) return PerPacket[example].Value;
+
         if (benchmark.Descriptor.Type == typeof(RunOverheadBenchmarks))
         {
             return benchmark.Descriptor.WorkloadMethod.Name == nameof(RunOverheadBenchmarks.EmptyRun)
@@ -35,6 +39,21 @@ internal static class InstructionCounts
 
         return null;
     }
+
+    /// <summary>The XDP example of an <see cref="XdpBenchmarks"/> row.</summary>
+    public static XdpExample? ExampleOf(BenchmarkCase benchmark) =>
+        benchmark.Descriptor.Type == typeof(XdpBenchmarks)
+            && benchmark.Parameters.Items.FirstOrDefault(p => p.Name == nameof(XdpBenchmarks.Example))?.Value is XdpExample e ? e : null;
+
+    /// <summary>The kernel's own ns per run for the row's workload or example, if this run measured it.</summary>
+    public static (double NsPerRun, long Runs)? KernelOf(BenchmarkCase benchmark) =>
+        ExampleOf(benchmark) is { } example ? KernelDurations.Read(XdpExamples.Key(example))
+        : WorkloadOf(benchmark) is { } workload ? KernelDurations.Read(workload)
+        : null;
+
+    /// <summary>True for the kernel rows (engine and XDP benchmarks).</summary>
+    public static bool IsKernelRow(BenchmarkCase benchmark) =>
+        benchmark.Descriptor.WorkloadMethod.Name is nameof(EngineBenchmarks.KernelJit) or nameof(XdpBenchmarks.InKernel);
 
     public static Workload? WorkloadOf(BenchmarkCase benchmark) =>
         benchmark.Parameters.Items.FirstOrDefault(p => p.Name == nameof(EngineBenchmarks.Workload))?.Value is Workload w ? w : null;
@@ -79,7 +98,7 @@ internal abstract class BenchColumn(string id, string name, string legend) : ICo
 internal sealed class InstructionsColumn() : BenchColumn("HbpfInsns", "Insns/run", "eBPF instructions one run executes (interpreter count; same work for native and kernel)")
 {
     public override string GetValue(Summary summary, BenchmarkCase benchmarkCase) =>
-        InstructionCounts.Of(benchmarkCase) is { } n ? n.ToString(CultureInfo.InvariantCulture) : "-";
+        InstructionCounts.Of(benchmarkCase) is { } n ? Format(n, "0.#") : "-";
 }
 
 internal sealed class NsPerInstructionColumn() : BenchColumn("HbpfNsPerInsn", "ns/insn", "Mean divided by Insns/run: ns per eBPF instruction (per equivalent instruction for native and kernel)")
@@ -98,8 +117,8 @@ internal sealed class VsKernelColumn() : BenchColumn("HbpfVsKernel", "vs kernel"
 {
     public override string GetValue(Summary summary, BenchmarkCase benchmarkCase)
     {
-        if (InstructionCounts.WorkloadOf(benchmarkCase) is not { } workload) return "-";
-        if (KernelDurations.Read(workload) is not { } kernel || kernel.NsPerRun <= 0) return "n/a (kernel unavailable)";
+        if (InstructionCounts.WorkloadOf(benchmarkCase) is null && InstructionCounts.ExampleOf(benchmarkCase) is null) return "-";
+        if (InstructionCounts.KernelOf(benchmarkCase) is not { } kernel || kernel.NsPerRun <= 0) return "n/a (kernel unavailable)";
         return InstructionCounts.MeanNs(summary, benchmarkCase) is { } mean ? Format(mean / kernel.NsPerRun, "0.00") : "-";
     }
 }
@@ -113,8 +132,16 @@ internal sealed class KernelReportedColumn() : BenchColumn("HbpfKernelNs", "kern
 {
     public override string GetValue(Summary summary, BenchmarkCase benchmarkCase)
     {
-        if (benchmarkCase.Descriptor.WorkloadMethod.Name != nameof(EngineBenchmarks.KernelJit)) return "-";
-        if (InstructionCounts.WorkloadOf(benchmarkCase) is not { } workload) return "-";
-        return KernelDurations.Read(workload) is { } kernel ? Format(kernel.NsPerRun, "0.0") : "n/a";
+        if (!InstructionCounts.IsKernelRow(benchmarkCase)) return "-";
+        return InstructionCounts.KernelOf(benchmarkCase) is { } kernel ? Format(kernel.NsPerRun, "0.0") : "n/a";
     }
+}
+
+/// <summary>XDP rows: packets per second at the row's Mean (ns per packet), i.e. 1e9 / Mean.</summary>
+internal sealed class PacketsPerSecondColumn() : BenchColumn("HbpfPacketsPerSecond", "pkt/s", "Packets per second at Mean ns per packet (XDP rows; the kernel row's Mean includes one syscall per packet)")
+{
+    public override string GetValue(Summary summary, BenchmarkCase benchmarkCase) =>
+        InstructionCounts.ExampleOf(benchmarkCase) is not null && InstructionCounts.MeanNs(summary, benchmarkCase) is { } mean && mean > 0
+            ? Format(1e9 / mean, "N0")
+            : "-";
 }

@@ -94,6 +94,27 @@ public enum ErrorCode
     /// <summary>A CO-RE access string that is not colon-separated decimal indices (<c>0:1:2</c>).</summary>
     BtfBadAccessString = 5017,
 
+    /// <summary>A jump or call whose target lies outside the program.</summary>
+    VerifierJumpOutOfRange = 5101,
+    /// <summary>A jump from one subprogram into another (only calls and function addresses may cross).</summary>
+    VerifierJumpOutOfSubprogram = 5102,
+    /// <summary>A jump that lands in the second slot of a <c>lddw</c> (a call there makes the <c>lddw</c> end a subprogram: <see cref="VerifierFallThrough"/>, as in the kernel).</summary>
+    VerifierJumpIntoLddw = 5103,
+    /// <summary>An instruction no path from the entry reaches.</summary>
+    VerifierUnreachable = 5104,
+    /// <summary>A subprogram whose last instruction is neither <c>exit</c> nor an unconditional jump, so it falls into the next.</summary>
+    VerifierFallThrough = 5105,
+    /// <summary>A call chain of more frames than the kernel's MAX_CALL_FRAMES (8).</summary>
+    VerifierCallStackTooDeep = 5106,
+    /// <summary>A call chain whose frames together use more than the kernel's 512-byte stack.</summary>
+    VerifierStackTooLarge = 5107,
+    /// <summary>A subprogram that calls itself, directly or through others.</summary>
+    VerifierRecursiveCall = 5108,
+    /// <summary>More subprograms than the kernel's BPF_MAX_SUBPROGS (256).</summary>
+    VerifierTooManySubprograms = 5109,
+    /// <summary>A subprogram that makes a tail call while the frames above it use 256 bytes of stack or more.</summary>
+    VerifierTailCallStack = 5110,
+
     /// <summary>A map type this runtime does not implement (yet).</summary>
     MapTypeUnsupported = 6001,
     /// <summary>A map's key size the type does not allow (e.g. not 4 for an array, 0 for a hash).</summary>

@@ -32,6 +32,7 @@ public sealed unsafe partial class CaptureReader
         _offset = PcapHeaderLength;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private bool TryReadPcapRecord(out CapturedPacket packet)
     {
         long at = _offset;

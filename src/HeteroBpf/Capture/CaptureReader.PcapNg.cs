@@ -13,6 +13,7 @@ public sealed unsafe partial class CaptureReader
     private readonly List<Timestamps> _timestamps = [];
 
     /// <summary>Reads blocks up to the next packet; with <paramref name="stopBeforePacket"/>, stops in front of it instead.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private bool TryReadPcapNgBlock(out CapturedPacket packet, bool stopBeforePacket)
     {
         packet = default;

@@ -12,6 +12,7 @@ internal static class ChecksumHelpers
     /// complement. Any sizes are accepted (older kernels refused sizes that were not multiples of 4, and more than 512
     /// bytes in all, with -EINVAL); the verifier bounds them by the memory passed.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static ulong CsumDiff(ref HelperCall call)
     {
         uint fromSize = (uint)call.R2, toSize = (uint)call.R4, seed = (uint)call.R5;
@@ -26,6 +27,7 @@ internal static class ChecksumHelpers
     }
 
     /// <summary>The 32-bit one's-complement sum of <paramref name="seed"/> and the little-endian words of <paramref name="bytes"/> (a short tail zero-padded).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal static uint Partial(ReadOnlySpan<byte> bytes, uint seed)
     {
         ulong sum = seed;

@@ -25,7 +25,11 @@ public sealed unsafe class MapHelpers
     {
         ArgumentNullException.ThrowIfNull(maps);
         _maps = [.. maps];
+        _outerMaps = [.. _maps.Where(m => m.Type is MapType.ArrayOfMaps or MapType.HashOfMaps)];
     }
+
+    // The maps of maps, whose value pointers name inner maps (looked through on every such call, so kept apart).
+    private readonly BpfMap[] _outerMaps;
 
     /// <summary>The handle of map <paramref name="index"/>.</summary>
     public static ulong HandleOf(int index) => HandleBase + (ulong)index * 8;
@@ -66,6 +70,7 @@ public sealed unsafe class MapHelpers
     }
 
     /// <summary>The map a handle (or a map-of-maps value pointer) names, if any.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public bool TryResolve(ulong handle, [NotNullWhen(true)] out BpfMap? map)
     {
         map = null;
@@ -75,12 +80,14 @@ public sealed unsafe class MapHelpers
             return true;
         }
 
-        // A pointer to a map-of-maps value: its 32-bit slot holds the inner map's index.
-        foreach (var outer in _maps)
+        // A pointer to a map-of-maps value: its 32-bit slot holds the inner map's index. Indexed loops: a foreach over
+        // the interface would allocate an enumerator per call.
+        foreach (var outer in _outerMaps)
         {
-            if (outer.Type is not (MapType.ArrayOfMaps or MapType.HashOfMaps)) continue;
-            foreach (var (start, length) in outer.ValueMemory)
+            var memory = outer.ValueMemory;
+            for (int i = 0; i < memory.Count; i++)
             {
+                var (start, length) = memory[i];
                 if (handle >= (ulong)start && handle + 4 <= (ulong)start + (ulong)length)
                 {
                     int inner = *(int*)handle;
@@ -106,6 +113,7 @@ public sealed unsafe class MapHelpers
 
     private static byte* Pointer(Span<byte> bytes, ulong address) => bytes.IsEmpty ? (byte*)address : (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref bytes[0]);
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private ulong Lookup(ref HelperCall call)
     {
         var map = MapArg(ref call, call.R1);
@@ -113,6 +121,7 @@ public sealed unsafe class MapHelpers
         return (ulong)map.LookupElem(key, CurrentCpu);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private ulong Update(ref HelperCall call)
     {
         var map = MapArg(ref call, call.R1);

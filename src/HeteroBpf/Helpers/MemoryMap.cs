@@ -49,6 +49,11 @@ public sealed class MemoryMap
     private MemoryRegion[] _regions = new MemoryRegion[4];
     private int _count;
 
+    // The region the last successful scan of CanAccess ended on: consecutive accesses mostly hit the same region
+    // (a parser walking the packet, a program updating one map value), so it is checked first. Only a hint: it is
+    // range-checked against the count and the region is checked in full, so a stale hint costs one compare.
+    private int _hint;
+
     /// <summary>Number of regions.</summary>
     public int Count => _count;
 
@@ -56,6 +61,7 @@ public sealed class MemoryMap
     public ReadOnlySpan<MemoryRegion> Regions => _regions.AsSpan(0, _count);
 
     /// <summary>Adds a region and gives its index; an empty region is kept but matches no access.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Add(MemoryRegion region)
     {
         if (region.Start + region.Length < region.Start) throw new ArgumentOutOfRangeException(nameof(region), "region wraps around the address space");
@@ -69,6 +75,7 @@ public sealed class MemoryMap
         Add(new MemoryRegion(memory.IsEmpty ? 0 : (ulong)Unsafe.AsPointer(ref memory[0]), (ulong)memory.Length, kind, writable));
 
     /// <summary>Replaces region <paramref name="index"/> (the interpreter moves its stack region as frames come and go).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Set(int index, MemoryRegion region)
     {
         Debug.Assert((uint)index < (uint)_count);
@@ -76,9 +83,17 @@ public sealed class MemoryMap
     }
 
     /// <summary>Removes region <paramref name="index"/>; later regions move down by one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void RemoveAt(int index)
     {
         if ((uint)index >= (uint)_count) throw new ArgumentOutOfRangeException(nameof(index));
+        if (index == _count - 1)
+        {
+            // The common case (a run's stack, a callback's key): nothing moves.
+            _count--;
+            return;
+        }
+
         Array.Copy(_regions, index + 1, _regions, index, _count - index - 1);
         _count--;
     }
@@ -96,19 +111,38 @@ public sealed class MemoryMap
     public static MemoryMap ForThisThread() => t_idle is { Count: 0 } idle ? idle : t_idle = new MemoryMap();
 
     /// <summary>True when the access lies wholly inside one region that allows it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool CanAccess(ulong address, ulong size, bool write)
+    {
+        int hint = _hint;
+        if ((uint)hint < (uint)_count)
+        {
+            ref readonly var r = ref _regions[hint];
+            if (r.Contains(address, size) && (!write || r.Writable)) return true;
+        }
+
+        return Scan(address, size, write);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool Scan(ulong address, ulong size, bool write)
     {
         var regions = _regions;
         for (int i = 0; i < _count; i++)
         {
             ref readonly var r = ref regions[i];
-            if (r.Contains(address, size) && (!write || r.Writable)) return true;
+            if (r.Contains(address, size) && (!write || r.Writable))
+            {
+                _hint = i;
+                return true;
+            }
         }
 
         return false;
     }
 
     /// <summary>The index of the first region of <paramref name="kind"/>, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int IndexOf(RegionKind kind)
     {
         for (int i = 0; i < _count; i++)
@@ -120,6 +154,7 @@ public sealed class MemoryMap
     }
 
     /// <summary>The first region of <paramref name="kind"/>, if any.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryFind(RegionKind kind, out MemoryRegion region)
     {
         for (int i = 0; i < _count; i++)

@@ -102,6 +102,7 @@ public sealed unsafe class BpfInterpreter
     /// <summary>Runs once from slot 0 with R1 and R2 set, R10 at the top of a fresh zeroed stack; other registers start at 0.</summary>
     /// <exception cref="BpfFaultException">The program faulted; nothing outside <paramref name="memory"/> and the stack was touched.</exception>
     [SkipLocalsInit] // the stack is cleared frame by frame below, not all 4 KiB up front
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per packet: no slow first tier while a capture runs
     public ExecutionResult Run(MemoryMap memory, ulong r1 = 0, ulong r2 = 0)
     {
         ArgumentNullException.ThrowIfNull(memory);
@@ -142,6 +143,7 @@ public sealed unsafe class BpfInterpreter
     // Runs from slot startPc in the frame at frameLow, which is call depth baseDepth, until that frame exits; gives R0.
     // The entry program runs at depth 1; a bpf_loop callback runs re-entrantly one frame deeper than its caller.
     [SkipLocalsInit] // registers are zeroed explicitly; frames are written before they are read
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ulong Execute(ref RunState run, int startPc, int baseDepth, ulong frameLow, ulong r1, ulong r2, ulong r3 = 0, ulong r4 = 0)
     {
         var current = this;
@@ -159,10 +161,14 @@ public sealed unsafe class BpfInterpreter
         reg[4] = r4;
         reg[10] = frameLow + FrameSize;
 
+        // The instruction count lives in a register while this level runs (a count in memory, through the ref, would be
+        // a store-to-load chain on every instruction); it goes back to run.Count before anything that reads it: a
+        // nested level (bpf_loop, for_each_map_elem callbacks) and every return.
+        long count = run.Count, budget = _budget;
         int pc = startPc;
         while (true)
         {
-            if (++run.Count > _budget) ThrowBudget(pc);
+            if (++count > budget) ThrowBudget(pc);
             // Validation keeps every jump inside the program, but not a fall-through past the last slot.
             if ((uint)pc >= (uint)prog.Length) ThrowFellOffEnd(pc);
             ref readonly Instruction insn = ref prog[pc];
@@ -196,7 +202,7 @@ public sealed unsafe class BpfInterpreter
                 case 0xa7: reg[dst] ^= (ulong)(long)imm; break;
                 case 0xaf: reg[dst] ^= reg[src]; break;
                 case 0xb7: reg[dst] = (ulong)(long)imm; break;
-                case 0xbf: reg[dst] = MovSx64(reg[src], off); break;
+                case 0xbf: reg[dst] = off == 0 ? reg[src] : MovSx64(reg[src], off); break;
                 case 0xc7: reg[dst] = (ulong)((long)reg[dst] >> (imm & 63)); break;
                 case 0xcf: reg[dst] = (ulong)((long)reg[dst] >> (int)(reg[src] & 63)); break;
                 case 0xd7: reg[dst] = ByteSwap(reg[dst], imm); break;
@@ -224,7 +230,7 @@ public sealed unsafe class BpfInterpreter
                 case 0xa4: reg[dst] = (uint)reg[dst] ^ (uint)imm; break;
                 case 0xac: reg[dst] = (uint)reg[dst] ^ (uint)reg[src]; break;
                 case 0xb4: reg[dst] = (uint)imm; break;
-                case 0xbc: reg[dst] = MovSx32(reg[src], off); break;
+                case 0xbc: reg[dst] = off == 0 ? (uint)reg[src] : MovSx32(reg[src], off); break;
                 case 0xc4: reg[dst] = (uint)((int)reg[dst] >> (imm & 31)); break;
                 case 0xcc: reg[dst] = (uint)((int)reg[dst] >> (int)(reg[src] & 31)); break;
                 // le: on a little-endian machine only truncation (zero-extension) to the width; be: swap.
@@ -254,11 +260,15 @@ public sealed unsafe class BpfInterpreter
                     }
                     else if (src == (byte)CallKind.Helper && imm == (int)HelperId.Loop)
                     {
+                        run.Count = count;
                         reg[0] = current.Loop(ref run, reg, depth, frameLow, pc);
+                        count = run.Count;
                     }
                     else if (src == (byte)CallKind.Helper && imm == (int)HelperId.ForEachMapElem && current._maps is not null)
                     {
+                        run.Count = count;
                         reg[0] = current.ForEachMapElem(ref run, reg, depth, frameLow, pc);
+                        count = run.Count;
                     }
                     else if (src == (byte)CallKind.Helper)
                     {
@@ -284,7 +294,12 @@ public sealed unsafe class BpfInterpreter
                     }
 
                 case 0x95:
-                    if (depth == baseDepth) return reg[0];
+                    if (depth == baseDepth)
+                    {
+                        run.Count = count;
+                        return reg[0];
+                    }
+
                     {
                         ref Frame f = ref frames[--depth];
                         reg[6] = f.R6;
@@ -389,6 +404,7 @@ public sealed unsafe class BpfInterpreter
                         int size = Instruction.SizeInBytes(insn.Size);
                         if (!memory.TryFind(RegionKind.Packet, out var packet) || offset > packet.Length || (ulong)size > packet.Length - offset)
                         {
+                            run.Count = count;
                             return 0;
                         }
 
@@ -524,6 +540,7 @@ public sealed unsafe class BpfInterpreter
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ulong CallHelper(ulong* reg, MemoryMap memory, int pc, int id)
     {
         if (!_helpers.TryGet(id, out var helper))

@@ -80,6 +80,7 @@ public sealed unsafe class ArrayMap : BpfMap
     private protected override Errno GetNextKeyCore(ReadOnlySpan<byte> key, Span<byte> next) => NextIndex(key, next);
 
     /// <inheritdoc/>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override byte* LookupElem(byte* key, int cpu)
     {
         System.Diagnostics.Debug.Assert((uint)cpu < (uint)PossibleCpus, "a helper passes the CPU it runs on");

@@ -68,6 +68,7 @@ public sealed unsafe class HandleArrayMap : BpfMap
     private protected override Errno GetNextKeyCore(ReadOnlySpan<byte> key, Span<byte> next) => NextIndex(key, next);
 
     /// <inheritdoc/>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override byte* LookupElem(byte* key, int cpu) => Type == MapType.ArrayOfMaps ? SlotOf(key) : null;
 
     /// <summary>Programs cannot change a prog array or map of maps (the kernel's verifier refuses the call).</summary>

@@ -251,6 +251,7 @@ public sealed unsafe class HashMap : BpfMap
     }
 
     /// <inheritdoc/>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override byte* LookupElem(byte* key, int cpu)
     {
         System.Diagnostics.Debug.Assert((uint)cpu < (uint)PossibleCpus, "a helper passes the CPU it runs on");

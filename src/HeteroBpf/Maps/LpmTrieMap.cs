@@ -327,6 +327,7 @@ public sealed unsafe class LpmTrieMap : BpfMap
     }
 
     /// <inheritdoc/>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override byte* LookupElem(byte* key, int cpu)
     {
         uint keyPrefix = *(uint*)key;

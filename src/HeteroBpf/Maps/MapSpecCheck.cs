@@ -38,6 +38,9 @@ internal static class MapSpecCheck
             case MapType.Array or MapType.PerCpuArray: CheckArray(spec); break;
             case MapType.ProgArray or MapType.ArrayOfMaps:
                 CheckHandleValue(spec);
+                // fd_array_map_alloc_check: programs cannot read file pointers, so no program access flags either.
+                if ((spec.Flags & (MapFlags.ReadOnlyProg | MapFlags.WriteOnlyProg)) != 0)
+                    Fail(spec, ErrorCode.MapFlagsInvalid, Errno.EINVAL, $"a {spec.Type} takes no BPF_F_RDONLY_PROG or BPF_F_WRONLY_PROG");
                 if (spec.Flags.HasFlag(MapFlags.Mmapable)) Fail(spec, ErrorCode.MapFlagsInvalid, Errno.EINVAL, "a map of handles cannot be BPF_F_MMAPABLE");
                 CheckArray(spec);
                 CheckInnerMap(spec);

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 
 namespace HeteroBpf.Maps;
 
@@ -34,9 +35,12 @@ public sealed unsafe class RedirectMap : BpfMap
     /// <summary>The cpumap's qsize limit.</summary>
     public const uint MaxQueueSize = 16384;
 
-    private readonly RedirectTarget?[] _slots;
+    // Readers (redirects, on packet threads) take no lock: a slot is an immutable box swapped whole (a reference
+    // write, never torn), and the devmap-hash dictionary is a concurrent one, whose reads are lock-free. Writers still
+    // take _lock, which keeps the buckets (get_next_key order) in step with the dictionary.
+    private readonly Slot?[] _slots;
     private readonly List<uint>[] _buckets;
-    private readonly Dictionary<uint, RedirectTarget> _hash;
+    private readonly ConcurrentDictionary<uint, RedirectTarget> _hash;
     private readonly Lock _lock = new();
 
     internal RedirectMap(MapSpec spec) : base(spec)
@@ -44,13 +48,13 @@ public sealed unsafe class RedirectMap : BpfMap
         if (spec.Type == MapType.DevMapHash)
         {
             _slots = [];
-            _hash = new Dictionary<uint, RedirectTarget>();
+            _hash = new ConcurrentDictionary<uint, RedirectTarget>();
             _buckets = new List<uint>[MapSpecCheck.RoundUpPowerOfTwo(spec.MaxEntries)];
         }
         else
         {
-            _slots = new RedirectTarget?[MaxEntries];
-            _hash = [];
+            _slots = new Slot?[MaxEntries];
+            _hash = new ConcurrentDictionary<uint, RedirectTarget>();
             _buckets = [];
         }
     }
@@ -58,18 +62,22 @@ public sealed unsafe class RedirectMap : BpfMap
     /// <inheritdoc/>
     public override IReadOnlyList<(nint Start, nint Length)> ValueMemory => [];
 
-    /// <summary>The target stored at <paramref name="key"/>, for an XDP redirect; no allocation, safe from any thread.</summary>
+    /// <summary>The target stored at <paramref name="key"/>, for an XDP redirect; no allocation and no lock, safe from any thread.</summary>
     public bool TryGetTarget(uint key, out RedirectTarget target)
     {
-        lock (_lock)
-        {
-            if (Type == MapType.DevMapHash) return _hash.TryGetValue(key, out target);
-            target = default;
-            if (key >= (uint)MaxEntries || _slots[key] is not { } stored) return false;
-            target = stored;
-            return true;
-        }
+        if (Type == MapType.DevMapHash) return _hash.TryGetValue(key, out target);
+        target = default;
+        if (key >= (uint)MaxEntries || Volatile.Read(ref _slots[key]) is not { } slot) return false;
+        target = slot.Target;
+        return true;
     }
+
+    private sealed class Slot(RedirectTarget target)
+    {
+        public RedirectTarget Target { get; } = target;
+    }
+
+    private void Store(uint index, RedirectTarget? target) => Volatile.Write(ref _slots[index], target is { } t ? new Slot(t) : null);
 
     private protected override Errno LookupCore(ReadOnlySpan<byte> key, Span<byte> value)
     {
@@ -101,7 +109,7 @@ public sealed unsafe class RedirectMap : BpfMap
         if (index >= (uint)MaxEntries) return Errno.E2BIG;
         if (flags == (ulong)UpdateFlags.NoExist) return Errno.EEXIST;
         if (ifindex == 0 && program > 0) return Errno.EINVAL;
-        lock (_lock) _slots[index] = ifindex == 0 ? null : new RedirectTarget(ifindex, Math.Max(program, 0), 0);
+        lock (_lock) Store(index, ifindex == 0 ? null : new RedirectTarget(ifindex, Math.Max(program, 0), 0));
         return Errno.Ok;
     }
 
@@ -128,7 +136,7 @@ public sealed unsafe class RedirectMap : BpfMap
         if (flags == (ulong)UpdateFlags.NoExist) return Errno.EEXIST;
         if (queueSize > MaxQueueSize) return Errno.EOVERFLOW;
         if (cpu >= (uint)PossibleCpus) return Errno.ENODEV;
-        lock (_lock) _slots[cpu] = queueSize == 0 ? null : new RedirectTarget((int)cpu, Math.Max(program, 0), queueSize);
+        lock (_lock) Store(cpu, queueSize == 0 ? null : new RedirectTarget((int)cpu, Math.Max(program, 0), queueSize));
         return Errno.Ok;
     }
 
@@ -141,7 +149,7 @@ public sealed unsafe class RedirectMap : BpfMap
             bool present = _slots[index] is not null;
             if (present && flags == (ulong)UpdateFlags.NoExist) return Errno.EEXIST;
             if (!present && flags == (ulong)UpdateFlags.Exist) return Errno.ENOENT;
-            _slots[index] = new RedirectTarget(socket, 0, 0);
+            Store(index, new RedirectTarget(socket, 0, 0));
             return Errno.Ok;
         }
     }
@@ -153,13 +161,13 @@ public sealed unsafe class RedirectMap : BpfMap
         {
             if (Type == MapType.DevMapHash)
             {
-                if (!_hash.Remove(index)) return Errno.ENOENT;
+                if (!_hash.TryRemove(index, out _)) return Errno.ENOENT;
                 _buckets[index & (uint)(_buckets.Length - 1)].Remove(index);
                 return Errno.Ok;
             }
 
             if (index >= (uint)MaxEntries) return Errno.EINVAL;
-            _slots[index] = null;
+            Store(index, null);
             return Errno.Ok;
         }
     }

@@ -102,6 +102,27 @@ public sealed class BpfProgram : IDisposable
         }
     }
 
+    /// <summary>The map value regions every run of this program adds (see <see cref="RunWithMapRegions"/>).</summary>
+    internal ReadOnlySpan<MemoryRegion> MapRegions => _mapRegions;
+
+    /// <summary>
+    /// <see cref="Run(MemoryMap, ulong, ulong)"/> for a caller that keeps <see cref="MapRegions"/> in
+    /// <paramref name="memory"/> from run to run (an XDP runner's own map), so a run does not add and remove them.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    internal ExecutionResult RunWithMapRegions(MemoryMap memory, ulong r1)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        try
+        {
+            return _interpreter.Run(memory, r1);
+        }
+        catch (BpfFaultException fault)
+        {
+            throw Locate(fault);
+        }
+    }
+
     private MemoryMap Rent()
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using HeteroBpf.Capture;
 using HeteroBpf.Helpers;
 using HeteroBpf.Offload;
@@ -111,6 +112,7 @@ public static unsafe class CaptureRun
     /// the packets done so far while the run lasts.
     /// </summary>
     /// <exception cref="HbpfException">The capture cannot be opened, is not Ethernet, or more queues than CPUs were asked for.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // its loop reads every packet of the capture
     public static CaptureRunResult Run(BpfCollection collection, BpfProgram program, string pcap, int queues = 1, string? outDir = null, CaptureRunProgress? progress = null)
     {
         ArgumentNullException.ThrowIfNull(collection);
@@ -147,7 +149,7 @@ public static unsafe class CaptureRun
 
         progress?.Start(queues, index);
         var workers = new Worker[queues];
-        for (int q = 0; q < queues; q++) workers[q] = new Worker(collection, program, q, perQueue[q], progress);
+        for (int q = 0; q < queues; q++) workers[q] = new Worker(collection, program, q, perQueue[q], progress, keepOutputs: outDir is not null);
         Interpreter.BpfInterpreter.WarmUp();
         long start = Stopwatch.GetTimestamp();
         if (queues == 1)
@@ -191,8 +193,9 @@ public static unsafe class CaptureRun
         {
             result.Packets += w.Packets;
             result.Bytes += w.Bytes;
-            foreach (var (action, count) in w.Actions)
+            foreach (var action in actions.Keys)
             {
+                var count = w.Actions[(int)action];
                 actions[action].Packets += count.Packets;
                 actions[action].Bytes += count.Bytes;
             }
@@ -278,11 +281,12 @@ public static unsafe class CaptureRun
         return (int)(hash % (uint)queues);
     }
 
-    private sealed class Worker(BpfCollection collection, BpfProgram program, int queue, List<Packet> packets, CaptureRunProgress? progress)
+    private sealed class Worker(BpfCollection collection, BpfProgram program, int queue, List<Packet> packets, CaptureRunProgress? progress, bool keepOutputs)
     {
         public int Queue => queue;
 
-        public Dictionary<XdpAction, ActionCount> Actions { get; } = Enum.GetValues<XdpAction>().ToDictionary(a => a, _ => new ActionCount());
+        /// <summary>Counts by action value (<see cref="XdpAction"/> is 0..4).</summary>
+        public ActionCount[] Actions { get; } = [new(), new(), new(), new(), new()];
 
         public List<string> TargetNames { get; } = [];
 
@@ -292,9 +296,10 @@ public static unsafe class CaptureRun
 
         public List<PacketProblem> NotRun { get; } = [];
 
+        /// <summary>The packets as the program left them, when the run writes output captures (else empty).</summary>
         public List<Output> Outputs { get; } = [];
 
-        public byte[] Arena { get; private set; } = new byte[64 * 1024];
+        public byte[] Arena { get; private set; } = keepOutputs ? new byte[64 * 1024] : [];
 
         public long Packets { get; private set; }
 
@@ -304,6 +309,7 @@ public static unsafe class CaptureRun
 
         private int _arenaUsed;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void RunHere()
         {
             try
@@ -331,6 +337,7 @@ public static unsafe class CaptureRun
         // Made before the clock starts.
         private readonly XdpRunner _runner = new(collection, program);
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Step(XdpRunner runner, Packet packet)
         {
             var data = new ReadOnlySpan<byte>((void*)packet.Data, packet.Length);
@@ -361,14 +368,14 @@ public static unsafe class CaptureRun
                 Aborted.Add(new PacketProblem(packet.Index, $"fault: {fault.Message}"));
             }
 
-            var count = Actions[action];
+            var count = Actions[(int)action];
             count.Packets++;
             count.Bytes += packet.Length;
             int target = action switch
             {
-                XdpAction.Pass => Target(default, "pass"),
-                XdpAction.Tx => Target(default, "tx"),
-                XdpAction.Redirect => Target(runner.Redirect, null),
+                XdpAction.Pass => _pass >= 0 ? _pass : _pass = Target(default, "pass"),
+                XdpAction.Tx => _tx >= 0 ? _tx : _tx = Target(default, "tx"),
+                XdpAction.Redirect => RedirectTarget(runner.Redirect),
                 _ => -1,
             };
             if (target < 0) return;
@@ -379,6 +386,7 @@ public static unsafe class CaptureRun
                 TargetCounts[target].Bytes += packet.Length;
             }
 
+            if (!keepOutputs) return;
             var output = runner.Packet;
             if (_arenaUsed + output.Length > Arena.Length)
             {
@@ -390,6 +398,17 @@ public static unsafe class CaptureRun
             output.CopyTo(Arena.AsSpan(_arenaUsed));
             Outputs.Add(new Output(packet.Index, packet.TimestampNs, _arenaUsed, output.Length, target));
             _arenaUsed += output.Length;
+        }
+
+        // The targets of pass and tx, once known; redirects mostly repeat the previous packet's target.
+        private int _pass = -1, _tx = -1, _lastRedirect = -1;
+        private XdpRedirect _lastRedirectKey;
+
+        private int RedirectTarget(XdpRedirect redirect)
+        {
+            if (_lastRedirect >= 0 && redirect == _lastRedirectKey) return _lastRedirect;
+            _lastRedirectKey = redirect;
+            return _lastRedirect = Target(redirect, null);
         }
 
         // Output names are made once per target, not per packet.

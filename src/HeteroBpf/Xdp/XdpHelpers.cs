@@ -29,6 +29,7 @@ internal sealed unsafe class XdpHelpers(MapHelpers maps)
 
     // bpf_xdp_adjust_head(ctx, delta): data may move down to the end of the kernel's xdp_frame (plus metadata, which
     // moves along) and up to ETH_HLEN before data_end.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static ulong AdjustHead(ref HelperCall call)
     {
         var xdp = Buff(ref call);
@@ -44,6 +45,7 @@ internal sealed unsafe class XdpHelpers(MapHelpers maps)
     }
 
     // bpf_xdp_adjust_meta(ctx, delta): metadata grows down into the headroom, in steps of 4, up to MaxMeta bytes.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static ulong AdjustMeta(ref HelperCall call)
     {
         var xdp = Buff(ref call);
@@ -57,6 +59,7 @@ internal sealed unsafe class XdpHelpers(MapHelpers maps)
     }
 
     // bpf_xdp_adjust_tail(ctx, delta): data_end moves within [data + ETH_HLEN, hard end]; grown bytes are zeroed.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static ulong AdjustTail(ref HelperCall call)
     {
         var xdp = Buff(ref call);
@@ -133,6 +136,7 @@ internal sealed unsafe class XdpHelpers(MapHelpers maps)
         return (XdpBuff*)context.Start;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal static void SyncRegions(MemoryMap memory, XdpBuff* xdp)
     {
         memory.Set(memory.IndexOf(RegionKind.Packet), new MemoryRegion(xdp->Data, xdp->DataEnd - xdp->Data, RegionKind.Packet, true));

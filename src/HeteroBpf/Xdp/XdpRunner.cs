@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using HeteroBpf.Helpers;
 using HeteroBpf.Offload;
@@ -35,6 +36,11 @@ public sealed unsafe class XdpRunner : IDisposable
     private readonly XdpBuff* _ctx;
     private readonly byte* _frame;
 
+    // The runner's own regions, kept from run to run: context, metadata and packet (indices below; their bounds are
+    // set from the context at the start of each run), then the program's map values. A run adds only its stack.
+    private readonly MemoryMap _memory = new();
+    private const int MetaRegion = 1, PacketRegion = 2; // the context is region 0
+
     /// <summary>A runner for <paramref name="program"/>, an XDP program of <paramref name="collection"/> loaded with <see cref="XdpOps"/>.</summary>
     public XdpRunner(BpfCollection collection, BpfProgram program)
     {
@@ -51,6 +57,10 @@ public sealed unsafe class XdpRunner : IDisposable
         _frame = _block;
         _ctx = (XdpBuff*)(_block + FrameSize);
         *_ctx = default;
+        _memory.Add(new MemoryRegion((ulong)_ctx, XdpBuff.ProgramVisible, RegionKind.Context, false));
+        _memory.Add(new MemoryRegion(0, 0, RegionKind.PacketMeta, true));
+        _memory.Add(new MemoryRegion(0, 0, RegionKind.Packet, true));
+        foreach (var region in program.MapRegions) _memory.Add(region);
         Load([], 0);
     }
 
@@ -85,6 +95,7 @@ public sealed unsafe class XdpRunner : IDisposable
     /// the packet, which starts after the headroom) with the given receive queue.
     /// </summary>
     /// <exception cref="ArgumentException">More than <see cref="MaxData"/> bytes, or metadata longer than the data.</exception>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Load(ReadOnlySpan<byte> data, int metaLength, uint ingressIfindex = 0, uint rxQueueIndex = 0)
     {
         ObjectDisposedException.ThrowIf(_block is null, this);
@@ -106,24 +117,18 @@ public sealed unsafe class XdpRunner : IDisposable
 
     /// <summary>Runs the program once over the frame as it is (a second run sees what the first left, as repeated kernel test-runs do).</summary>
     /// <exception cref="BpfFaultException">The program faulted (it would not have passed the kernel's verifier).</exception>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public XdpVerdict Run()
     {
         ObjectDisposedException.ThrowIf(_block is null, this);
         _ctx->RedirectKind = XdpRedirectKind.None;
-        var memory = MemoryMap.ForThisThread();
-        try
-        {
-            memory.Add(new MemoryRegion((ulong)_ctx, XdpBuff.ProgramVisible, RegionKind.Context, false));
-            memory.Add(new MemoryRegion(_ctx->DataMeta, _ctx->Data - _ctx->DataMeta, RegionKind.PacketMeta, true));
-            memory.Add(new MemoryRegion(_ctx->Data, _ctx->DataEnd - _ctx->Data, RegionKind.Packet, true));
-            ExecutionResult result = _program.Run(memory, (ulong)_ctx);
-            uint retval = (uint)result.ReturnValue;
-            return new XdpVerdict(retval, retval <= (uint)XdpAction.Redirect ? (XdpAction)retval : XdpAction.Aborted, result.InstructionCount);
-        }
-        finally
-        {
-            memory.Clear();
-        }
+        var memory = _memory;
+        Debug.Assert(memory.Count == PacketRegion + 1 + _program.MapRegions.Length, "a run leaves the runner's regions as it found them");
+        memory.Set(MetaRegion, new MemoryRegion(_ctx->DataMeta, _ctx->Data - _ctx->DataMeta, RegionKind.PacketMeta, true));
+        memory.Set(PacketRegion, new MemoryRegion(_ctx->Data, _ctx->DataEnd - _ctx->Data, RegionKind.Packet, true));
+        ExecutionResult result = _program.RunWithMapRegions(memory, (ulong)_ctx);
+        uint retval = (uint)result.ReturnValue;
+        return new XdpVerdict(retval, retval <= (uint)XdpAction.Redirect ? (XdpAction)retval : XdpAction.Aborted, result.InstructionCount);
     }
 
     /// <inheritdoc/>

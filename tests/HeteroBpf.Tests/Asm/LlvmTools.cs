@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 
 namespace HeteroBpf.Tests.Asm;
@@ -30,31 +29,7 @@ public static partial class LlvmTools
     private static partial Regex InstructionLine();
 
     /// <summary>Runs <paramref name="tool"/> and gives its standard output; fails the test if the tool is missing or fails.</summary>
-    public static string Run(string tool, params string[] args)
-    {
-        var start = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in args) start.ArgumentList.Add(a);
-        Process process;
-        try
-        {
-            process = Process.Start(start) ?? throw new InvalidOperationException($"{tool} did not start");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            Assert.Fail($"{tool} is not installed or not on PATH ({e.Message}): install the Debian package {Package} (test.sh does)");
-            throw;
-        }
-
-        using (process)
-        {
-            // Read both streams concurrently: a tool that fills stderr's pipe would otherwise block forever.
-            var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-            string stdout = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            Assert.True(process.ExitCode == 0, $"{tool} {string.Join(' ', args)} exited with {process.ExitCode}: {stderr.Result}");
-            return stdout;
-        }
-    }
+    public static string Run(string tool, params string[] args) => ExternalTool.Run(tool, Package, skipWhenMissing: false, args);
 
     /// <summary><c>llvm-objdump-19 -d -z [--mcpu=cpu] file</c>, parsed into sections.</summary>
     /// <remarks><c>-z</c>: without it llvm-objdump prints runs of zero bytes as "...", and the listing would lose slots.</remarks>

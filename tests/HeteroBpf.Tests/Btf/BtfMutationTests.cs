@@ -69,46 +69,14 @@ public sealed class BtfMutationTests
         BtfFuzz.FuzzBtfExt([1, 2]);
     }
 
-    /// <summary>One to three mutations: bit flips, random bytes, truncation, inserted garbage, corrupted length/offset or type-info words.</summary>
-    private static byte[] Mutate(byte[] seed, Random random)
+    /// <summary>One to three mutations (<see cref="Mutator"/>), the format's own being a corrupted length/offset or type-info word.</summary>
+    private static byte[] Mutate(byte[] seed, Random random) => Mutator.Mutate(seed, random, (data, r) =>
     {
-        var data = new List<byte>(seed);
-        int count = 1 + random.Next(3);
-        for (int k = 0; k < count && data.Count > 0; k++)
-        {
-            switch (random.Next(7))
-            {
-                case 0:
-                    int bit = random.Next(data.Count * 8);
-                    data[bit / 8] ^= (byte)(1 << (bit % 8));
-                    break;
-                case 1:
-                    data[random.Next(data.Count)] = (byte)random.Next(256);
-                    break;
-                case 2:
-                    int cut = random.Next(data.Count);
-                    data.RemoveRange(cut, data.Count - cut);
-                    break;
-                case 3:
-                    data.InsertRange(random.Next(data.Count), Enumerable.Range(0, 1 + random.Next(16)).Select(_ => (byte)random.Next(256)));
-                    break;
-                case 4:
-                    // A header word: hdr_len or one of the offset/length pairs.
-                    WriteWord(data, 4 * (1 + random.Next(7)), Corrupt(random));
-                    break;
-                case 5:
-                    // Any aligned word, likely a type's info (kind, vlen), size/type, or a string offset.
-                    WriteWord(data, 4 * random.Next(Math.Max(1, data.Count / 4)), Corrupt(random));
-                    break;
-                default:
-                    int at = random.Next(data.Count);
-                    data.RemoveRange(at, Math.Min(data.Count - at, 1 + random.Next(12)));
-                    break;
-            }
-        }
-
-        return [.. data];
-    }
+        // A header word (hdr_len or one of the offset/length pairs), or any aligned word: likely a type's info (kind,
+        // vlen), size/type, or a string offset.
+        int at = r.Next(2) == 0 ? 4 * (1 + r.Next(7)) : 4 * r.Next(Math.Max(1, data.Count / 4));
+        Mutator.WriteWord(data, at, Corrupt(r));
+    });
 
     private static uint Corrupt(Random random) => random.Next(5) switch
     {
@@ -118,12 +86,4 @@ public sealed class BtfMutationTests
         3 => (uint)random.Next(20) << 24 | (uint)random.Next(8),
         _ => (uint)random.NextInt64(0, 1L << 32),
     };
-
-    private static void WriteWord(List<byte> data, int at, uint value)
-    {
-        if (at + 4 > data.Count) return;
-        Span<byte> word = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(word, value);
-        for (int i = 0; i < 4; i++) data[at + i] = word[i];
-    }
 }

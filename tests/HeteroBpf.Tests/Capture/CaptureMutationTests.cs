@@ -66,43 +66,13 @@ public sealed class CaptureMutationTests
         CaptureFuzz.FuzzCapture([0x0a, 0x0d, 0x0d, 0x0a]);
     }
 
-    /// <summary>One to three mutations: bit flips, random bytes, truncation, inserted or deleted bytes, corrupted length words.</summary>
-    private static byte[] Mutate(byte[] seed, long[] starts, Random random)
+    /// <summary>One to three mutations (<see cref="Mutator"/>), the format's own being a corrupted record or block header word.</summary>
+    private static byte[] Mutate(byte[] seed, long[] starts, Random random) => Mutator.Mutate(seed, random, (data, r) =>
     {
-        var data = new List<byte>(seed);
-        int count = 1 + random.Next(3);
-        for (int k = 0; k < count && data.Count > 0; k++)
-        {
-            switch (random.Next(7))
-            {
-                case 0:
-                    int bit = random.Next(data.Count * 8);
-                    data[bit / 8] ^= (byte)(1 << (bit % 8));
-                    break;
-                case 1:
-                    data[random.Next(data.Count)] = (byte)random.Next(256);
-                    break;
-                case 2:
-                    int cut = random.Next(data.Count);
-                    data.RemoveRange(cut, data.Count - cut);
-                    break;
-                case 3:
-                    data.InsertRange(random.Next(data.Count), Enumerable.Range(0, 1 + random.Next(16)).Select(_ => (byte)random.Next(256)));
-                    break;
-                case 4 or 5:
-                    // A word of a record or block header: pcap lengths at +8/+12, pcapng total length at +4, interface at +8, captured/original at +20/+24.
-                    long at = starts.Length > 0 ? starts[random.Next(starts.Length)] + (4 * random.Next(7)) : 4 * random.Next(Math.Max(1, data.Count / 4));
-                    WriteWord(data, (int)at, Corrupt(random), bigEndian: random.Next(2) == 0);
-                    break;
-                default:
-                    int from = random.Next(data.Count);
-                    data.RemoveRange(from, Math.Min(data.Count - from, 1 + random.Next(12)));
-                    break;
-            }
-        }
-
-        return [.. data];
-    }
+        // A word of a record or block header: pcap lengths at +8/+12, pcapng total length at +4, interface at +8, captured/original at +20/+24.
+        long at = starts.Length > 0 ? starts[r.Next(starts.Length)] + (4 * r.Next(7)) : 4 * r.Next(Math.Max(1, data.Count / 4));
+        Mutator.WriteWord(data, (int)at, Corrupt(r), bigEndian: r.Next(2) == 0);
+    });
 
     private static uint Corrupt(Random random) => random.Next(5) switch
     {
@@ -112,13 +82,4 @@ public sealed class CaptureMutationTests
         3 => 0x7FFF_FFFC + (uint)random.Next(8),
         _ => (uint)random.NextInt64(0, 1L << 32),
     };
-
-    private static void WriteWord(List<byte> data, int at, uint value, bool bigEndian)
-    {
-        if (at < 0 || at + 4 > data.Count) return;
-        Span<byte> word = stackalloc byte[4];
-        if (bigEndian) BinaryPrimitives.WriteUInt32BigEndian(word, value);
-        else BinaryPrimitives.WriteUInt32LittleEndian(word, value);
-        for (int i = 0; i < 4; i++) data[at + i] = word[i];
-    }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 
@@ -44,29 +43,5 @@ public static class Tshark
         return (seconds * 1_000_000_000L) + long.Parse(fraction, CultureInfo.InvariantCulture);
     }
 
-    private static string Run(params string[] args)
-    {
-        var start = new ProcessStartInfo("tshark") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in args) start.ArgumentList.Add(a);
-        Process process;
-        try
-        {
-            process = Process.Start(start) ?? throw new InvalidOperationException("tshark did not start");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            Assert.Skip($"tshark is not installed or not on PATH ({e.Message}): install the Debian package {Package} (test.sh does)");
-            throw;
-        }
-
-        using (process)
-        {
-            // Both streams at once: tshark warns on stderr (e.g. when run as root), which could otherwise fill its pipe.
-            var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-            string stdout = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            Assert.True(process.ExitCode == 0, $"tshark {string.Join(' ', args)} exited with {process.ExitCode}: {stderr.Result}");
-            return stdout;
-        }
-    }
+    private static string Run(params string[] args) => ExternalTool.Run("tshark", Package, skipWhenMissing: true, args);
 }

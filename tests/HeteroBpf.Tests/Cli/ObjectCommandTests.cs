@@ -73,16 +73,16 @@ public sealed class ObjectCommandTests : IDisposable
     }
 
     [Fact]
-    public void MapDumpShowsStaticEntriesAndSaysLiveDumpsNeedALoadedProgram()
+    public void MapDumpShowsStaticEntriesAndSaysWhereLiveContentsAre()
     {
         var jumps = Json("map", "dump", Fixture("map_init-v3.o"), "--map", "jump_table", "--json");
         Assert.False((bool)jumps["live"]!);
-        Assert.Contains("loaded program", (string)jumps["note"]!, StringComparison.Ordinal);
+        Assert.Contains("hbpf run", (string)jumps["note"]!, StringComparison.Ordinal);
         Assert.Equal([("01000000", "tail_one"), ("02000000", "tail_two")], jumps["entries"]!.AsArray().Select(e => ((string)e!["key"]!, (string)e["program"]!)));
 
         var outer = Hbpf.Run("map", "dump", Fixture("map_init-v3.o"), "--map", "outer");
         Assert.Equal(0, outer.ExitCode);
-        Assert.Contains("loaded program", outer.Out, StringComparison.Ordinal);
+        Assert.Contains("hbpf run", outer.Out, StringComparison.Ordinal);
         Assert.Contains("[0] = map inner_a", outer.Out, StringComparison.Ordinal);
         Assert.Contains("[2] = map inner_b", outer.Out, StringComparison.Ordinal);
 

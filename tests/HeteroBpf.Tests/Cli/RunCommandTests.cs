@@ -192,4 +192,17 @@ public sealed class RunCommandTests : IDisposable
             Assert.Equal(2, r.GetProperty("ringbuf").GetProperty("rb").GetArrayLength());
         }
     }
+
+    [Fact]
+    public void APcapNgCaptureRunsLikeItsPcapTwin()
+    {
+        // editcap (Wireshark) rewrites the firewall capture as pcapng; the counts must not change.
+        string ng = Path.Combine(_dir.Path, "firewall.pcapng");
+        ExternalTool.Run("editcap", "wireshark-common", skipWhenMissing: true, "-F", "pcapng", Example("firewall", "firewall.pcap"), ng);
+        var run = Hbpf.Run(["run", Example("firewall", "firewall.o"), "--pcap", ng, "--map-set", Example("firewall", "map-set.json"), "--json"]);
+        Assert.True(run.ExitCode == 0, run.Error);
+        using var doc = JsonDocument.Parse(run.Out);
+        Assert.Equal(21, doc.RootElement.GetProperty("actions").GetProperty("drop").GetProperty("packets").GetInt32());
+        Assert.Equal(42, doc.RootElement.GetProperty("actions").GetProperty("pass").GetProperty("packets").GetInt32());
+    }
 }

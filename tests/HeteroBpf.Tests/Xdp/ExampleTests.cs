@@ -109,4 +109,32 @@ public sealed class ExampleTests
             if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
         }
     }
+
+    [Theory]
+    [MemberData(nameof(Examples))]
+    public void RunningPacketsAllocatesNothing(string name)
+    {
+        // The hot path of hbpf run: load a packet into the runner's frame and run it, packet after packet. Once every
+        // path has run (the first pass), a whole pass over the capture allocates nothing.
+        var obj = ObjectFile.Load(Path.Combine(Dir(name), name + ".o"));
+        using var collection = BpfCollection.Load(obj, typeOps: XdpOps.Instance);
+        if (MapSetOf(name) is { } set) MapSet.Apply(collection, set, "map-set");
+        using var runner = new XdpRunner(collection, collection.Program(ProgramOf(obj)));
+        var packets = Packets(name);
+        long instructions = 0;
+        for (int pass = 0; pass < 2; pass++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            foreach (var p in packets)
+            {
+                runner.Load(p, 0, XdpTestRun.LoopbackIfindex);
+                instructions += runner.Run().Instructions;
+            }
+
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (pass == 1) Assert.Equal(0, allocated);
+        }
+
+        Assert.True(instructions > 0);
+    }
 }

@@ -1,0 +1,18 @@
+; rule: masking bounds an index: r1 & 7 is in [0, 7]
+; expect: accept
+; map: array:4:8:1
+r1 = 0
+*(u32 *)(r10 - 4) = r1
+r2 = r10
+r2 += -4
+ld_pseudo r1, 1, 0
+call 1
+if r0 == 0 goto out
+r1 = *(u64 *)(r0 + 0)
+r1 &= 7
+r0 += r1
+r0 = *(u8 *)(r0 + 0)
+exit
+out:
+r0 = 0
+exit

@@ -1,0 +1,19 @@
+; rule: signed checks on both sides give a usable range for a 64-bit index
+; expect: accept
+; map: array:4:8:1
+r1 = 0
+*(u32 *)(r10 - 4) = r1
+r2 = r10
+r2 += -4
+ld_pseudo r1, 1, 0
+call 1
+if r0 == 0 goto out
+r1 = *(u64 *)(r0 + 0)
+if r1 s< 0 goto out
+if r1 s> 7 goto out
+r0 += r1
+r0 = *(u8 *)(r0 + 0)
+exit
+out:
+r0 = 0
+exit

@@ -1,0 +1,18 @@
+; rule: without CAP_PERFMON, map value pointer arithmetic that stays within the value is allowed
+; expect: accept
+; privilege: bpf
+; map: array:4:16:1
+*(u32 *)(r10 - 4) = 0
+r2 = r10
+r2 += -4
+ld_pseudo r1, 1, 0
+call 1
+if r0 == 0 goto out
+r1 = *(u32 *)(r0 + 0)
+r1 &= 7
+r0 += r1
+r0 = *(u8 *)(r0 + 8)
+exit
+out:
+r0 = 0
+exit

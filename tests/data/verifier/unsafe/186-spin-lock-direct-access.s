@@ -1,0 +1,15 @@
+; rule: the lock word cannot be read or written by ordinary loads and stores
+; expect: refuse "bpf_spin_lock cannot be accessed directly by load/store"
+; type: sched_cls
+; map: array:4:8:1:lock=0
+r1 = 0
+*(u32 *)(r10 - 4) = r1
+r2 = r10
+r2 += -4
+ld_pseudo r1, 1, 0
+call 1
+if r0 == 0 goto out
+r0 = *(u32 *)(r0 + 0)
+out:
+r0 = 0
+exit
