@@ -1,4 +1,6 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace HeteroBpf.Maps;
 
@@ -13,7 +15,9 @@ namespace HeteroBpf.Maps;
 /// that the kernel does by replacing the element (plain and LRU hash without <c>BPF_F_LOCK</c>) moves it to the head.
 /// <c>HASH_OF_MAPS</c> is a plain hash of 4-byte handles updated in place, as the kernel's.
 /// <c>get_next_key</c> therefore walks keys in the kernel's order when both use the zero seed.</para>
-/// <para>Elements never move: keys and values sit in native pools indexed by element. The pool has one spare
+/// <para>Elements never move: each element's hash, chain link and key sit together in one native record (so a
+/// step along a chain is one cache miss, not one per array), its values in a second native pool at the element's
+/// index (only values are program-visible memory). The pool has one spare
 /// element beyond max_entries so that a replacing update can, like the kernel's, link the new element before
 /// unlinking the old one: a concurrent lookup of that key finds the old value or the new, never neither. A program
 /// still holding a pointer into the replaced element reads memory that may be reused, as in the kernel.</para>
@@ -27,18 +31,26 @@ namespace HeteroBpf.Maps;
 /// </remarks>
 public sealed unsafe class HashMap : BpfMap
 {
-    private readonly NativeBlock _keys;
+    // An element's record: the header, then the key (padded so records are a power of two up to a cache line).
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Element
+    {
+        public uint Hash;
+        // The next element of the chain, or the bucket's end marker.
+        public int Next;
+    }
+
+    private readonly NativeBlock _elements;
     private readonly NativeBlock _values;
-    private readonly int _keyStride;
+    private readonly int _elementStride;
     private readonly int _cpus;
     private readonly uint _bucketMask;
     private readonly uint _seed;
     private readonly bool _lru;
     // Chain links: an element index, or for the end of bucket b the marker ~b (always negative).
     private readonly int[] _heads;
-    private readonly int[] _next;
-    private readonly uint[] _hash;
     private readonly int[] _free;
+    // LRU only: which elements hold a key, for the eviction hand.
     private readonly bool[] _used;
     private readonly byte[] _referenced;
     private readonly Lock _writer = new();
@@ -51,9 +63,10 @@ public sealed unsafe class HashMap : BpfMap
     {
         _lru = spec.Type is MapType.LruHash or MapType.LruPerCpuHash;
         _cpus = IsPerCpu ? PossibleCpus : 1;
-        _keyStride = (int)MapSpecCheck.RoundUp8(spec.KeySize);
+        int record = sizeof(Element) + (int)MapSpecCheck.RoundUp8(spec.KeySize);
+        _elementStride = record <= NativeBlock.CacheLine ? (int)BitOperations.RoundUpToPowerOf2((uint)record) : record;
         int pool = MaxEntries + 1;
-        _keys = NativeBlock.Allocate((long)pool * _keyStride, spec.Name);
+        _elements = NativeBlock.Allocate((long)pool * _elementStride, spec.Name, NativeBlock.CacheLine);
         _values = NativeBlock.Allocate((long)pool * _cpus * ValueStride, spec.Name);
         _valueMemory = [((nint)_values.Start, _values.Length)];
         int buckets = (int)MapSpecCheck.RoundUpPowerOfTwo(spec.MaxEntries);
@@ -61,9 +74,7 @@ public sealed unsafe class HashMap : BpfMap
         _seed = spec.Flags.HasFlag(MapFlags.ZeroSeed) ? 0 : (uint)Random.Shared.Next();
         _heads = new int[buckets];
         for (int b = 0; b < buckets; b++) _heads[b] = ~b;
-        _next = new int[pool];
-        _hash = new uint[pool];
-        _used = new bool[pool];
+        _used = _lru ? new bool[pool] : [];
         _referenced = _lru ? new byte[pool] : [];
         _free = new int[pool];
         // Lowest index on top, so a fresh map fills its pool in order.
@@ -83,57 +94,70 @@ public sealed unsafe class HashMap : BpfMap
         }
     }
 
-    private byte* KeyAt(int element) => _keys.Start + (long)element * _keyStride;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Element* ElementAt(int element) => (Element*)(_elements.Start + (nint)element * _elementStride);
+
+    private byte* KeyAt(int element) => (byte*)(ElementAt(element) + 1);
 
     private byte* ValueAt(int element, int cpu) => _values.Start + ((long)element * _cpus + cpu) * ValueStride;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private uint Hash(byte* key) => JHash.HashKey(new ReadOnlySpan<byte>(key, KeySize), _seed);
+    private uint Hash(byte* key) => JHash.HashKey(key, KeySize, _seed);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool SameKey(byte* stored, byte* key) => KeySize switch
+    {
+        4 => *(uint*)stored == Unsafe.ReadUnaligned<uint>(key),
+        8 => *(ulong*)stored == Unsafe.ReadUnaligned<ulong>(key),
+        _ => new ReadOnlySpan<byte>(stored, KeySize).SequenceEqual(new ReadOnlySpan<byte>(key, KeySize)),
+    };
 
     // Lock-free: see the remarks on the chain end markers.
     private int Find(byte* key, uint hash)
     {
         int bucket = (int)(hash & _bucketMask);
-        var wanted = new ReadOnlySpan<byte>(key, KeySize);
         while (true)
         {
             int i = Volatile.Read(ref _heads[bucket]);
             while (i >= 0)
             {
-                if (_hash[i] == hash && wanted.SequenceEqual(new ReadOnlySpan<byte>(KeyAt(i), KeySize))) return i;
-                i = Volatile.Read(ref _next[i]);
+                Element* element = ElementAt(i);
+                if (element->Hash == hash && SameKey((byte*)(element + 1), key)) return i;
+                i = Volatile.Read(ref element->Next);
             }
 
             if (i == ~bucket) return -1;
         }
     }
 
+    private ref int Next(int element) => ref ElementAt(element)->Next;
+
     // Under the lock: takes element out of its chain, leaving its own link so a concurrent walk can go on.
     private void Unlink(int element)
     {
-        int bucket = (int)(_hash[element] & _bucketMask);
+        int bucket = (int)(ElementAt(element)->Hash & _bucketMask);
         if (_heads[bucket] == element)
         {
-            Volatile.Write(ref _heads[bucket], _next[element]);
+            Volatile.Write(ref _heads[bucket], Next(element));
             return;
         }
 
         int i = _heads[bucket];
-        while (_next[i] != element) i = _next[i];
-        Volatile.Write(ref _next[i], _next[element]);
+        while (Next(i) != element) i = Next(i);
+        Volatile.Write(ref Next(i), Next(element));
     }
 
     private void LinkAtHead(int element)
     {
-        int bucket = (int)(_hash[element] & _bucketMask);
-        Volatile.Write(ref _next[element], _heads[bucket]);
+        int bucket = (int)(ElementAt(element)->Hash & _bucketMask);
+        Volatile.Write(ref Next(element), _heads[bucket]);
         Volatile.Write(ref _heads[bucket], element);
     }
 
     private void Release(int element)
     {
         Unlink(element);
-        _used[element] = false;
+        if (_lru) _used[element] = false;
         _free[_freeCount++] = element;
     }
 
@@ -205,7 +229,7 @@ public sealed unsafe class HashMap : BpfMap
                     // A key that is gone restarts the walk at the first key, as the kernel does.
                     if (e >= 0)
                     {
-                        if (_next[e] >= 0) return CopyKey(_next[e], next);
+                        if (Next(e) >= 0) return CopyKey(Next(e), next);
                         bucket = (int)(hash & _bucketMask) + 1;
                     }
                 }
@@ -233,7 +257,8 @@ public sealed unsafe class HashMap : BpfMap
         System.Diagnostics.Debug.Assert((uint)cpu < (uint)PossibleCpus, "a helper passes the CPU it runs on");
         int e = Find(key, Hash(key));
         if (e < 0) return null;
-        if (_lru) _referenced[e] = 1;
+        // Set only when clear, so lookups of a hot key do not keep writing its cache line (the kernel's check too).
+        if (_lru && _referenced[e] == 0) _referenced[e] = 1;
         return ValueAt(e, IsPerCpu ? cpu : 0);
     }
 
@@ -287,10 +312,14 @@ public sealed unsafe class HashMap : BpfMap
             // A new element at the head of the bucket; a replaced one leaves only after it (the spare makes room).
             int fresh = _free[--_freeCount];
             Buffer.MemoryCopy(key, KeyAt(fresh), KeySize, KeySize);
-            _hash[fresh] = hash;
+            ElementAt(fresh)->Hash = hash;
             WriteValue(fresh, value, cpu, fresh: true);
-            _used[fresh] = true;
-            if (_lru) _referenced[fresh] = 1;
+            if (_lru)
+            {
+                _used[fresh] = true;
+                _referenced[fresh] = 1;
+            }
+
             LinkAtHead(fresh);
             if (e >= 0) Release(e);
             else _count++;
@@ -319,7 +348,7 @@ public sealed unsafe class HashMap : BpfMap
 
     private protected override void FreeMemory()
     {
-        _keys?.Dispose();
+        _elements?.Dispose();
         _values?.Dispose();
     }
 }

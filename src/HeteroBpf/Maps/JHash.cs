@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace HeteroBpf.Maps;
 
@@ -15,6 +16,33 @@ internal static class JHash
 
     /// <summary>The kernel's htab hash: whole 32-bit words (<c>jhash2</c>) when the key is a multiple of 4 bytes, else bytes (<c>jhash</c>).</summary>
     public static uint HashKey(ReadOnlySpan<byte> key, uint seed) => (key.Length & 3) == 0 ? Words(key, seed) : Bytes(key, seed);
+
+    /// <summary><see cref="HashKey(ReadOnlySpan{byte}, uint)"/> over a key in memory, with the one- and two-word keys of u32 and u64 maps unrolled.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe uint HashKey(byte* key, int length, uint seed)
+    {
+        uint a, b, c;
+        switch (length)
+        {
+            case 4:
+                a = b = c = InitialValue + 4 + seed;
+                a += Word(key);
+                break;
+            case 8:
+                a = b = c = InitialValue + 8 + seed;
+                b += Word(key + 4);
+                a += Word(key);
+                break;
+            default:
+                return HashKey(new ReadOnlySpan<byte>(key, length), seed);
+        }
+
+        Final(ref a, ref b, ref c);
+        return c;
+    }
+
+    // A little-endian word, as the span versions read them.
+    private static unsafe uint Word(byte* at) => BinaryPrimitives.ReadUInt32LittleEndian(new ReadOnlySpan<byte>(at, 4));
 
     /// <summary><c>jhash</c>: any length, tail bytes assembled little-endian.</summary>
     public static uint Bytes(ReadOnlySpan<byte> key, uint seed)
@@ -66,6 +94,7 @@ internal static class JHash
         return c;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Mix(ref uint a, ref uint b, ref uint c)
     {
         a -= c; a ^= BitOperations.RotateLeft(c, 4); c += b;
@@ -76,6 +105,7 @@ internal static class JHash
         c -= b; c ^= BitOperations.RotateLeft(b, 4); b += a;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Final(ref uint a, ref uint b, ref uint c)
     {
         c ^= b; c -= BitOperations.RotateLeft(b, 14);
