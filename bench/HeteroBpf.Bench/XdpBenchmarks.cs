@@ -78,7 +78,7 @@ public class XdpBenchmarks
         _kernel = KernelObject.Load(obj);
         foreach (var e in XdpExamples.MapSetOf(Example) ?? [])
         {
-            var errno = ApplyToKernel(_kernel, obj, e);
+            var errno = _kernel.Apply(e);
             if (errno != Errno.Ok) throw new InvalidOperationException($"{Example}: map-set entry for {e.Map} refused by the kernel: {KernelBpf.Describe(errno)}");
         }
 
@@ -180,24 +180,6 @@ public class XdpBenchmarks
         var run = KernelBpf.TestRun(_kernelFd, new KernelTestRun { DataIn = packet, Repeat = 1 });
         if (run.Errno != Errno.Ok) throw new InvalidOperationException($"BPF_PROG_TEST_RUN failed: {KernelBpf.Describe(run.Errno)}");
         return run;
-    }
-
-    // As the kernel oracle of the tests applies a map set: per-CPU values are given once and copied to every CPU.
-    private static Errno ApplyToKernel(KernelObject kernel, ObjectFile obj, MapSetEntry e)
-    {
-        if (e.Program is { } p) return kernel.SetProgram(e.Map, e.Key, p);
-        if (e.Inner is { } inner) return kernel.SetInner(e.Map, e.Key, inner);
-        var spec = obj.Maps.Single(m => m.Name == e.Map);
-        byte[] value = e.Value!;
-        if (spec.Type is MapType.PerCpuArray or MapType.PerCpuHash or MapType.LruPerCpuHash && value.Length == spec.ValueSize)
-        {
-            int stride = (int)((spec.ValueSize + 7) & ~7u), cpus = KernelBpf.PossibleCpus();
-            var all = new byte[stride * cpus];
-            for (int c = 0; c < cpus; c++) value.CopyTo(all, c * stride);
-            value = all;
-        }
-
-        return kernel.Update(e.Map, e.Key, value, (ulong)e.Flags);
     }
 }
 

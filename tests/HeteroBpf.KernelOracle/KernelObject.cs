@@ -127,6 +127,28 @@ public sealed class KernelObject : IDisposable
     public Errno SetInner(string map, ReadOnlySpan<byte> key, string innerMap) => SetFd(map, key, MapFd(innerMap));
 
     /// <summary>
+    /// Applies one <c>--map-set</c> entry as HeteroBpf's <see cref="HeteroBpf.Offload.MapSet"/> does: a program or inner
+    /// map by name, or a value with its flags; a per-CPU value given once is copied to every possible CPU.
+    /// </summary>
+    public Errno Apply(HeteroBpf.Offload.MapSetEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        if (entry.Program is { } program) return SetProgram(entry.Map, entry.Key, program);
+        if (entry.Inner is { } inner) return SetInner(entry.Map, entry.Key, inner);
+        var spec = Object.Maps.Single(m => m.Name == entry.Map);
+        byte[] value = entry.Value!;
+        if (spec.Type is MapType.PerCpuArray or MapType.PerCpuHash or MapType.LruPerCpuHash && value.Length == spec.ValueSize)
+        {
+            int stride = (int)((spec.ValueSize + 7) & ~7u), cpus = KernelBpf.PossibleCpus();
+            var all = new byte[stride * cpus];
+            for (int c = 0; c < cpus; c++) value.CopyTo(all, c * stride);
+            value = all;
+        }
+
+        return Update(entry.Map, entry.Key, value, (ulong)entry.Flags);
+    }
+
+    /// <summary>
     /// Every entry of map <paramref name="map"/> in <c>get_next_key</c> order, looked up one by one; keys whose lookup
     /// finds nothing (empty prog-array slots) are left out.
     /// </summary>

@@ -39,30 +39,13 @@ internal sealed class XdpOracle : IDisposable
         if (mapSet is not null)
         {
             MapSet.Apply(ours, mapSet, "map-set");
-            foreach (var e in mapSet) Assert.Equal(Errno.Ok, ApplyToKernel(kernel, obj, e));
+            foreach (var e in mapSet) Assert.Equal(Errno.Ok, kernel.Apply(e));
         }
 
         return new XdpOracle(ours, new XdpRunner(ours, ours.Program(program)), kernel, kernel.ProgramFd(program));
     }
 
     public BpfCollection Ours => _ours;
-
-    private static Errno ApplyToKernel(KernelObject kernel, ObjectFile obj, MapSetEntry e)
-    {
-        if (e.Program is { } p) return kernel.SetProgram(e.Map, e.Key, p);
-        if (e.Inner is { } inner) return kernel.SetInner(e.Map, e.Key, inner);
-        var spec = obj.Maps.Single(m => m.Name == e.Map);
-        byte[] value = e.Value!;
-        if (spec.Type is MapType.PerCpuArray or MapType.PerCpuHash or MapType.LruPerCpuHash && value.Length == spec.ValueSize)
-        {
-            int stride = (int)((spec.ValueSize + 7) & ~7u), cpus = KernelBpf.PossibleCpus();
-            var all = new byte[stride * cpus];
-            for (int c = 0; c < cpus; c++) value.CopyTo(all, c * stride);
-            value = all;
-        }
-
-        return kernel.Update(e.Map, e.Key, value, (ulong)e.Flags);
-    }
 
     /// <summary>Runs one input on both sides and asserts they agree; gives HeteroBpf's result.</summary>
     public XdpTestRunResult RunBoth(byte[] data, XdpMd? ctx = null, uint repeat = 1, string what = "")
