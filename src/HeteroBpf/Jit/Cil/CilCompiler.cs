@@ -133,7 +133,7 @@ internal sealed class CilEmitter
     private readonly LocalBuilder[] _r = new LocalBuilder[11];
     private LocalBuilder _count = null!, _budget = null!, _frameLow = null!, _stackTop = null!, _stackSpan = null!;
     private LocalBuilder _memory = null!, _stackRegion = null!, _depth = null!, _frames = null!, _frame = null!;
-    private LocalBuilder _addr = null!, _tmp = null!, _entry = null!;
+    private LocalBuilder _addr = null!, _tmp = null!, _entry = null!, _dividend32 = null!, _divisor32 = null!;
 
     public CilEmitter(Instruction[] program, HelperRegistry registry, CilCompilerOptions options)
     {
@@ -260,6 +260,8 @@ internal sealed class CilEmitter
         _addr = _il.DeclareLocal(typeof(ulong));
         _tmp = _il.DeclareLocal(typeof(ulong));
         _entry = _il.DeclareLocal(typeof(int));
+        _dividend32 = _il.DeclareLocal(typeof(int));
+        _divisor32 = _il.DeclareLocal(typeof(int));
 
         var il = _il;
         il.Emit(OpCodes.Ldarg_1);
@@ -480,11 +482,7 @@ internal sealed class CilEmitter
         bool mod = insn.AluOp == AluOp.Mod;
         if (insn.Source == OperandSource.Reg)
         {
-            Ld(dst);
-            Ld(insn.SrcNumber);
-            string name = (signed ? "S" : "U") + (mod ? "Mod" : "Div") + (is64 ? "64" : "32");
-            il.Emit(OpCodes.Call, Method(typeof(CilRuntime), name));
-            St(dst);
+            DivideByRegister(dst, insn.SrcNumber, is64, signed, mod);
             return;
         }
 
@@ -510,7 +508,13 @@ internal sealed class CilEmitter
         }
 
         Ld(dst);
-        if (!is64) il.Emit(OpCodes.Conv_U4);
+        if (!is64)
+        {
+            il.Emit(OpCodes.Conv_U4);
+            il.Emit(OpCodes.Stloc, _dividend32); // see DivideByRegister
+            il.Emit(OpCodes.Ldloc, _dividend32);
+        }
+
         if (is64) il.Emit(OpCodes.Ldc_I8, (long)imm);
         else il.Emit(OpCodes.Ldc_I4, imm);
         il.Emit((signed, mod) switch
@@ -522,6 +526,93 @@ internal sealed class CilEmitter
         });
         if (!is64) il.Emit(OpCodes.Conv_U8);
         St(dst);
+    }
+
+    // The divisor is a register: branch on 0 and (signed) -1, else one IL div/rem.
+    private void DivideByRegister(int dst, int src, bool is64, bool signed, bool mod)
+    {
+        var il = _il;
+        var end = il.DefineLabel();
+        var nonZero = il.DefineLabel();
+        // 32-bit operands go through int32 locals: RyuJIT 10 (10.0.401) miscompiles a division whose operand is the
+        // narrowing cast of a live 64-bit local (it copies the 32-bit half for idiv and writes it back as the local).
+        if (!is64)
+        {
+            Ld(src);
+            il.Emit(OpCodes.Conv_U4);
+            il.Emit(OpCodes.Stloc, _divisor32);
+            Ld(dst);
+            il.Emit(OpCodes.Conv_U4);
+            il.Emit(OpCodes.Stloc, _dividend32);
+        }
+
+        void Divisor()
+        {
+            if (is64) Ld(src);
+            else il.Emit(OpCodes.Ldloc, _divisor32);
+        }
+
+        void Dividend()
+        {
+            if (is64) Ld(dst);
+            else il.Emit(OpCodes.Ldloc, _dividend32);
+        }
+
+        void Store()
+        {
+            if (!is64) il.Emit(OpCodes.Conv_U8);
+            St(dst);
+        }
+
+        Divisor();
+        il.Emit(OpCodes.Brtrue, nonZero);
+        if (mod)
+        {
+            Dividend(); // x % 0 = x (the 32-bit form keeps the low half)
+        }
+        else
+        {
+            if (is64) il.Emit(OpCodes.Ldc_I8, 0L);
+            else il.Emit(OpCodes.Ldc_I4_0);
+        }
+
+        Store();
+        il.Emit(OpCodes.Br, end);
+        il.MarkLabel(nonZero);
+        if (signed)
+        {
+            var ordinary = il.DefineLabel();
+            Divisor();
+            if (is64) il.Emit(OpCodes.Ldc_I8, -1L);
+            else il.Emit(OpCodes.Ldc_I4_M1);
+            il.Emit(OpCodes.Bne_Un, ordinary);
+            if (mod)
+            {
+                if (is64) il.Emit(OpCodes.Ldc_I8, 0L);
+                else il.Emit(OpCodes.Ldc_I4_0);
+            }
+            else
+            {
+                Dividend();
+                il.Emit(OpCodes.Neg);
+            }
+
+            Store();
+            il.Emit(OpCodes.Br, end);
+            il.MarkLabel(ordinary);
+        }
+
+        Dividend();
+        Divisor();
+        il.Emit((signed, mod) switch
+        {
+            (false, false) => OpCodes.Div_Un,
+            (false, true) => OpCodes.Rem_Un,
+            (true, false) => OpCodes.Div,
+            (true, true) => OpCodes.Rem,
+        });
+        Store();
+        il.MarkLabel(end);
     }
 
     private void Neg(in Instruction insn)

@@ -65,32 +65,6 @@ internal static unsafe class CilRuntime
         return helper(ref call);
     }
 
-    // ---- Arithmetic with special cases (RFC 9669 §4.1): x / 0 = 0, x % 0 = x, INT_MIN / -1 = INT_MIN, INT_MIN % -1 = 0. ----
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong UDiv64(ulong a, ulong b) => b == 0 ? 0 : a / b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong UMod64(ulong a, ulong b) => b == 0 ? a : a % b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong SDiv64(ulong a, ulong b) => b == 0 ? 0 : (long)b == -1 ? (ulong)-(long)a : (ulong)((long)a / (long)b);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong SMod64(ulong a, ulong b) => b == 0 ? a : (long)b == -1 ? 0 : (ulong)((long)a % (long)b);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong UDiv32(ulong a, ulong b) => (uint)b == 0 ? 0 : (uint)a / (uint)b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong UMod32(ulong a, ulong b) => (uint)b == 0 ? (uint)a : (uint)a % (uint)b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong SDiv32(ulong a, ulong b) => (int)b == 0 ? 0 : (int)b == -1 ? (uint)-(int)a : (uint)((int)a / (int)b);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong SMod32(ulong a, ulong b) => (int)b == 0 ? (uint)a : (int)b == -1 ? 0 : (uint)((int)a % (int)b);
-
     // ---- Atomics .NET has no Interlocked method for: a compare-exchange loop is the same atomic read-modify-write. ----
 
     public static int Xor32(ref int cell, int value)
