@@ -39,27 +39,13 @@ public sealed class HostCilDevice : IDevice
         return new LoadedProgram(this, compiled);
     }
 
-    private sealed class LoadedProgram(HostCilDevice device, CilProgram compiled) : IDeviceProgram
+    private sealed class LoadedProgram(HostCilDevice device, CilProgram compiled) : IDeviceProgram, IHostEngine
     {
         public IDevice Device => device;
 
-        public unsafe ExecutionResult Execute(Span<byte> memory)
-        {
-            fixed (byte* p = memory)
-            {
-                // The input memory plays the packet: it is what legacy packet loads read.
-                var map = MemoryMap.ForThisThread();
-                map.Add(memory, RegionKind.Packet);
-                try
-                {
-                    return compiled.Run(map, memory.IsEmpty ? 0 : (ulong)p, (ulong)memory.Length);
-                }
-                finally
-                {
-                    map.Clear();
-                }
-            }
-        }
+        public ExecutionResult Execute(Span<byte> memory) => RawInput.Run(this, memory);
+
+        public ExecutionResult Run(MemoryMap memory, ulong r1, ulong r2) => compiled.Run(memory, r1, r2);
 
         public void Dispose()
         {

@@ -763,20 +763,12 @@ internal sealed class CilEmitter
         FrameAddress();
         for (int i = 0; i < 4; i++)
         {
-            il.Emit(OpCodes.Ldloc, _frame);
-            if (i > 0)
-            {
-                il.Emit(OpCodes.Ldc_I4, i * 8);
-                il.Emit(OpCodes.Add);
-            }
-
+            FrameField(i);
             Ld(6 + i);
             il.Emit(OpCodes.Stind_I8);
         }
 
-        il.Emit(OpCodes.Ldloc, _frame);
-        il.Emit(OpCodes.Ldc_I4, 32);
-        il.Emit(OpCodes.Add);
+        FrameField(4);
         il.Emit(OpCodes.Ldc_I8, (long)_returnSlots.Count);
         il.Emit(OpCodes.Stind_I8);
         _returnSlots.Add(pc + 1);
@@ -816,6 +808,15 @@ internal sealed class CilEmitter
         il.Emit(OpCodes.Conv_I);
         il.Emit(OpCodes.Add);
         il.Emit(OpCodes.Stloc, _frame);
+    }
+
+    // The address of saved field `index` of the current frame record (0–3: R6–R9, 4: the return-site number).
+    private void FrameField(int index)
+    {
+        _il.Emit(OpCodes.Ldloc, _frame);
+        if (index == 0) return;
+        _il.Emit(OpCodes.Ldc_I4, index * 8);
+        _il.Emit(OpCodes.Add);
     }
 
     private void MoveStackRegion()
@@ -864,13 +865,7 @@ internal sealed class CilEmitter
         FrameAddress();
         for (int i = 0; i < 4; i++)
         {
-            il.Emit(OpCodes.Ldloc, _frame);
-            if (i > 0)
-            {
-                il.Emit(OpCodes.Ldc_I4, i * 8);
-                il.Emit(OpCodes.Add);
-            }
-
+            FrameField(i);
             il.Emit(OpCodes.Ldind_I8);
             St(6 + i);
         }
@@ -889,9 +884,7 @@ internal sealed class CilEmitter
         il.Emit(OpCodes.Stloc, _stackSpan);
         MoveStackRegion();
 
-        il.Emit(OpCodes.Ldloc, _frame);
-        il.Emit(OpCodes.Ldc_I4, 32);
-        il.Emit(OpCodes.Add);
+        FrameField(4);
         il.Emit(OpCodes.Ldind_I4);
         var targets = new Label[_returnSlots.Count];
         for (int i = 0; i < targets.Length; i++) targets[i] = _slot[_returnSlots[i]];
