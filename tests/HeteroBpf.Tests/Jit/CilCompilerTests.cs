@@ -94,6 +94,18 @@ public sealed unsafe class CilCompilerTests(ITestOutputHelper output)
         Assert.Equal(expected, actual);
     }
 
+    [Fact]
+    public void DeviceRunsAllocateNothing()
+    {
+        var program = Assembler.Assemble(File.ReadAllText(Path.Combine(RepoPaths.Root, "examples", "checksum", "checksum.s")), "checksum.s");
+        using var loaded = DeviceRegistry.Get("host-cil").Load(program);
+        byte[] packet = new byte[1500];
+        loaded.Execute(packet); // compiles to native code
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++) loaded.Execute(packet);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     /// <summary>A rough speed comparison on the checksum example (printed, not asserted: speed lives in bench/).</summary>
     [Fact]
     public void ChecksumSpeedAgainstTheInterpreter()
