@@ -21,27 +21,13 @@ public sealed class HostInterpreterDevice : IDevice
         return new LoadedProgram(this, new BpfInterpreter(program, HelperRegistry.Basic));
     }
 
-    private sealed class LoadedProgram(HostInterpreterDevice device, BpfInterpreter interpreter) : IDeviceProgram
+    private sealed class LoadedProgram(HostInterpreterDevice device, BpfInterpreter interpreter) : IDeviceProgram, IHostEngine
     {
         public IDevice Device => device;
 
-        public unsafe ExecutionResult Execute(Span<byte> memory)
-        {
-            fixed (byte* p = memory)
-            {
-                // The input memory plays the packet: it is what legacy packet loads read.
-                var map = MemoryMap.ForThisThread();
-                map.Add(memory, RegionKind.Packet);
-                try
-                {
-                    return interpreter.Run(map, memory.IsEmpty ? 0 : (ulong)p, (ulong)memory.Length);
-                }
-                finally
-                {
-                    map.Clear();
-                }
-            }
-        }
+        public ExecutionResult Execute(Span<byte> memory) => RawInput.Run(this, memory);
+
+        public ExecutionResult Run(MemoryMap memory, ulong r1, ulong r2) => interpreter.Run(memory, r1, r2);
 
         public void Dispose()
         {

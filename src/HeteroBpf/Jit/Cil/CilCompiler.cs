@@ -1,0 +1,1090 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Reflection;
+using System.Reflection.Emit;
+using System.Runtime.CompilerServices;
+using HeteroBpf.Helpers;
+using HeteroBpf.Isa;
+
+namespace HeteroBpf.Jit.Cil;
+
+/// <summary>How <see cref="CilCompiler"/> compiles one program.</summary>
+public sealed record CilCompilerOptions
+{
+    /// <summary>Default instruction budget, the interpreter's: enough for any program the kernel accepts to finish many times over.</summary>
+    public const long DefaultInstructionBudget = 100_000_000;
+
+    /// <summary>Instructions a run may execute before it is stopped as runaway (counted exactly, as the interpreter does).</summary>
+    public long InstructionBudget { get; init; } = DefaultInstructionBudget;
+
+    /// <summary>
+    /// Per slot: true when a verifier proved the load, store or atomic there safe, so it is compiled without its run-time
+    /// bounds check. Null (today, with no verifier): every access is checked against the run's <see cref="MemoryMap"/>.
+    /// </summary>
+    public IReadOnlyList<bool>? ProvenSafe { get; init; }
+}
+
+/// <summary>
+/// eBPF → CIL: one <see cref="DynamicMethod"/> per program, RFC 9669 semantics equal to the interpreter's (same results,
+/// instruction counts and faults). Registers are IL locals; the stack is the caller's native buffer; bpf-to-bpf calls
+/// stay in the one method (an explicit frame stack of saved R6–R9 and a return-site number, returns through an IL
+/// <c>switch</c>); every memory access is checked against the run's <see cref="MemoryMap"/> unless proven safe.
+/// </summary>
+/// <remarks>
+/// Counting: the program is cut into segments that end at every branch, call, exit and at every instruction that may
+/// fault or touch memory; a segment adds its length to the count and checks the budget once, on entry. Since only the
+/// last instruction of a segment can fault or write memory, a budget fault raised at the entry is indistinguishable
+/// from the interpreter's (same slot, same memory), and the count of a finished run is exact.
+/// <c>bpf_tail_call</c>, <c>bpf_loop</c> and <c>bpf_for_each_map_elem</c> are refused (<see cref="FindUnsupported"/>).
+/// </remarks>
+public static class CilCompiler
+{
+    /// <summary>The first call this compiler cannot translate yet, with the reason naming the helper; null when there is none.</summary>
+    public static string? FindUnsupported(ReadOnlySpan<Instruction> program, out int slot)
+    {
+        for (slot = 0; slot < program.Length; slot += program[slot].Width)
+        {
+            var insn = program[slot];
+            if (insn.OpCode != Opcodes.Call || insn.SrcNumber != (byte)CallKind.Helper) continue;
+            string? name = (HelperId)insn.Imm switch
+            {
+                HelperId.TailCall => "bpf_tail_call",
+                HelperId.Loop => "bpf_loop",
+                HelperId.ForEachMapElem => "bpf_for_each_map_elem",
+                _ => null,
+            };
+            if (name is not null)
+            {
+                return $"{name} (helper {HelperIds.Describe(insn.Imm)}) is not supported by the CIL JIT yet: it changes control flow (tail call or callback); run the program on host-interp";
+            }
+        }
+
+        slot = -1;
+        return null;
+    }
+
+    /// <summary>Compiles <paramref name="program"/> to run with <paramref name="helpers"/>.</summary>
+    /// <exception cref="HbpfException">The program is not valid, or calls a helper this compiler refuses (HB3006).</exception>
+    public static CilProgram Compile(Instruction[] program, HelperRegistry helpers, CilCompilerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        ArgumentNullException.ThrowIfNull(helpers);
+        if (!InstructionDecoder.TryValidate(program, out var error)) throw error.ToException();
+        if (FindUnsupported(program, out int slot) is { } reason)
+        {
+            throw new HbpfException(ErrorCode.UnsupportedInstruction, reason, BpfLocation.AtInstruction(slot));
+        }
+
+        options ??= new CilCompilerOptions();
+        if (options.ProvenSafe is { } safe && safe.Count != program.Length)
+        {
+            throw new ArgumentException($"ProvenSafe has {safe.Count} entries for {program.Length} slots", nameof(options));
+        }
+
+        if (!RuntimeFeature.IsDynamicCodeSupported)
+        {
+            throw new HbpfException(ErrorCode.UnsupportedInstruction, "the CIL JIT needs dynamic code, which this runtime (native AOT) does not allow; use host-interp");
+        }
+
+        return new CilEmitter(program, helpers, options).Emit();
+    }
+}
+
+/// <summary>All per-compilation state: analysis (function entries, segments, call sites) and the IL generator.</summary>
+[RequiresDynamicCode("emits a DynamicMethod")]
+internal sealed class CilEmitter
+{
+    private const int SavedPerFrame = 5; // R6–R9 and the return-site number, 8 bytes each
+
+    private static readonly MethodInfo CheckAccess = Method(typeof(CilRuntime), nameof(CilRuntime.CheckAccess));
+    private static readonly MethodInfo SetStack = Method(typeof(CilRuntime), nameof(CilRuntime.SetStack));
+    private static readonly MethodInfo LoadPacket = Method(typeof(CilRuntime), nameof(CilRuntime.LoadPacket));
+    private static readonly MethodInfo CallHelper = Method(typeof(CilRuntime), nameof(CilRuntime.CallHelper));
+    private static readonly MethodInfo ThrowCallDepth = Method(typeof(CilRuntime), nameof(CilRuntime.ThrowCallDepth));
+    private static readonly MethodInfo ThrowUnknownHelper = Method(typeof(CilRuntime), nameof(CilRuntime.ThrowUnknownHelper));
+    private static readonly MethodInfo ThrowUnsupported = Method(typeof(CilRuntime), nameof(CilRuntime.ThrowUnsupported));
+    private static readonly MethodInfo ThrowFellOffEnd = Method(typeof(CilRuntime), nameof(CilRuntime.ThrowFellOffEnd));
+    private static readonly MethodInfo ThrowBudget = Method(typeof(CilImage), nameof(CilImage.ThrowBudget));
+    private static readonly MethodInfo ResolveCallx = Method(typeof(CilImage), nameof(CilImage.ResolveCallx));
+    private static readonly FieldInfo ImageBudget = typeof(CilImage).GetField(nameof(CilImage.Budget))!;
+    private static readonly FieldInfo ImageHelpers = typeof(CilImage).GetField(nameof(CilImage.Helpers))!;
+    private static readonly FieldInfo StateMemory = typeof(CilRunState).GetField(nameof(CilRunState.Memory))!;
+    private static readonly FieldInfo StateStackRegion = typeof(CilRunState).GetField(nameof(CilRunState.StackRegion))!;
+    private static readonly FieldInfo StateStackTop = typeof(CilRunState).GetField(nameof(CilRunState.StackTop))!;
+    private static readonly FieldInfo StateCount = typeof(CilRunState).GetField(nameof(CilRunState.Count))!;
+
+    private readonly Instruction[] _program;
+    private readonly HelperRegistry _registry;
+    private readonly CilCompilerOptions _options;
+    private readonly DynamicMethod _method;
+    private readonly ILGenerator _il;
+    private readonly bool[] _segmentStart;
+    private readonly int[] _entryIndexBySlot;
+    private readonly List<int> _entries = [];
+    private readonly List<int> _returnSlots = [];
+    private readonly List<BpfHelper> _helpers = [];
+    private readonly Label[] _slot;
+    private Label _pop;
+    private int _segments;
+    private bool _hasCalls;
+
+    // Locals.
+    private readonly LocalBuilder[] _r = new LocalBuilder[11];
+    private LocalBuilder _count = null!, _budget = null!, _frameLow = null!, _stackTop = null!, _stackSpan = null!;
+    private LocalBuilder _memory = null!, _stackRegion = null!, _depth = null!, _frames = null!, _frame = null!;
+    private LocalBuilder _addr = null!, _tmp = null!, _entry = null!, _dividend32 = null!, _divisor32 = null!;
+
+    public CilEmitter(Instruction[] program, HelperRegistry registry, CilCompilerOptions options)
+    {
+        _program = program;
+        _registry = registry;
+        _options = options;
+        _method = new DynamicMethod(
+            "bpf_cil",
+            typeof(ulong),
+            [typeof(CilImage), typeof(CilRunState).MakeByRefType(), typeof(ulong), typeof(ulong)],
+            typeof(CilImage).Module,
+            skipVisibility: true);
+        _il = _method.GetILGenerator(64 + program.Length * 24);
+        _segmentStart = new bool[program.Length + 1];
+        _entryIndexBySlot = new int[program.Length];
+        Array.Fill(_entryIndexBySlot, -1);
+        _slot = new Label[program.Length + 1];
+    }
+
+    public CilProgram Emit()
+    {
+        Analyse();
+        for (int i = 0; i < _slot.Length; i++) _slot[i] = _il.DefineLabel();
+        _pop = _il.DefineLabel();
+        Prologue();
+        for (int pc = 0; pc < _program.Length; pc += _program[pc].Width)
+        {
+            _il.MarkLabel(_slot[pc]);
+            if (_segmentStart[pc]) CountSegment(pc);
+            Translate(pc);
+        }
+
+        // Past the last slot: the interpreter counts one more step (budget first), then faults at the last slot.
+        _il.MarkLabel(_slot[_program.Length]);
+        CountSegment(_program.Length);
+        _il.Emit(OpCodes.Ldc_I4, _program.Length);
+        _il.Emit(OpCodes.Call, ThrowFellOffEnd);
+        _il.Emit(OpCodes.Ldc_I8, 0L);
+        _il.Emit(OpCodes.Ret);
+        ReturnFromSubprogram();
+
+        var image = new CilImage(_program, [.. _helpers], _options.InstructionBudget, _entryIndexBySlot);
+        var entry = (CilEntry)_method.CreateDelegate(typeof(CilEntry), image);
+        return new CilProgram(entry, _il.ILOffset, _segments);
+    }
+
+    // ---- Analysis. ----
+
+    private void Analyse()
+    {
+        AddEntry(0);
+        for (int pc = 0; pc < _program.Length; pc += _program[pc].Width)
+        {
+            var insn = _program[pc];
+            if (Branches.NamesFunction(insn) && Branches.TryGetTarget(insn, pc, out long target)) AddEntry((int)target);
+        }
+
+        _hasCalls = HasCalls();
+        _segmentStart[0] = true;
+        _segmentStart[_program.Length] = true;
+        foreach (int entry in _entries) _segmentStart[entry] = true;
+        for (int pc = 0; pc < _program.Length; pc += _program[pc].Width)
+        {
+            var insn = _program[pc];
+            var kind = InstructionForms.Of(insn.OpCode).Kind;
+            if (kind is InstructionKind.CondJump or InstructionKind.Ja or InstructionKind.Gotol && Branches.TryGetTarget(insn, pc, out long target))
+            {
+                _segmentStart[target] = true;
+            }
+
+            if (EndsSegment(kind, insn, pc)) _segmentStart[pc + insn.Width] = true;
+        }
+    }
+
+    private void AddEntry(int slot)
+    {
+        if (_entryIndexBySlot[slot] >= 0) return;
+        _entryIndexBySlot[slot] = _entries.Count;
+        _entries.Add(slot);
+    }
+
+    // A segment ends after control flow, and after anything that may fault or that writes memory (see CilCompiler).
+    private bool EndsSegment(InstructionKind kind, in Instruction insn, int pc) => kind switch
+    {
+        InstructionKind.CondJump or InstructionKind.Ja or InstructionKind.Gotol or InstructionKind.Exit => true,
+        InstructionKind.Call or InstructionKind.CallX or InstructionKind.LoadAbs or InstructionKind.LoadInd => true,
+        InstructionKind.StoreImm or InstructionKind.StoreReg or InstructionKind.Atomic => true,
+        InstructionKind.Load or InstructionKind.LoadSx => !IsProvenSafe(pc),
+        InstructionKind.Lddw => insn.SrcNumber is not ((byte)LoadImmKind.Imm64 or (byte)LoadImmKind.Func),
+        _ => false,
+    };
+
+    private bool IsProvenSafe(int pc) => _options.ProvenSafe is { } safe && safe[pc];
+
+    private int SegmentLength(int start)
+    {
+        if (start == _program.Length) return 1;
+        int length = 0;
+        int pc = start;
+        do
+        {
+            pc += _program[pc].Width;
+            length++;
+        }
+        while (pc < _program.Length && !_segmentStart[pc]);
+        return length;
+    }
+
+    // ---- Frame of the compiled method. ----
+
+    private void Prologue()
+    {
+        for (int i = 0; i < _r.Length; i++) _r[i] = _il.DeclareLocal(typeof(ulong));
+        _count = _il.DeclareLocal(typeof(long));
+        _budget = _il.DeclareLocal(typeof(long));
+        _frameLow = _il.DeclareLocal(typeof(ulong));
+        _stackTop = _il.DeclareLocal(typeof(ulong));
+        _stackSpan = _il.DeclareLocal(typeof(ulong));
+        _memory = _il.DeclareLocal(typeof(MemoryMap));
+        _stackRegion = _il.DeclareLocal(typeof(int));
+        _depth = _il.DeclareLocal(typeof(int));
+        _frames = _il.DeclareLocal(typeof(nint));
+        _frame = _il.DeclareLocal(typeof(nint));
+        _addr = _il.DeclareLocal(typeof(ulong));
+        _tmp = _il.DeclareLocal(typeof(ulong));
+        _entry = _il.DeclareLocal(typeof(int));
+        _dividend32 = _il.DeclareLocal(typeof(int));
+        _divisor32 = _il.DeclareLocal(typeof(int));
+
+        var il = _il;
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldfld, StateMemory);
+        il.Emit(OpCodes.Stloc, _memory);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldfld, StateStackRegion);
+        il.Emit(OpCodes.Stloc, _stackRegion);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldfld, StateStackTop);
+        il.Emit(OpCodes.Dup);
+        il.Emit(OpCodes.Stloc, _stackTop);
+        il.Emit(OpCodes.Dup);
+        il.Emit(OpCodes.Stloc, _r[10]);
+        il.Emit(OpCodes.Ldc_I8, (long)CilRuntime.FrameSize);
+        il.Emit(OpCodes.Sub);
+        il.Emit(OpCodes.Stloc, _frameLow);
+        il.Emit(OpCodes.Ldc_I8, (long)CilRuntime.FrameSize);
+        il.Emit(OpCodes.Stloc, _stackSpan);
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldfld, ImageBudget);
+        il.Emit(OpCodes.Stloc, _budget);
+        il.Emit(OpCodes.Ldarg_2);
+        il.Emit(OpCodes.Stloc, _r[1]);
+        il.Emit(OpCodes.Ldarg_3);
+        il.Emit(OpCodes.Stloc, _r[2]);
+        // Locals start at zero (InitLocals), which gives R0, R3–R9 and the count; the frame stack is zeroed too.
+        il.Emit(OpCodes.Ldc_I4_1);
+        il.Emit(OpCodes.Stloc, _depth);
+        if (_hasCalls)
+        {
+            il.Emit(OpCodes.Ldc_I4, CilRuntime.MaxCallDepth * SavedPerFrame * 8);
+            il.Emit(OpCodes.Conv_U);
+            il.Emit(OpCodes.Localloc);
+            il.Emit(OpCodes.Stloc, _frames);
+        }
+    }
+
+    private bool HasCalls()
+    {
+        for (int pc = 0; pc < _program.Length; pc += _program[pc].Width)
+        {
+            var insn = _program[pc];
+            if (insn.OpCode == Opcodes.CallX || (insn.OpCode == Opcodes.Call && insn.SrcNumber == (byte)CallKind.Local)) return true;
+        }
+
+        return false;
+    }
+
+    private void CountSegment(int start)
+    {
+        _segments++;
+        int length = SegmentLength(start);
+        var il = _il;
+        var ok = il.DefineLabel();
+        il.Emit(OpCodes.Ldloc, _count);
+        il.Emit(OpCodes.Ldc_I8, (long)length);
+        il.Emit(OpCodes.Add);
+        il.Emit(OpCodes.Dup);
+        il.Emit(OpCodes.Stloc, _count);
+        il.Emit(OpCodes.Ldloc, _budget);
+        il.Emit(OpCodes.Ble, ok);
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldloc, _count);
+        il.Emit(OpCodes.Ldc_I4, length);
+        il.Emit(OpCodes.Ldc_I4, start);
+        il.Emit(OpCodes.Call, ThrowBudget);
+        il.MarkLabel(ok);
+    }
+
+    // ---- One instruction. ----
+
+    private void Translate(int pc)
+    {
+        var insn = _program[pc];
+        switch (InstructionForms.Of(insn.OpCode).Kind)
+        {
+            case InstructionKind.Alu: Alu(insn); break;
+            case InstructionKind.Neg: Neg(insn); break;
+            case InstructionKind.End: End(insn); break;
+            case InstructionKind.CondJump: CondJump(insn, pc); break;
+            case InstructionKind.Ja: _il.Emit(OpCodes.Br, _slot[pc + 1 + insn.Offset]); break;
+            case InstructionKind.Gotol: _il.Emit(OpCodes.Br, _slot[pc + 1 + insn.Imm]); break;
+            case InstructionKind.Call: Call(insn, pc); break;
+            case InstructionKind.CallX: CallX(insn, pc); break;
+            case InstructionKind.Exit: Exit(); break;
+            case InstructionKind.Lddw: Lddw(insn, pc); break;
+            case InstructionKind.LoadAbs:
+            case InstructionKind.LoadInd: LegacyLoad(insn); break;
+            case InstructionKind.Load:
+            case InstructionKind.LoadSx: Load(insn, pc); break;
+            case InstructionKind.StoreImm:
+            case InstructionKind.StoreReg: Store(insn, pc); break;
+            case InstructionKind.Atomic: Atomic(insn, pc); break;
+            default: throw new UnreachableException($"opcode 0x{insn.OpCode:x2} at slot {pc} passed validation but has no translation");
+        }
+    }
+
+    private void Ld(int register) => _il.Emit(OpCodes.Ldloc, _r[register]);
+
+    private void St(int register) => _il.Emit(OpCodes.Stloc, _r[register]);
+
+    // The second operand of a 64-bit op: the source register or the immediate sign-extended to 64 bits.
+    private void Operand64(in Instruction insn)
+    {
+        if (insn.Source == OperandSource.Reg) Ld(insn.SrcNumber);
+        else _il.Emit(OpCodes.Ldc_I8, (long)insn.Imm);
+    }
+
+    // The second operand of a 32-bit op, as an int32 on the IL stack.
+    private void Operand32(in Instruction insn)
+    {
+        if (insn.Source == OperandSource.Reg)
+        {
+            Ld(insn.SrcNumber);
+            _il.Emit(OpCodes.Conv_U4);
+        }
+        else
+        {
+            _il.Emit(OpCodes.Ldc_I4, insn.Imm);
+        }
+    }
+
+    private void Alu(in Instruction insn)
+    {
+        var il = _il;
+        bool is64 = insn.Class == OpClass.Alu64;
+        int dst = insn.DstNumber;
+        var op = insn.AluOp;
+        if (op == AluOp.Mov)
+        {
+            Mov(insn, is64);
+            return;
+        }
+
+        if (op is AluOp.Div or AluOp.Mod)
+        {
+            Divide(insn, is64);
+            return;
+        }
+
+        Ld(dst);
+        if (!is64) il.Emit(OpCodes.Conv_U4);
+        if (op is AluOp.Lsh or AluOp.Rsh or AluOp.Arsh)
+        {
+            // Shift amounts are masked to the width (RFC 9669); IL leaves larger amounts unspecified.
+            int mask = is64 ? 63 : 31;
+            if (insn.Source == OperandSource.Reg)
+            {
+                Ld(insn.SrcNumber);
+                il.Emit(OpCodes.Conv_I4);
+                il.Emit(OpCodes.Ldc_I4, mask);
+                il.Emit(OpCodes.And);
+            }
+            else
+            {
+                il.Emit(OpCodes.Ldc_I4, insn.Imm & mask);
+            }
+        }
+        else if (is64)
+        {
+            Operand64(insn);
+        }
+        else
+        {
+            Operand32(insn);
+        }
+
+        il.Emit(op switch
+        {
+            AluOp.Add => OpCodes.Add,
+            AluOp.Sub => OpCodes.Sub,
+            AluOp.Mul => OpCodes.Mul,
+            AluOp.Or => OpCodes.Or,
+            AluOp.And => OpCodes.And,
+            AluOp.Xor => OpCodes.Xor,
+            AluOp.Lsh => OpCodes.Shl,
+            AluOp.Rsh => OpCodes.Shr_Un,
+            AluOp.Arsh => OpCodes.Shr,
+            _ => throw new UnreachableException($"ALU op 0x{(byte)op:x2} has no translation"),
+        });
+        if (!is64) il.Emit(OpCodes.Conv_U8); // 32-bit results are zero-extended
+        St(dst);
+    }
+
+    private void Mov(in Instruction insn, bool is64)
+    {
+        var il = _il;
+        if (insn.Source == OperandSource.Imm)
+        {
+            il.Emit(OpCodes.Ldc_I8, is64 ? insn.Imm : (long)(uint)insn.Imm);
+        }
+        else
+        {
+            // MOVSX: offset 8/16/32 sign-extends that many low bits (32-bit form: to 32 bits, then zero-extends).
+            Ld(insn.SrcNumber);
+            switch (insn.Offset, is64)
+            {
+                case (8, true): il.Emit(OpCodes.Conv_I1); il.Emit(OpCodes.Conv_I8); break;
+                case (16, true): il.Emit(OpCodes.Conv_I2); il.Emit(OpCodes.Conv_I8); break;
+                case (32, true): il.Emit(OpCodes.Conv_I4); il.Emit(OpCodes.Conv_I8); break;
+                case (_, true): break;
+                case (8, false): il.Emit(OpCodes.Conv_I1); il.Emit(OpCodes.Conv_U8); break;
+                case (16, false): il.Emit(OpCodes.Conv_I2); il.Emit(OpCodes.Conv_U8); break;
+                default: il.Emit(OpCodes.Conv_U4); il.Emit(OpCodes.Conv_U8); break;
+            }
+        }
+
+        St(insn.DstNumber);
+    }
+
+    // RFC 9669 §4.1: x / 0 = 0, x % 0 = x (32-bit: its low half), signed INT_MIN / -1 = INT_MIN, INT_MIN % -1 = 0.
+    private void Divide(in Instruction insn, bool is64)
+    {
+        var il = _il;
+        int dst = insn.DstNumber;
+        bool signed = insn.Offset == 1;
+        bool mod = insn.AluOp == AluOp.Mod;
+        if (insn.Source == OperandSource.Reg)
+        {
+            DivideByRegister(dst, insn.SrcNumber, is64, signed, mod);
+            return;
+        }
+
+        int imm = insn.Imm;
+        if (imm == 0 || (signed && imm == -1))
+        {
+            bool keepDividend = mod && imm == 0;
+            bool negate = !mod && imm == -1;
+            if (keepDividend || negate)
+            {
+                Ld(dst);
+                if (!is64) il.Emit(OpCodes.Conv_U4);
+                if (negate) il.Emit(OpCodes.Neg);
+                if (!is64) il.Emit(OpCodes.Conv_U8);
+            }
+            else
+            {
+                il.Emit(OpCodes.Ldc_I8, 0L);
+            }
+
+            St(dst);
+            return;
+        }
+
+        Ld(dst);
+        if (!is64)
+        {
+            il.Emit(OpCodes.Conv_U4);
+            il.Emit(OpCodes.Stloc, _dividend32); // see DivideByRegister
+            il.Emit(OpCodes.Ldloc, _dividend32);
+        }
+
+        if (is64) il.Emit(OpCodes.Ldc_I8, (long)imm);
+        else il.Emit(OpCodes.Ldc_I4, imm);
+        il.Emit((signed, mod) switch
+        {
+            (false, false) => OpCodes.Div_Un,
+            (false, true) => OpCodes.Rem_Un,
+            (true, false) => OpCodes.Div,
+            (true, true) => OpCodes.Rem,
+        });
+        if (!is64) il.Emit(OpCodes.Conv_U8);
+        St(dst);
+    }
+
+    // The divisor is a register: branch on 0 and (signed) -1, else one IL div/rem.
+    private void DivideByRegister(int dst, int src, bool is64, bool signed, bool mod)
+    {
+        var il = _il;
+        var end = il.DefineLabel();
+        var nonZero = il.DefineLabel();
+        // 32-bit operands go through int32 locals: RyuJIT 10 (10.0.401) miscompiles a division whose operand is the
+        // narrowing cast of a live 64-bit local (it copies the 32-bit half for idiv and writes it back as the local).
+        if (!is64)
+        {
+            Ld(src);
+            il.Emit(OpCodes.Conv_U4);
+            il.Emit(OpCodes.Stloc, _divisor32);
+            Ld(dst);
+            il.Emit(OpCodes.Conv_U4);
+            il.Emit(OpCodes.Stloc, _dividend32);
+        }
+
+        void Divisor()
+        {
+            if (is64) Ld(src);
+            else il.Emit(OpCodes.Ldloc, _divisor32);
+        }
+
+        void Dividend()
+        {
+            if (is64) Ld(dst);
+            else il.Emit(OpCodes.Ldloc, _dividend32);
+        }
+
+        void Store()
+        {
+            if (!is64) il.Emit(OpCodes.Conv_U8);
+            St(dst);
+        }
+
+        Divisor();
+        il.Emit(OpCodes.Brtrue, nonZero);
+        if (mod)
+        {
+            Dividend(); // x % 0 = x (the 32-bit form keeps the low half)
+        }
+        else
+        {
+            if (is64) il.Emit(OpCodes.Ldc_I8, 0L);
+            else il.Emit(OpCodes.Ldc_I4_0);
+        }
+
+        Store();
+        il.Emit(OpCodes.Br, end);
+        il.MarkLabel(nonZero);
+        if (signed)
+        {
+            var ordinary = il.DefineLabel();
+            Divisor();
+            if (is64) il.Emit(OpCodes.Ldc_I8, -1L);
+            else il.Emit(OpCodes.Ldc_I4_M1);
+            il.Emit(OpCodes.Bne_Un, ordinary);
+            if (mod)
+            {
+                if (is64) il.Emit(OpCodes.Ldc_I8, 0L);
+                else il.Emit(OpCodes.Ldc_I4_0);
+            }
+            else
+            {
+                Dividend();
+                il.Emit(OpCodes.Neg);
+            }
+
+            Store();
+            il.Emit(OpCodes.Br, end);
+            il.MarkLabel(ordinary);
+        }
+
+        Dividend();
+        Divisor();
+        il.Emit((signed, mod) switch
+        {
+            (false, false) => OpCodes.Div_Un,
+            (false, true) => OpCodes.Rem_Un,
+            (true, false) => OpCodes.Div,
+            (true, true) => OpCodes.Rem,
+        });
+        Store();
+        il.MarkLabel(end);
+    }
+
+    private void Neg(in Instruction insn)
+    {
+        Ld(insn.DstNumber);
+        if (insn.Class == OpClass.Alu64)
+        {
+            _il.Emit(OpCodes.Neg);
+        }
+        else
+        {
+            _il.Emit(OpCodes.Conv_U4);
+            _il.Emit(OpCodes.Neg);
+            _il.Emit(OpCodes.Conv_U8);
+        }
+
+        St(insn.DstNumber);
+    }
+
+    // bswap (ALU64) and be swap bytes; le on a little-endian host only truncates to the width.
+    private void End(in Instruction insn)
+    {
+        var il = _il;
+        bool swap = insn.Class == OpClass.Alu64 || insn.Source == OperandSource.Reg;
+        Ld(insn.DstNumber);
+        switch (insn.Imm)
+        {
+            case 16:
+                il.Emit(OpCodes.Conv_U2);
+                if (swap) il.Emit(OpCodes.Call, typeof(BinaryPrimitives).GetMethod(nameof(BinaryPrimitives.ReverseEndianness), [typeof(ushort)])!);
+                il.Emit(OpCodes.Conv_U8);
+                break;
+            case 32:
+                il.Emit(OpCodes.Conv_U4);
+                if (swap) il.Emit(OpCodes.Call, typeof(BinaryPrimitives).GetMethod(nameof(BinaryPrimitives.ReverseEndianness), [typeof(uint)])!);
+                il.Emit(OpCodes.Conv_U8);
+                break;
+            default:
+                if (swap) il.Emit(OpCodes.Call, typeof(BinaryPrimitives).GetMethod(nameof(BinaryPrimitives.ReverseEndianness), [typeof(ulong)])!);
+                break;
+        }
+
+        St(insn.DstNumber);
+    }
+
+    private void CondJump(in Instruction insn, int pc)
+    {
+        var il = _il;
+        var target = _slot[pc + 1 + insn.Offset];
+        bool is64 = insn.Class == OpClass.Jmp;
+        Ld(insn.DstNumber);
+        if (!is64) il.Emit(OpCodes.Conv_U4);
+        if (is64) Operand64(insn);
+        else Operand32(insn);
+        var op = insn.JumpOp;
+        if (op == JumpOp.Jset)
+        {
+            il.Emit(OpCodes.And);
+            il.Emit(OpCodes.Brtrue, target);
+            return;
+        }
+
+        il.Emit(
+            op switch
+            {
+                JumpOp.Jeq => OpCodes.Beq,
+                JumpOp.Jne => OpCodes.Bne_Un,
+                JumpOp.Jgt => OpCodes.Bgt_Un,
+                JumpOp.Jge => OpCodes.Bge_Un,
+                JumpOp.Jlt => OpCodes.Blt_Un,
+                JumpOp.Jle => OpCodes.Ble_Un,
+                JumpOp.Jsgt => OpCodes.Bgt,
+                JumpOp.Jsge => OpCodes.Bge,
+                JumpOp.Jslt => OpCodes.Blt,
+                JumpOp.Jsle => OpCodes.Ble,
+                _ => throw new UnreachableException($"jump op 0x{(byte)op:x2} has no translation"),
+            },
+            target);
+    }
+
+    // ---- Calls and exit. ----
+
+    private void Call(in Instruction insn, int pc)
+    {
+        var il = _il;
+        switch ((CallKind)insn.SrcNumber)
+        {
+            case CallKind.Local:
+                PushFrame(pc);
+                il.Emit(OpCodes.Br, _slot[pc + 1 + insn.Imm]);
+                break;
+            case CallKind.Helper when _registry.TryGet(insn.Imm, out var helper):
+                il.Emit(OpCodes.Ldarg_0);
+                il.Emit(OpCodes.Ldfld, ImageHelpers);
+                il.Emit(OpCodes.Ldc_I4, _helpers.Count);
+                il.Emit(OpCodes.Ldelem_Ref);
+                _helpers.Add(helper);
+                for (int r = 1; r <= 5; r++) Ld(r);
+                il.Emit(OpCodes.Ldloc, _memory);
+                il.Emit(OpCodes.Ldc_I4, pc);
+                il.Emit(OpCodes.Call, CallHelper);
+                St(0);
+                break;
+            case CallKind.Helper:
+                // As in the interpreter, a helper the registry lacks faults when the call is reached.
+                il.Emit(OpCodes.Ldc_I4, pc);
+                il.Emit(OpCodes.Ldc_I4, insn.Imm);
+                il.Emit(OpCodes.Call, ThrowUnknownHelper);
+                break;
+            default:
+                il.Emit(OpCodes.Ldc_I4, pc);
+                il.Emit(OpCodes.Ldstr, $"kfunc call (BTF id {insn.Imm}) is not available to the CIL JIT");
+                il.Emit(OpCodes.Call, ThrowUnsupported);
+                break;
+        }
+    }
+
+    private void CallX(in Instruction insn, int pc)
+    {
+        var il = _il;
+        il.Emit(OpCodes.Ldarg_0);
+        Ld(insn.DstNumber);
+        il.Emit(OpCodes.Ldc_I4, pc);
+        il.Emit(OpCodes.Ldc_I4, (int)insn.DstNumber);
+        il.Emit(OpCodes.Call, ResolveCallx);
+        il.Emit(OpCodes.Stloc, _entry);
+        PushFrame(pc);
+        il.Emit(OpCodes.Ldloc, _entry);
+        var targets = new Label[_entries.Count];
+        for (int i = 0; i < targets.Length; i++) targets[i] = _slot[_entries[i]];
+        il.Emit(OpCodes.Switch, targets);
+        il.Emit(OpCodes.Newobj, typeof(UnreachableException).GetConstructor(Type.EmptyTypes)!);
+        il.Emit(OpCodes.Throw);
+    }
+
+    // Saves R6–R9 and the return site, moves R10 and the stack region one frame down, clears the new frame.
+    private void PushFrame(int pc)
+    {
+        var il = _il;
+        var ok = il.DefineLabel();
+        il.Emit(OpCodes.Ldloc, _depth);
+        il.Emit(OpCodes.Ldc_I4, CilRuntime.MaxCallDepth);
+        il.Emit(OpCodes.Blt, ok);
+        il.Emit(OpCodes.Ldc_I4, pc);
+        il.Emit(OpCodes.Call, ThrowCallDepth);
+        il.MarkLabel(ok);
+
+        FrameAddress();
+        for (int i = 0; i < 4; i++)
+        {
+            FrameField(i);
+            Ld(6 + i);
+            il.Emit(OpCodes.Stind_I8);
+        }
+
+        FrameField(4);
+        il.Emit(OpCodes.Ldc_I8, (long)_returnSlots.Count);
+        il.Emit(OpCodes.Stind_I8);
+        _returnSlots.Add(pc + 1);
+
+        il.Emit(OpCodes.Ldloc, _depth);
+        il.Emit(OpCodes.Ldc_I4_1);
+        il.Emit(OpCodes.Add);
+        il.Emit(OpCodes.Stloc, _depth);
+
+        il.Emit(OpCodes.Ldloc, _frameLow);
+        il.Emit(OpCodes.Dup);
+        St(10);
+        il.Emit(OpCodes.Ldc_I8, (long)CilRuntime.FrameSize);
+        il.Emit(OpCodes.Sub);
+        il.Emit(OpCodes.Stloc, _frameLow);
+        il.Emit(OpCodes.Ldloc, _stackSpan);
+        il.Emit(OpCodes.Ldc_I8, (long)CilRuntime.FrameSize);
+        il.Emit(OpCodes.Add);
+        il.Emit(OpCodes.Stloc, _stackSpan);
+
+        il.Emit(OpCodes.Ldloc, _frameLow);
+        il.Emit(OpCodes.Conv_U);
+        il.Emit(OpCodes.Ldc_I4_0);
+        il.Emit(OpCodes.Ldc_I4, CilRuntime.FrameSize);
+        il.Emit(OpCodes.Initblk);
+        MoveStackRegion();
+    }
+
+    // _frame = _frames + depth * 40.
+    private void FrameAddress()
+    {
+        var il = _il;
+        il.Emit(OpCodes.Ldloc, _frames);
+        il.Emit(OpCodes.Ldloc, _depth);
+        il.Emit(OpCodes.Ldc_I4, SavedPerFrame * 8);
+        il.Emit(OpCodes.Mul);
+        il.Emit(OpCodes.Conv_I);
+        il.Emit(OpCodes.Add);
+        il.Emit(OpCodes.Stloc, _frame);
+    }
+
+    // The address of saved field `index` of the current frame record (0–3: R6–R9, 4: the return-site number).
+    private void FrameField(int index)
+    {
+        _il.Emit(OpCodes.Ldloc, _frame);
+        if (index == 0) return;
+        _il.Emit(OpCodes.Ldc_I4, index * 8);
+        _il.Emit(OpCodes.Add);
+    }
+
+    private void MoveStackRegion()
+    {
+        var il = _il;
+        il.Emit(OpCodes.Ldloc, _memory);
+        il.Emit(OpCodes.Ldloc, _stackRegion);
+        il.Emit(OpCodes.Ldloc, _frameLow);
+        il.Emit(OpCodes.Ldloc, _stackTop);
+        il.Emit(OpCodes.Call, SetStack);
+    }
+
+    private void Exit()
+    {
+        var il = _il;
+        if (_hasCalls)
+        {
+            il.Emit(OpCodes.Ldloc, _depth);
+            il.Emit(OpCodes.Ldc_I4_1);
+            il.Emit(OpCodes.Bne_Un, _pop);
+        }
+
+        ReturnR0();
+    }
+
+    private void ReturnR0()
+    {
+        var il = _il;
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldloc, _count);
+        il.Emit(OpCodes.Stfld, StateCount);
+        Ld(0);
+        il.Emit(OpCodes.Ret);
+    }
+
+    // Exit from a subprogram: restore R6–R9, move the frame up, continue after the call through its return-site number.
+    private void ReturnFromSubprogram()
+    {
+        if (!_hasCalls) return;
+        var il = _il;
+        il.MarkLabel(_pop);
+        il.Emit(OpCodes.Ldloc, _depth);
+        il.Emit(OpCodes.Ldc_I4_1);
+        il.Emit(OpCodes.Sub);
+        il.Emit(OpCodes.Stloc, _depth);
+        FrameAddress();
+        for (int i = 0; i < 4; i++)
+        {
+            FrameField(i);
+            il.Emit(OpCodes.Ldind_I8);
+            St(6 + i);
+        }
+
+        il.Emit(OpCodes.Ldloc, _frameLow);
+        il.Emit(OpCodes.Ldc_I8, (long)CilRuntime.FrameSize);
+        il.Emit(OpCodes.Add);
+        il.Emit(OpCodes.Dup);
+        il.Emit(OpCodes.Stloc, _frameLow);
+        il.Emit(OpCodes.Ldc_I8, (long)CilRuntime.FrameSize);
+        il.Emit(OpCodes.Add);
+        St(10);
+        il.Emit(OpCodes.Ldloc, _stackSpan);
+        il.Emit(OpCodes.Ldc_I8, (long)CilRuntime.FrameSize);
+        il.Emit(OpCodes.Sub);
+        il.Emit(OpCodes.Stloc, _stackSpan);
+        MoveStackRegion();
+
+        FrameField(4);
+        il.Emit(OpCodes.Ldind_I4);
+        var targets = new Label[_returnSlots.Count];
+        for (int i = 0; i < targets.Length; i++) targets[i] = _slot[_returnSlots[i]];
+        il.Emit(OpCodes.Switch, targets);
+        il.Emit(OpCodes.Newobj, typeof(UnreachableException).GetConstructor(Type.EmptyTypes)!);
+        il.Emit(OpCodes.Throw);
+    }
+
+    // ---- Immediates and memory. ----
+
+    private void Lddw(in Instruction insn, int pc)
+    {
+        var il = _il;
+        switch ((LoadImmKind)insn.SrcNumber)
+        {
+            case LoadImmKind.Imm64:
+                il.Emit(OpCodes.Ldc_I8, (long)Instruction.WideImmediate(insn, _program[pc + 1]));
+                St(insn.DstNumber);
+                break;
+            case LoadImmKind.Func:
+                il.Emit(OpCodes.Ldc_I8, (long)(CilRuntime.CodeBase + ((ulong)(pc + 1 + insn.Imm) * 8)));
+                St(insn.DstNumber);
+                break;
+            case var kind:
+                il.Emit(OpCodes.Ldc_I4, pc);
+                il.Emit(OpCodes.Ldstr, $"lddw of a {kind} reference must be resolved by the loader before it runs");
+                il.Emit(OpCodes.Call, ThrowUnsupported);
+                break;
+        }
+    }
+
+    // addr = reg + (long)offset, then the bounds check: the current call chain's frames inline, anything else through the map.
+    private void Address(int register, short offset, int size, bool write, int pc)
+    {
+        var il = _il;
+        Ld(register);
+        if (offset != 0)
+        {
+            il.Emit(OpCodes.Ldc_I8, (long)offset);
+            il.Emit(OpCodes.Add);
+        }
+
+        il.Emit(OpCodes.Stloc, _addr);
+        if (IsProvenSafe(pc)) return;
+        var ok = il.DefineLabel();
+        il.Emit(OpCodes.Ldloc, _addr);
+        il.Emit(OpCodes.Ldloc, _frameLow);
+        il.Emit(OpCodes.Sub);
+        il.Emit(OpCodes.Ldloc, _stackSpan);
+        il.Emit(OpCodes.Ldc_I8, (long)size);
+        il.Emit(OpCodes.Sub);
+        il.Emit(OpCodes.Ble_Un, ok);
+        il.Emit(OpCodes.Ldloc, _memory);
+        il.Emit(OpCodes.Ldloc, _addr);
+        il.Emit(OpCodes.Ldc_I4, size);
+        il.Emit(write ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0);
+        il.Emit(OpCodes.Ldc_I4, pc);
+        il.Emit(OpCodes.Call, CheckAccess);
+        il.MarkLabel(ok);
+    }
+
+    private void Load(in Instruction insn, int pc)
+    {
+        var il = _il;
+        int size = Instruction.SizeInBytes(insn.Size);
+        Address(insn.SrcNumber, insn.Offset, size, false, pc);
+        il.Emit(OpCodes.Ldloc, _addr);
+        il.Emit(OpCodes.Conv_U);
+        if (size > 1) il.Emit(OpCodes.Unaligned, (byte)1);
+        bool sx = insn.Mode == MemMode.MemSx;
+        switch (size)
+        {
+            case 1: il.Emit(sx ? OpCodes.Ldind_I1 : OpCodes.Ldind_U1); break;
+            case 2: il.Emit(sx ? OpCodes.Ldind_I2 : OpCodes.Ldind_U2); break;
+            case 4: il.Emit(sx ? OpCodes.Ldind_I4 : OpCodes.Ldind_U4); break;
+            default: il.Emit(OpCodes.Ldind_I8); break;
+        }
+
+        if (size < 8) il.Emit(sx ? OpCodes.Conv_I8 : OpCodes.Conv_U8);
+        St(insn.DstNumber);
+    }
+
+    private void Store(in Instruction insn, int pc)
+    {
+        var il = _il;
+        int size = Instruction.SizeInBytes(insn.Size);
+        Address(insn.DstNumber, insn.Offset, size, true, pc);
+        il.Emit(OpCodes.Ldloc, _addr);
+        il.Emit(OpCodes.Conv_U);
+        if (insn.Class == OpClass.St)
+        {
+            if (size == 8) il.Emit(OpCodes.Ldc_I8, (long)insn.Imm);
+            else il.Emit(OpCodes.Ldc_I4, insn.Imm);
+        }
+        else
+        {
+            Ld(insn.SrcNumber);
+            if (size < 8) il.Emit(OpCodes.Conv_U4);
+        }
+
+        if (size > 1) il.Emit(OpCodes.Unaligned, (byte)1);
+        il.Emit(size switch
+        {
+            1 => OpCodes.Stind_I1,
+            2 => OpCodes.Stind_I2,
+            4 => OpCodes.Stind_I4,
+            _ => OpCodes.Stind_I8,
+        });
+    }
+
+    // Real atomic instructions (map memory may be shared with other runs); the fetch forms write the old value to src,
+    // cmpxchg to R0 (zero-extended in the 32-bit form).
+    private void Atomic(in Instruction insn, int pc)
+    {
+        var il = _il;
+        bool is64 = insn.Size == MemSize.DW;
+        int size = is64 ? 8 : 4;
+        int src = insn.SrcNumber;
+        Address(insn.DstNumber, insn.Offset, size, true, pc);
+        var cell = is64 ? typeof(long) : typeof(int);
+        var cellRef = cell.MakeByRefType();
+        var op = (AtomicOp)insn.Imm;
+        il.Emit(OpCodes.Ldloc, _addr);
+        il.Emit(OpCodes.Conv_U);
+        Ld(src);
+        if (!is64) il.Emit(OpCodes.Conv_I4);
+        if (op == AtomicOp.CmpXchg)
+        {
+            Ld(0);
+            if (!is64) il.Emit(OpCodes.Conv_I4);
+            il.Emit(OpCodes.Call, typeof(Interlocked).GetMethod(nameof(Interlocked.CompareExchange), [cellRef, cell, cell])!);
+            if (!is64) il.Emit(OpCodes.Conv_U8);
+            St(0);
+            return;
+        }
+
+        var method = op switch
+        {
+            AtomicOp.Add or AtomicOp.FetchAdd => typeof(Interlocked).GetMethod(nameof(Interlocked.Add), [cellRef, cell])!,
+            AtomicOp.Or or AtomicOp.FetchOr => typeof(Interlocked).GetMethod(nameof(Interlocked.Or), [cellRef, cell])!,
+            AtomicOp.And or AtomicOp.FetchAnd => typeof(Interlocked).GetMethod(nameof(Interlocked.And), [cellRef, cell])!,
+            AtomicOp.Xor or AtomicOp.FetchXor => Method(typeof(CilRuntime), is64 ? nameof(CilRuntime.Xor64) : nameof(CilRuntime.Xor32)),
+            AtomicOp.Xchg => typeof(Interlocked).GetMethod(nameof(Interlocked.Exchange), [cellRef, cell])!,
+            _ => throw new UnreachableException($"atomic op 0x{(int)op:x} at slot {pc} passed validation"),
+        };
+        il.Emit(OpCodes.Call, method);
+        if (op is AtomicOp.Add or AtomicOp.Or or AtomicOp.And or AtomicOp.Xor)
+        {
+            il.Emit(OpCodes.Pop);
+            return;
+        }
+
+        if (op == AtomicOp.FetchAdd)
+        {
+            // Interlocked.Add gives the new value; the old one is new - value.
+            Ld(src);
+            if (!is64) il.Emit(OpCodes.Conv_I4);
+            il.Emit(OpCodes.Sub);
+        }
+
+        if (!is64) il.Emit(OpCodes.Conv_U8);
+        St(src);
+    }
+
+    // Legacy packet loads: the big-endian value at imm (ABS) or src + imm (IND); outside the packet the program ends with R0 = 0.
+    private void LegacyLoad(in Instruction insn)
+    {
+        var il = _il;
+        if (insn.Mode == MemMode.Ind)
+        {
+            Ld(insn.SrcNumber);
+            il.Emit(OpCodes.Conv_U4);
+            il.Emit(OpCodes.Ldc_I4, insn.Imm);
+            il.Emit(OpCodes.Add);
+            il.Emit(OpCodes.Conv_U8);
+        }
+        else
+        {
+            il.Emit(OpCodes.Ldc_I8, (long)(uint)insn.Imm);
+        }
+
+        il.Emit(OpCodes.Stloc, _addr);
+        var ok = il.DefineLabel();
+        il.Emit(OpCodes.Ldloc, _memory);
+        il.Emit(OpCodes.Ldloc, _addr);
+        il.Emit(OpCodes.Ldc_I4, Instruction.SizeInBytes(insn.Size));
+        il.Emit(OpCodes.Ldloca, _tmp);
+        il.Emit(OpCodes.Call, LoadPacket);
+        il.Emit(OpCodes.Brtrue, ok);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldloc, _count);
+        il.Emit(OpCodes.Stfld, StateCount);
+        il.Emit(OpCodes.Ldc_I8, 0L);
+        il.Emit(OpCodes.Ret);
+        il.MarkLabel(ok);
+        il.Emit(OpCodes.Ldloc, _tmp);
+        St(0);
+    }
+
+    private static MethodInfo Method([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods | DynamicallyAccessedMemberTypes.NonPublicMethods)] Type type, string name) =>
+        type.GetMethod(name, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance)
+        ?? throw new UnreachableException($"{type.Name}.{name} is missing");
+}
