@@ -45,19 +45,19 @@ public delegate BpfMap? MapResolver(ulong handle);
 public sealed unsafe class BpfInterpreter
 {
     /// <summary>Bytes of stack per frame (kernel MAX_BPF_STACK).</summary>
-    public const int FrameSize = 512;
+    public const int FrameSize = Abi.FrameSize;
 
     /// <summary>Frames in a call chain, the entry frame included (kernel MAX_CALL_FRAMES).</summary>
-    public const int MaxCallDepth = 8;
+    public const int MaxCallDepth = Abi.MaxCallFrames;
 
     /// <summary>
     /// Where subprogram addresses live: <c>lddw rX, func</c> loads <c>CodeBase + slot * 8</c> and <c>callx</c> accepts only
     /// such values. The range is non-canonical on x86-64 and ARM64, so it can never alias data a program may access.
     /// </summary>
-    public const ulong CodeBase = 0xdead_0000_0000_0000;
+    public const ulong CodeBase = Abi.CodeBase;
 
     /// <summary>Tail calls one run may make (kernel MAX_TAIL_CALL_CNT); the next one falls through.</summary>
-    public const int MaxTailCalls = 33;
+    public const int MaxTailCalls = Abi.MaxTailCalls;
 
     /// <summary>Most iterations <c>bpf_loop</c> runs (kernel BPF_MAX_LOOPS); more is -E2BIG.</summary>
     public const ulong MaxLoops = 1 << 23;
@@ -571,11 +571,11 @@ public sealed unsafe class BpfInterpreter
             case AtomicOp.Add: Interlocked.Add(ref cell, value); break;
             case AtomicOp.Or: Interlocked.Or(ref cell, value); break;
             case AtomicOp.And: Interlocked.And(ref cell, value); break;
-            case AtomicOp.Xor: Xor32(ref cell, value); break;
+            case AtomicOp.Xor: AtomicOps.Xor32(ref cell, value); break;
             case AtomicOp.FetchAdd: reg[src] = (uint)(Interlocked.Add(ref cell, value) - value); break;
             case AtomicOp.FetchOr: reg[src] = (uint)Interlocked.Or(ref cell, value); break;
             case AtomicOp.FetchAnd: reg[src] = (uint)Interlocked.And(ref cell, value); break;
-            case AtomicOp.FetchXor: reg[src] = (uint)Xor32(ref cell, value); break;
+            case AtomicOp.FetchXor: reg[src] = (uint)AtomicOps.Xor32(ref cell, value); break;
             case AtomicOp.Xchg: reg[src] = (uint)Interlocked.Exchange(ref cell, value); break;
             // R0 receives the old value whether or not it matched (zero-extended for the 32-bit form).
             case AtomicOp.CmpXchg: reg[0] = (uint)Interlocked.CompareExchange(ref cell, value, (int)reg[0]); break;
@@ -592,38 +592,15 @@ public sealed unsafe class BpfInterpreter
             case AtomicOp.Add: Interlocked.Add(ref cell, value); break;
             case AtomicOp.Or: Interlocked.Or(ref cell, value); break;
             case AtomicOp.And: Interlocked.And(ref cell, value); break;
-            case AtomicOp.Xor: Xor64(ref cell, value); break;
+            case AtomicOp.Xor: AtomicOps.Xor64(ref cell, value); break;
             case AtomicOp.FetchAdd: reg[src] = (ulong)(Interlocked.Add(ref cell, value) - value); break;
             case AtomicOp.FetchOr: reg[src] = (ulong)Interlocked.Or(ref cell, value); break;
             case AtomicOp.FetchAnd: reg[src] = (ulong)Interlocked.And(ref cell, value); break;
-            case AtomicOp.FetchXor: reg[src] = (ulong)Xor64(ref cell, value); break;
+            case AtomicOp.FetchXor: reg[src] = (ulong)AtomicOps.Xor64(ref cell, value); break;
             case AtomicOp.Xchg: reg[src] = (ulong)Interlocked.Exchange(ref cell, value); break;
             case AtomicOp.CmpXchg: reg[0] = (ulong)Interlocked.CompareExchange(ref cell, value, (long)reg[0]); break;
             default: throw new UnreachableException($"atomic op 0x{(int)op:x} at slot {pc} passed validation");
         }
-    }
-
-    // .NET has no Interlocked.Xor: a compare-exchange loop gives the same atomic read-modify-write.
-    private static int Xor32(ref int cell, int value)
-    {
-        int old;
-        do
-        {
-            old = Volatile.Read(ref cell);
-        }
-        while (Interlocked.CompareExchange(ref cell, old ^ value, old) != old);
-        return old;
-    }
-
-    private static long Xor64(ref long cell, long value)
-    {
-        long old;
-        do
-        {
-            old = Volatile.Read(ref cell);
-        }
-        while (Interlocked.CompareExchange(ref cell, old ^ value, old) != old);
-        return old;
     }
 
     // RFC 9669 §4.1: division by zero gives 0; modulo by zero leaves the dividend. Signed INT_MIN / -1 overflows to

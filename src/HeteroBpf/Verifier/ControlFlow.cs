@@ -74,10 +74,10 @@ public sealed record Subprogram(int Start, int End, int StackDepth, ImmutableArr
 public sealed class ControlFlow
 {
     /// <summary>Most frames a call chain may have, the entry's included (kernel MAX_CALL_FRAMES).</summary>
-    public const int MaxCallFrames = 8;
+    public const int MaxCallFrames = Abi.MaxCallFrames;
 
     /// <summary>Most bytes of stack all frames of a call chain may use together (kernel MAX_BPF_STACK).</summary>
-    public const int MaxStackBytes = 512;
+    public const int MaxStackBytes = Abi.FrameSize;
 
     /// <summary>Most subprograms a program may have, the main one included (kernel BPF_MAX_SUBPROGS).</summary>
     public const int MaxSubprograms = 256;

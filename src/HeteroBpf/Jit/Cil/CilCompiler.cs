@@ -1026,7 +1026,7 @@ internal sealed class CilEmitter
             AtomicOp.Add or AtomicOp.FetchAdd => typeof(Interlocked).GetMethod(nameof(Interlocked.Add), [cellRef, cell])!,
             AtomicOp.Or or AtomicOp.FetchOr => typeof(Interlocked).GetMethod(nameof(Interlocked.Or), [cellRef, cell])!,
             AtomicOp.And or AtomicOp.FetchAnd => typeof(Interlocked).GetMethod(nameof(Interlocked.And), [cellRef, cell])!,
-            AtomicOp.Xor or AtomicOp.FetchXor => Method(typeof(CilRuntime), is64 ? nameof(CilRuntime.Xor64) : nameof(CilRuntime.Xor32)),
+            AtomicOp.Xor or AtomicOp.FetchXor => Method(typeof(AtomicOps), is64 ? nameof(AtomicOps.Xor64) : nameof(AtomicOps.Xor32)),
             AtomicOp.Xchg => typeof(Interlocked).GetMethod(nameof(Interlocked.Exchange), [cellRef, cell])!,
             _ => throw new UnreachableException($"atomic op 0x{(int)op:x} at slot {pc} passed validation"),
         };

@@ -1,3 +1,4 @@
+using HeteroBpf.Isa;
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
@@ -13,13 +14,13 @@ namespace HeteroBpf.Jit.Cil;
 internal static unsafe class CilRuntime
 {
     /// <summary>Bytes of stack per frame (kernel MAX_BPF_STACK), as the interpreter.</summary>
-    public const int FrameSize = 512;
+    public const int FrameSize = Abi.FrameSize;
 
     /// <summary>Frames in a call chain, the entry frame included (kernel MAX_CALL_FRAMES).</summary>
-    public const int MaxCallDepth = 8;
+    public const int MaxCallDepth = Abi.MaxCallFrames;
 
     /// <summary>Where <c>lddw rX, func</c> points: <c>CodeBase + slot * 8</c>, the interpreter's non-canonical code range.</summary>
-    public const ulong CodeBase = 0xdead_0000_0000_0000;
+    public const ulong CodeBase = Abi.CodeBase;
 
     // ---- Memory: the stack of the current call chain is checked inline; everything else comes here. ----
 
@@ -63,30 +64,6 @@ internal static unsafe class CilRuntime
     {
         var call = new HelperCall { R1 = r1, R2 = r2, R3 = r3, R4 = r4, R5 = r5, Memory = memory, Slot = slot };
         return helper(ref call);
-    }
-
-    // ---- Atomics .NET has no Interlocked method for: a compare-exchange loop is the same atomic read-modify-write. ----
-
-    public static int Xor32(ref int cell, int value)
-    {
-        int old;
-        do
-        {
-            old = Volatile.Read(ref cell);
-        }
-        while (Interlocked.CompareExchange(ref cell, old ^ value, old) != old);
-        return old;
-    }
-
-    public static long Xor64(ref long cell, long value)
-    {
-        long old;
-        do
-        {
-            old = Volatile.Read(ref cell);
-        }
-        while (Interlocked.CompareExchange(ref cell, old ^ value, old) != old);
-        return old;
     }
 
     // ---- Faults (the interpreter's codes and messages). ----
