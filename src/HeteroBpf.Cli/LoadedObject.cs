@@ -20,6 +20,14 @@ internal sealed class LoadedObject : IDisposable
 
     public BpfCollection Collection { get; }
 
+    /// <summary>The host engine a <c>--device</c> name stands for; devices that cannot run XDP objects yet are refused by name.</summary>
+    public static HostEngine EngineOf(Devices.IDevice device) => device.Name switch
+    {
+        "host-interp" => HostEngine.Interpreter,
+        "host-cil" => HostEngine.Cil,
+        _ => throw new HbpfException(ErrorCode.BadArgument, $"device '{device.Name}' cannot run XDP objects yet; use host-interp or host-cil"),
+    };
+
     /// <summary>The XDP program to run.</summary>
     public BpfProgram Program { get; private set; } = null!;
 
@@ -29,12 +37,12 @@ internal sealed class LoadedObject : IDisposable
     /// are loaded (the chosen one and its tail-call targets), so programs of other types, whose helpers a host XDP run
     /// lacks, do not stand in the way.
     /// </summary>
-    public static LoadedObject Load(string path, string? mapSet, string? name, string? section)
+    public static LoadedObject Load(string path, string? mapSet, string? name, string? section, HostEngine engine = HostEngine.Interpreter)
     {
         var input = ObjectInput.Load(path);
         var chosen = SelectXdp(input.Object, name, section);
         var xdpOnly = input.Object with { Programs = [.. input.Object.Programs.Where(p => p.Type == ProgramType.Xdp)] };
-        var collection = BpfCollection.Load(xdpOnly, typeOps: XdpOps.Instance);
+        var collection = BpfCollection.Load(xdpOnly, typeOps: XdpOps.Instance, engine: engine);
         try
         {
             if (mapSet is not null)

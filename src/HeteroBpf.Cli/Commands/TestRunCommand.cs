@@ -26,9 +26,10 @@ internal static class TestRunCommand
         var mapSet = new Option<string?>("--map-set") { Description = "JSON list of map updates applied after load (see docs/CLI.md).", HelpName = "FILE.json" };
         var repeat = new Option<uint>("--repeat") { Description = "Runs per input (the same frame each time, as the kernel's repeat); duration is the mean.", DefaultValueFactory = _ => 1, HelpName = "N" };
         var json = new Option<bool>("--json") { Description = "Print runs and maps as JSON." };
+        var device = DeviceOption.Create();
         var command = new Command("test-run", "Run an XDP program over given inputs with BPF_PROG_TEST_RUN's semantics (retval, output packet, context, maps).")
         {
-            obj, prog, section, data, dataFile, runs, mapSet, repeat, json,
+            obj, prog, section, data, dataFile, runs, mapSet, repeat, device, json,
         };
         command.SetAction(parse =>
         {
@@ -37,7 +38,7 @@ internal static class TestRunCommand
             {
                 var inputs = Inputs(parse);
                 if (inputs.Count == 0) throw new HbpfException(ErrorCode.BadArgument, "no input: give --data HEX, --data-file F or --runs FILE.json");
-                using var loaded = LoadedObject.Load(path, parse.GetValue(mapSet), parse.GetValue(prog), parse.GetValue(section));
+                using var loaded = LoadedObject.Load(path, parse.GetValue(mapSet), parse.GetValue(prog), parse.GetValue(section), LoadedObject.EngineOf(DeviceOption.Resolve(parse.GetValue(device))));
                 var program = loaded.Program;
                 using var runner = new XdpRunner(loaded.Collection, program);
                 loaded.Collection.TraceLog.Drain();

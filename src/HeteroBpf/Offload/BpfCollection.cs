@@ -50,10 +50,11 @@ public sealed class BpfCollection : IDisposable
     /// <param name="helpers">Helpers beyond the map and printf ones (default <see cref="HelperRegistry.Basic"/>).</param>
     /// <param name="options">Interpreter limits.</param>
     /// <param name="typeOps">For the program types it handles: context accesses rewritten to the runtime layout and the type's helpers added.</param>
+    /// <param name="engine">What runs the programs (the CIL JIT refuses programs with tail calls or callbacks, naming the helper).</param>
     /// <exception cref="HbpfException">A map spec the kernel would refuse, an initial entry naming nothing, a map
     /// <c>lddw</c> naming no map, a context access the type forbids, or a call of a helper that is not available
     /// (the error names helper and slot).</exception>
-    public static BpfCollection Load(ObjectFile objectFile, HelperRegistry? helpers = null, InterpreterOptions? options = null, IProgramTypeOps? typeOps = null)
+    public static BpfCollection Load(ObjectFile objectFile, HelperRegistry? helpers = null, InterpreterOptions? options = null, IProgramTypeOps? typeOps = null, HostEngine engine = HostEngine.Interpreter)
     {
         ArgumentNullException.ThrowIfNull(objectFile);
         var maps = new List<BpfMap>();
@@ -78,11 +79,11 @@ public sealed class BpfCollection : IDisposable
                 if (typeOps is not null && typeOps.Handles(spec.Type))
                 {
                     ConvertContext(spec, insns, typeOps);
-                    programs.Add(new BpfProgram(spec, insns, typeRegistry!, regions, withTailCalls));
+                    programs.Add(new BpfProgram(spec, insns, typeRegistry!, regions, withTailCalls, engine));
                 }
                 else
                 {
-                    programs.Add(new BpfProgram(spec, insns, registry, regions, withTailCalls));
+                    programs.Add(new BpfProgram(spec, insns, registry, regions, withTailCalls, engine));
                 }
             }
 

@@ -1,8 +1,18 @@
 using HeteroBpf.Helpers;
 using HeteroBpf.Interpreter;
 using HeteroBpf.Isa;
+using HeteroBpf.Jit.Cil;
 
 namespace HeteroBpf.Offload;
+
+/// <summary>What runs a loaded program on the host.</summary>
+public enum HostEngine
+{
+    /// <summary>The reference interpreter (<c>host-interp</c>).</summary>
+    Interpreter,
+    /// <summary>The CIL JIT (<c>host-cil</c>): no tail calls, <c>bpf_loop</c> or <c>for_each_map_elem</c> yet (refused at load).</summary>
+    Cil,
+}
 
 /// <summary>
 /// A loaded program: its instructions with map <c>lddw</c> resolved, bound to the host interpreter, and the map value
@@ -11,9 +21,10 @@ namespace HeteroBpf.Offload;
 public sealed class BpfProgram : IDisposable
 {
     private readonly BpfInterpreter _interpreter;
+    private readonly CilProgram? _compiled;
     private readonly MemoryRegion[] _mapRegions;
 
-    internal BpfProgram(ProgramSpec spec, Instruction[] instructions, HelperRegistry helpers, MemoryRegion[] mapRegions, InterpreterOptions? options)
+    internal BpfProgram(ProgramSpec spec, Instruction[] instructions, HelperRegistry helpers, MemoryRegion[] mapRegions, InterpreterOptions? options, HostEngine engine = HostEngine.Interpreter)
     {
         if (!InstructionDecoder.TryValidate(instructions, out var error)) throw error.ToException().WithLocation(new BpfLocation { Section = spec.SectionName, Instruction = error.Slot });
         for (int pc = 0; pc < instructions.Length; pc += instructions[pc].Width)
@@ -32,6 +43,13 @@ public sealed class BpfProgram : IDisposable
         Helpers = helpers;
         _mapRegions = mapRegions;
         _interpreter = new BpfInterpreter(instructions, helpers, options);
+        if (engine == HostEngine.Cil)
+        {
+            if (CilCompiler.FindUnsupported(instructions, out int slot) is { } reason) throw BpfCollection.Located(spec, slot, ErrorCode.UnsupportedInstruction, reason);
+            _compiled = CilCompiler.Compile(instructions, helpers, new CilCompilerOptions { InstructionBudget = (options ?? new InterpreterOptions()).InstructionBudget });
+        }
+
+        Engine = engine;
         // After a tail call a fault's slot belongs to another program, so only programs without one name C lines.
         _slotsAreOwn = !instructions.Any(i => i.OpCode == Opcodes.Call && i.SrcNumber == (byte)CallKind.Helper && i.Imm == (int)HelperId.TailCall);
     }
@@ -44,6 +62,9 @@ public sealed class BpfProgram : IDisposable
 
     /// <summary>The interpreter running the program (tail calls switch to another program's).</summary>
     internal BpfInterpreter Interpreter => _interpreter;
+
+    /// <summary>What runs the program on the host.</summary>
+    public HostEngine Engine { get; }
 
     /// <summary>The spec the program was loaded from (its instructions still unresolved).</summary>
     public ProgramSpec Spec { get; }
@@ -67,7 +88,7 @@ public sealed class BpfProgram : IDisposable
             try
             {
                 map.Add(packet, RegionKind.Packet);
-                return _interpreter.Run(map, packet.IsEmpty ? 0 : (ulong)p, (ulong)packet.Length);
+                return Execute(map, packet.IsEmpty ? 0 : (ulong)p, (ulong)packet.Length);
             }
             catch (BpfFaultException fault)
             {
@@ -90,7 +111,7 @@ public sealed class BpfProgram : IDisposable
         foreach (var region in _mapRegions) memory.Add(region);
         try
         {
-            return _interpreter.Run(memory, r1, r2);
+            return Execute(memory, r1, r2);
         }
         catch (BpfFaultException fault)
         {
@@ -115,7 +136,7 @@ public sealed class BpfProgram : IDisposable
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         try
         {
-            return _interpreter.Run(memory, r1);
+            return Execute(memory, r1, 0);
         }
         catch (BpfFaultException fault)
         {
@@ -130,6 +151,9 @@ public sealed class BpfProgram : IDisposable
         foreach (var region in _mapRegions) map.Add(region);
         return map;
     }
+
+    private ExecutionResult Execute(MemoryMap memory, ulong r1, ulong r2) =>
+        _compiled is { } compiled ? compiled.Run(memory, r1, r2) : _interpreter.Run(memory, r1, r2);
 
     /// <inheritdoc/>
     public void Dispose() => IsDisposed = true;

@@ -205,4 +205,19 @@ public sealed class RunCommandTests : IDisposable
         Assert.Equal(21, doc.RootElement.GetProperty("actions").GetProperty("drop").GetProperty("packets").GetInt32());
         Assert.Equal(42, doc.RootElement.GetProperty("actions").GetProperty("pass").GetProperty("packets").GetInt32());
     }
+
+    [Fact]
+    public void RunAndTestRunTakeTheCilJitAsDevice()
+    {
+        var run = Hbpf.Run(Firewall("--device", "host-cil", "--json"));
+        Assert.True(run.ExitCode == 0, run.Error);
+        using var doc = JsonDocument.Parse(run.Out);
+        Assert.Equal("host-cil", doc.RootElement.GetProperty("device").GetString());
+        Assert.Equal(21, doc.RootElement.GetProperty("actions").GetProperty("drop").GetProperty("packets").GetInt32());
+        var test = Hbpf.Run("test-run", Fixture("xdp_parse-v3.o"), "--device", "host-cil", "--data", "ffffffffffff0000000000000800450000140000000040110000c0a80001c0a800020000003500080000", "--json");
+        Assert.True(test.ExitCode == 0, test.Error);
+        // Programs with tail calls are refused on host-cil by name, not run wrongly.
+        var refused = Hbpf.Run("test-run", Fixture("map_init-v3.o"), "--prog", "entry", "--device", "host-cil", "--data", "00000000000000000000000000000000").SingleErrorLine();
+        Assert.Contains("bpf_tail_call", refused, StringComparison.Ordinal);
+    }
 }

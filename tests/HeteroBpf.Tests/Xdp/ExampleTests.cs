@@ -42,12 +42,23 @@ public sealed class ExampleTests
 
     private static string ProgramOf(ObjectFile obj) => obj.Programs.Single(p => p.Type == ProgramType.Xdp).Name;
 
+    public static TheoryData<string, HostEngine> ExamplesOnEngines()
+    {
+        var data = new TheoryData<string, HostEngine>();
+        foreach (var engine in Enum.GetValues<HostEngine>())
+        {
+            foreach (string name in new[] { "counter", "firewall", "reflector", "ipip", "dns_truncate", "lb" }) data.Add(name, engine);
+        }
+
+        return data;
+    }
+
     [Theory]
-    [MemberData(nameof(Examples))]
-    public void EveryPacketMatchesTheKernel(string name)
+    [MemberData(nameof(ExamplesOnEngines))]
+    public void EveryPacketMatchesTheKernel(string name, HostEngine engine)
     {
         var obj = ObjectFile.Load(Path.Combine(Dir(name), name + ".o"));
-        using var oracle = XdpOracle.Load(obj, ProgramOf(obj), MapSetOf(name));
+        using var oracle = XdpOracle.Load(obj, ProgramOf(obj), MapSetOf(name), engine);
         var counts = new Dictionary<string, int>();
         var packets = Packets(name);
         for (int i = 0; i < packets.Count; i++)

@@ -1,5 +1,6 @@
 using HeteroBpf.Elf;
 using HeteroBpf.KernelOracle;
+using HeteroBpf.Offload;
 
 namespace HeteroBpf.Tests.Xdp;
 
@@ -9,13 +10,16 @@ namespace HeteroBpf.Tests.Xdp;
 /// </summary>
 public sealed class FixtureXdpKernelTests
 {
-    public static TheoryData<string, string> Programs()
+    public static TheoryData<string, string, HostEngine> Programs()
     {
-        var data = new TheoryData<string, string>();
+        var data = new TheoryData<string, string, HostEngine>();
         foreach (var file in Directory.GetFiles(RepoPaths.Fixtures, "*.o").Order(StringComparer.Ordinal))
         {
             var obj = ObjectFile.Load(file);
-            foreach (var p in obj.Programs.Where(p => p.Type == ProgramType.Xdp)) data.Add(Path.GetFileName(file), p.Name);
+            foreach (var p in obj.Programs.Where(p => p.Type == ProgramType.Xdp))
+            {
+                foreach (var engine in Enum.GetValues<HostEngine>()) data.Add(Path.GetFileName(file), p.Name, engine);
+            }
         }
 
         return data;
@@ -23,7 +27,7 @@ public sealed class FixtureXdpKernelTests
 
     [Theory]
     [MemberData(nameof(Programs))]
-    public void PacketsAndMapsMatchTheKernel(string fixture, string program)
+    public void PacketsAndMapsMatchTheKernel(string fixture, string program, HostEngine engine)
     {
         // all_maps' walk is past the verifier's 1M-instruction budget; finding out again costs the kernel 10 s.
         if (program == "walk") Assert.Skip("the kernel refuses walk: BPF program is too large (processed 1000001 insns)");
@@ -37,11 +41,11 @@ public sealed class FixtureXdpKernelTests
         XdpOracle oracle;
         try
         {
-            oracle = XdpOracle.Load(obj, program);
+            oracle = XdpOracle.Load(obj, program, engine: engine);
         }
         catch (HbpfException e)
         {
-            Assert.Skip($"HeteroBpf cannot load {fixture} yet: {e.Message}");
+            Assert.Skip($"HeteroBpf cannot load {fixture} on {engine} yet: {e.Message}");
             throw;
         }
 

@@ -30,12 +30,12 @@ internal sealed class XdpOracle : IDisposable
         _fd = fd;
     }
 
-    /// <summary>Loads <paramref name="obj"/> on both sides and applies <paramref name="mapSet"/>; skips without <c>bpf()</c>.</summary>
-    public static XdpOracle Load(ObjectFile obj, string program, IReadOnlyList<MapSetEntry>? mapSet = null)
+    /// <summary>Loads <paramref name="obj"/> on both sides (ours on <paramref name="engine"/>) and applies <paramref name="mapSet"/>; skips without <c>bpf()</c>.</summary>
+    public static XdpOracle Load(ObjectFile obj, string program, IReadOnlyList<MapSetEntry>? mapSet = null, HostEngine engine = HostEngine.Interpreter)
     {
         KernelOracleExtensions.SkipUnlessAvailable();
         var kernel = KernelObject.Load(obj);
-        var ours = BpfCollection.Load(obj, typeOps: XdpOps.Instance);
+        var ours = BpfCollection.Load(obj, typeOps: XdpOps.Instance, engine: engine);
         if (mapSet is not null)
         {
             MapSet.Apply(ours, mapSet, "map-set");
