@@ -51,6 +51,9 @@ public sealed class CatalogueTests
         KernelOracleExtensions.SkipUnlessAvailable();
         var entry = CatalogueEntries.All[id];
         var verdict = KernelCatalogue.Load(entry);
+        // Under heavy parallel load the kernel has been seen to refuse a root load with a bare EACCES and no verifier
+        // log at all (once in ~20 full runs); that is no verdict on the program, so such an answer is asked again.
+        if (!verdict.Accepted && verdict.Log.Length == 0) verdict = KernelCatalogue.Load(entry);
         if (entry.Expect == CatalogueVerdict.Accept)
         {
             Assert.True(verdict.Accepted, $"{id}: the kernel refuses a safe entry: {verdict.Message}\n{verdict.Log}");
