@@ -191,9 +191,18 @@ public sealed unsafe class MapBehaviourTests
         using var map = BpfMap.Create(Spec(type, keySize, 16, 64, type == MapType.LpmTrie ? MapFlags.NoPrealloc : MapFlags.None));
         byte* value = stackalloc byte[16];
         Exercise(map, value, keyless); // warm up (JIT, statics)
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int round = 0; round < 100; round++) Exercise(map, value, keyless);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+
+        // The runtime may allocate on this thread while it moves a method to its next JIT tier (seen under heavy load);
+        // a map that allocates would do so in every attempt, so one clean attempt of three is the proof.
+        long allocated = long.MaxValue;
+        for (int attempt = 0; attempt < 3 && allocated != 0; attempt++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int round = 0; round < 100; round++) Exercise(map, value, keyless);
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+
+        Assert.Equal(0, allocated);
     }
 
     private static void Exercise(BpfMap map, byte* value, bool keyless)
