@@ -22,7 +22,7 @@ public sealed partial class ArchitectureTests
         ["Jit.Arm64"] = 6,
         ["Offload"] = 7,
         ["Devices"] = 8,
-        ["Devices.Unicorn"] = 8,
+        ["Devices.Unicorn"] = 7,
         ["Xdp"] = 9,
         ["Capture"] = -1,
     };
