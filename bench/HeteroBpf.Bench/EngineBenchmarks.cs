@@ -53,6 +53,14 @@ public unsafe class EngineBenchmarks
         Console.WriteLine($"// {Workload}: interpreter executes {result.InstructionCount} eBPF instructions per run");
     }
 
+    [GlobalSetup(Target = nameof(CilJit))]
+    public void SetupCil()
+    {
+        _interpreted = new InterpretedWorkload(Workloads.RawProgram(Workload), Workloads.Packet(Workload), jit: true);
+        var result = _interpreted.Run();
+        Check("CIL JIT", (uint)result.ReturnValue);
+    }
+
     [GlobalSetup(Target = nameof(KernelJit))]
     public void SetupKernel()
     {
@@ -92,6 +100,9 @@ public unsafe class EngineBenchmarks
     public ulong Interpreter() => _interpreted!.Run().ReturnValue;
 
     /// <summary>The workload's XDP entry in the kernel: wall time of one BPF_PROG_TEST_RUN of <see cref="KernelRepeat"/> runs, per run.</summary>
+    [Benchmark(Description = "CIL JIT (checked)")]
+    public ulong CilJit() => _interpreted!.Run().ReturnValue;
+
     [Benchmark(OperationsPerInvoke = KernelRepeat, Description = "kernel JIT")]
     public uint KernelJit()
     {

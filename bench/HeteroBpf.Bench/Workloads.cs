@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using HeteroBpf.Helpers;
 using HeteroBpf.Interpreter;
 using HeteroBpf.Isa;
+using HeteroBpf.Jit.Cil;
 
 namespace HeteroBpf.Bench;
 
@@ -111,14 +112,17 @@ internal static class Workloads
 internal sealed unsafe class InterpretedWorkload : IDisposable
 {
     private readonly BpfInterpreter _interpreter;
+    private readonly CilProgram? _compiled;
     private readonly MemoryMap _map = new();
     private byte* _packet;
     private ulong* _context;
 
-    public InterpretedWorkload(Instruction[] program, ReadOnlySpan<byte> packet)
+    /// <summary>The workload on the interpreter, or with <paramref name="jit"/> on the CIL JIT (same memory, same checks).</summary>
+    public InterpretedWorkload(Instruction[] program, ReadOnlySpan<byte> packet, bool jit = false)
     {
         if (!InstructionDecoder.TryValidate(program, out var error)) throw error.ToException();
         _interpreter = new BpfInterpreter(program, HelperRegistry.Basic);
+        if (jit) _compiled = CilCompiler.Compile(program, HelperRegistry.Basic);
         _packet = (byte*)NativeMemory.Alloc((nuint)packet.Length);
         packet.CopyTo(new Span<byte>(_packet, packet.Length));
         _context = (ulong*)NativeMemory.Alloc(16);
@@ -128,7 +132,7 @@ internal sealed unsafe class InterpretedWorkload : IDisposable
         _map.Add(new MemoryRegion((ulong)_packet, (ulong)packet.Length, RegionKind.Packet, true));
     }
 
-    public ExecutionResult Run() => _interpreter.Run(_map, (ulong)_context);
+    public ExecutionResult Run() => _compiled is { } compiled ? compiled.Run(_map, (ulong)_context) : _interpreter.Run(_map, (ulong)_context);
 
     public void Dispose()
     {
