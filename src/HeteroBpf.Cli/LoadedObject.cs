@@ -40,7 +40,7 @@ internal sealed class LoadedObject : IDisposable
     public static LoadedObject Load(string path, string? mapSet, string? name, string? section, HostEngine engine = HostEngine.Interpreter)
     {
         var input = ObjectInput.Load(path);
-        var chosen = SelectXdp(input.Object, name, section);
+        var chosen = SelectXdp(input, name, section);
         var xdpOnly = input.Object with { Programs = [.. input.Object.Programs.Where(p => p.Type == ProgramType.Xdp)] };
         var collection = BpfCollection.Load(xdpOnly, typeOps: XdpOps.Instance, engine: engine);
         try
@@ -61,10 +61,10 @@ internal sealed class LoadedObject : IDisposable
     }
 
     // The program named by name or section, or the only XDP one; errors list the choices.
-    private static ProgramSpec SelectXdp(ObjectFile obj, string? name, string? section)
+    private static ProgramSpec SelectXdp(ObjectInput input, string? name, string? section)
     {
         if (name is not null && section is not null) throw new HbpfException(ErrorCode.BadArgument, "give --prog or --section, not both");
-        var programs = obj.Programs;
+        var programs = input.Object.Programs;
         string Choices() => string.Join(", ", programs.Select(p => $"{p.Name} ({p.SectionName}, {p.Type})")) is { Length: > 0 } s ? s : "none";
         ProgramSpec chosen;
         if (name is not null)
@@ -74,8 +74,7 @@ internal sealed class LoadedObject : IDisposable
         }
         else if (section is not null)
         {
-            var inSection = programs.Where(p => p.SectionName == section).ToList();
-            if (inSection.Count == 0) throw new HbpfException(ErrorCode.BadArgument, $"no program in section '{section}' (programs: {Choices()})");
+            var inSection = input.Programs(section);
             if (inSection.Count > 1) throw new HbpfException(ErrorCode.BadArgument, $"section '{section}' has {inSection.Count} programs; choose one with --prog ({string.Join(", ", inSection.Select(p => p.Name))})");
             chosen = inSection[0];
         }

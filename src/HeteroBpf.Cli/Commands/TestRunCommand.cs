@@ -79,7 +79,7 @@ internal static class TestRunCommand
             switch (tokens[i])
             {
                 case "--data":
-                    inputs.Add(new Input(MapSet.Hex(value, "--data", "--data"), null, "--data"));
+                    inputs.Add(new Input(HexBytes.Parse(value, "--data"), null, "--data"));
                     i++;
                     break;
                 case "--data-file":
@@ -145,7 +145,7 @@ internal static class TestRunCommand
                     ctx = new XdpMd(Field("data"), Field("data_end"), Field("data_meta"), Field("ingress_ifindex"), Field("rx_queue_index"), Field("egress_ifindex"));
                 }
 
-                result.Add(new Input(MapSet.Hex(d.GetString()!, file, $"{where} data"), ctx, $"{file} {where}"));
+                result.Add(new Input(HexBytes.Parse(d.GetString()!, $"{where} data", file), ctx, $"{file} {where}"));
             }
 
             return result;

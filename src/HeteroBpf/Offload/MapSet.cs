@@ -58,7 +58,7 @@ public static class MapSet
         }
 
         string map = Text(e, "map", file, where) ?? throw Bad(file, $"{where}: 'map' is required");
-        byte[] key = Hex(Text(e, "key", file, where) ?? throw Bad(file, $"{where}: 'key' is required"), file, $"{where} key");
+        byte[] key = HexBytes.Parse(Text(e, "key", file, where) ?? throw Bad(file, $"{where}: 'key' is required"), $"{where} key", file);
         string? value = Text(e, "value", file, where), prog = Text(e, "prog", file, where), inner = Text(e, "inner", file, where);
         int given = (value is null ? 0 : 1) + (prog is null ? 0 : 1) + (inner is null ? 0 : 1);
         if (given != 1) throw Bad(file, $"{where}: give exactly one of 'value', 'prog' and 'inner'");
@@ -69,7 +69,7 @@ public static class MapSet
             "exist" => UpdateFlags.Exist,
             var other => throw Bad(file, $"{where}: flags '{other}' is not one of any, noexist, exist"),
         };
-        return new MapSetEntry(map, key, value is null ? null : Hex(value, file, $"{where} value"), flags, prog, inner);
+        return new MapSetEntry(map, key, value is null ? null : HexBytes.Parse(value, $"{where} value", file), flags, prog, inner);
     }
 
     /// <summary>Applies <paramref name="entries"/> in order to <paramref name="collection"/>'s maps.</summary>
@@ -154,16 +154,6 @@ public static class MapSet
         if (!e.TryGetProperty(name, out var v)) return null;
         if (v.ValueKind != JsonValueKind.String) throw Bad(file, $"{where}: '{name}' must be a string");
         return v.GetString();
-    }
-
-    /// <summary>Hex digits (spaces, and a leading 0x, allowed) as bytes.</summary>
-    /// <exception cref="HbpfException">Not an even number of hex digits.</exception>
-    public static byte[] Hex(string text, string file, string what)
-    {
-        string digits = text.Replace(" ", "", StringComparison.Ordinal);
-        if (digits.StartsWith("0x", StringComparison.OrdinalIgnoreCase)) digits = digits[2..];
-        if (digits.Length % 2 != 0 || !digits.All(char.IsAsciiHexDigit)) throw Bad(file, $"{what}: '{text}' is not an even number of hex digits");
-        return Convert.FromHexString(digits);
     }
 
     private static HbpfException Bad(string file, string reason) => new(ErrorCode.BadRunInput, reason, new BpfLocation { File = file });

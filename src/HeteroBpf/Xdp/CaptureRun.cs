@@ -150,7 +150,7 @@ public static unsafe class CaptureRun
         progress?.Start(queues, index);
         var workers = new Worker[queues];
         for (int q = 0; q < queues; q++) workers[q] = new Worker(collection, program, q, perQueue[q], progress, keepOutputs: outDir is not null);
-        Interpreter.BpfInterpreter.WarmUp();
+        if (program.Engine == HostEngine.Interpreter) Interpreter.BpfInterpreter.WarmUp();
         long start = Stopwatch.GetTimestamp();
         if (queues == 1)
         {

@@ -137,6 +137,7 @@ internal sealed unsafe class XdpHelpers(MapHelpers maps)
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    // The packet and metadata regions follow the context's pointers (after a helper moved them, and before each run).
     internal static void SyncRegions(MemoryMap memory, XdpBuff* xdp)
     {
         memory.Set(memory.IndexOf(RegionKind.Packet), new MemoryRegion(xdp->Data, xdp->DataEnd - xdp->Data, RegionKind.Packet, true));

@@ -39,7 +39,7 @@ public sealed unsafe class XdpRunner : IDisposable
     // The runner's own regions, kept from run to run: context, metadata and packet (indices below; their bounds are
     // set from the context at the start of each run), then the program's map values. A run adds only its stack.
     private readonly MemoryMap _memory = new();
-    private const int MetaRegion = 1, PacketRegion = 2; // the context is region 0
+    private const int PacketRegion = 2; // after the context (0) and the metadata (1)
 
     /// <summary>A runner for <paramref name="program"/>, an XDP program of <paramref name="collection"/> loaded with <see cref="XdpOps"/>.</summary>
     public XdpRunner(BpfCollection collection, BpfProgram program)
@@ -124,8 +124,7 @@ public sealed unsafe class XdpRunner : IDisposable
         _ctx->RedirectKind = XdpRedirectKind.None;
         var memory = _memory;
         Debug.Assert(memory.Count == PacketRegion + 1 + _program.MapRegions.Length, "a run leaves the runner's regions as it found them");
-        memory.Set(MetaRegion, new MemoryRegion(_ctx->DataMeta, _ctx->Data - _ctx->DataMeta, RegionKind.PacketMeta, true));
-        memory.Set(PacketRegion, new MemoryRegion(_ctx->Data, _ctx->DataEnd - _ctx->Data, RegionKind.Packet, true));
+        XdpHelpers.SyncRegions(memory, _ctx);
         ExecutionResult result = _program.RunWithMapRegions(memory, (ulong)_ctx);
         uint retval = (uint)result.ReturnValue;
         return new XdpVerdict(retval, retval <= (uint)XdpAction.Redirect ? (XdpAction)retval : XdpAction.Aborted, result.InstructionCount);

@@ -1,10 +1,23 @@
 using System.Globalization;
 
-namespace HeteroBpf.Cli;
+namespace HeteroBpf;
 
-/// <summary>Hex text as the conformance suite and <c>--mem</c> write it: byte pairs, optionally separated by any whitespace, optional <c>0x</c> prefix.</summary>
+/// <summary>Hex text as the conformance suite, <c>--mem</c>, <c>--data</c> and map-set files write it: byte pairs, optionally separated by any whitespace, optional <c>0x</c> prefix.</summary>
 public static class HexBytes
 {
+    /// <summary>Parses <paramref name="text"/> read from <paramref name="file"/>; the error names the file and <paramref name="what"/>.</summary>
+    public static byte[] Parse(string text, string what, string file)
+    {
+        try
+        {
+            return Parse(text, what);
+        }
+        catch (HbpfException e)
+        {
+            throw e.WithLocation(new BpfLocation { File = file });
+        }
+    }
+
     /// <summary>Parses <paramref name="text"/>; <paramref name="what"/> names the input in the error.</summary>
     public static byte[] Parse(string text, string what)
     {
