@@ -114,6 +114,8 @@ public enum ErrorCode
     VerifierTooManySubprograms = 5109,
     /// <summary>A subprogram that makes a tail call while the frames above it use 256 bytes of stack or more.</summary>
     VerifierTailCallStack = 5110,
+    /// <summary>A device's verifier hook refused the program (the message is the device's own).</summary>
+    VerifierDeviceRefused = 5111,
 
     /// <summary>A map type this runtime does not implement (yet).</summary>
     MapTypeUnsupported = 6001,
