@@ -14,11 +14,12 @@ namespace HeteroBpf.Verifier;
 public static partial class ProgramTypes
 {
     /// <summary>A type's helpers: those always allowed and those that also need CAP_PERFMON (absent at <see cref="Privilege.Bpf"/>).</summary>
-    internal sealed class HelperSet(IEnumerable<HelperId> always, IEnumerable<HelperId> perfmon, IReadOnlyDictionary<HelperId, HelperPrototype>? variants = null)
+    /// <remarks>A variant of null marks a helper the type may call whose prototype (for it) this verifier cannot model.</remarks>
+    internal sealed class HelperSet(IEnumerable<HelperId> always, IEnumerable<HelperId> perfmon, IReadOnlyDictionary<HelperId, HelperPrototype?>? variants = null)
     {
         private readonly FrozenSet<HelperId> always = always.ToFrozenSet();
         private readonly FrozenSet<HelperId> perfmon = perfmon.ToFrozenSet();
-        private readonly FrozenDictionary<HelperId, HelperPrototype> variants = (variants ?? new Dictionary<HelperId, HelperPrototype>()).ToFrozenDictionary();
+        private readonly FrozenDictionary<HelperId, HelperPrototype?> variants = (variants ?? new Dictionary<HelperId, HelperPrototype?>()).ToFrozenDictionary();
 
         /// <summary>True when the type's func_proto returns a prototype for <paramref name="id"/> at <paramref name="privilege"/>.</summary>
         public bool Allows(HelperId id, Privilege privilege) => always.Contains(id) || (privilege == Privilege.Root && perfmon.Contains(id));
@@ -28,10 +29,10 @@ public static partial class ProgramTypes
             !Allows(id, privilege) ? null : variants.TryGetValue(id, out var variant) ? variant : Prototype(id);
 
         /// <summary>This set plus <paramref name="more"/> (always allowed) and <paramref name="morePerfmon"/>, with more variants.</summary>
-        public HelperSet With(IEnumerable<HelperId> more, IEnumerable<HelperId>? morePerfmon = null, IReadOnlyDictionary<HelperId, HelperPrototype>? moreVariants = null)
+        public HelperSet With(IEnumerable<HelperId> more, IEnumerable<HelperId>? morePerfmon = null, IReadOnlyDictionary<HelperId, HelperPrototype?>? moreVariants = null)
         {
-            var merged = new Dictionary<HelperId, HelperPrototype>(variants);
-            foreach (var (id, p) in moreVariants ?? new Dictionary<HelperId, HelperPrototype>()) merged[id] = p;
+            var merged = new Dictionary<HelperId, HelperPrototype?>(variants);
+            foreach (var (id, p) in moreVariants ?? new Dictionary<HelperId, HelperPrototype?>()) merged[id] = p;
             return new HelperSet(always.Concat(more), perfmon.Concat(morePerfmon ?? []), merged);
         }
     }
@@ -158,16 +159,29 @@ public static partial class ProgramTypes
     }.ToFrozenDictionary(p => p.Id);
 
     // Per-type variants of a common prototype.
-    private static readonly Dictionary<HelperId, HelperPrototype> SkbClassid = new()
+    private static readonly Dictionary<HelperId, HelperPrototype?> SkbClassid = new()
     {
         // tc and lwt read the classid of the skb (bpf_get_cgroup_classid_proto), the others of the current task.
         [HelperId.GetCgroupClassid] = new(HelperId.GetCgroupClassid, HelperReturn.Integer, Ctx),
     };
 
-    private static readonly Dictionary<HelperId, HelperPrototype> TracingVariants = new()
+    private static readonly Dictionary<HelperId, HelperPrototype?> TracingVariants = new()
     {
         // bpf_perf_event_output_proto is GPL-only; the skb, xdp and sock variants are not.
         [HelperId.PerfEventOutput] = new(HelperId.PerfEventOutput, HelperReturn.Integer, Ctx, MapArg, Any, ReadMem, SizeOrZero) { GplOnly = true },
+    };
+
+    private static readonly Dictionary<HelperId, HelperPrototype?> SocketPointerCookie = new()
+    {
+        // bpf_get_socket_ptr_cookie_proto: the cookie of a socket pointer (or null), not of the context.
+        [HelperId.GetSocketCookie] = new(HelperId.GetSocketCookie, HelperReturn.Integer, new(HelperArgType.PtrToBtfIdSockCommon, HelperArgFlags.MaybeNull)),
+    };
+
+    private static readonly Dictionary<HelperId, HelperPrototype?> SockoptVariants = new()
+    {
+        // bpf_sk_setsockopt_proto / bpf_sk_getsockopt_proto: on the socket (ctx->sk), not on the context.
+        [HelperId.Setsockopt] = new(HelperId.Setsockopt, HelperReturn.Integer, BtfSockCommon, Any, Any, ReadMem, Size),
+        [HelperId.Getsockopt] = new(HelperId.Getsockopt, HelperReturn.Integer, BtfSockCommon, Any, Any, UninitMem, Size),
     };
 
     private static readonly HelperSet BaseHelpers = new(
@@ -301,12 +315,12 @@ public static partial class ProgramTypes
         HelperId.GetNetnsCookie, HelperId.GetRetval, HelperId.SetRetval,
     ]);
 
-    private static readonly HelperSet SetsockoptHelpers = GetsockoptHelpers.With([HelperId.Setsockopt, HelperId.Getsockopt]);
+    private static readonly HelperSet SetsockoptHelpers = GetsockoptHelpers.With([HelperId.Setsockopt, HelperId.Getsockopt], moreVariants: SockoptVariants);
 
     private static readonly HelperSet SkReuseportHelpers = BaseHelpers.With(
     [
         HelperId.SkbLoadBytes, HelperId.GetSocketCookie, HelperId.SkbLoadBytesRelative, HelperId.SkSelectReuseport, HelperId.KtimeGetCoarseNs,
-    ]);
+    ], moreVariants: SocketPointerCookie);
 
     /// <summary>bpf_tracing_func_proto's additions for kprobe, tracepoint and raw_tracepoint (root-only types).</summary>
     private static readonly HelperSet TracingHelpers = BaseHelpers.With(
@@ -328,7 +342,12 @@ public static partial class ProgramTypes
         HelperId.SkcToTcpTimewaitSock, HelperId.SkcToTcpRequestSock, HelperId.SkcToUdp6Sock, HelperId.SockFromFile,
         HelperId.BtfFindByNameKind, HelperId.SysClose, HelperId.GetFuncIp, HelperId.SkcToUnixSock, HelperId.KallsymsLookupName,
         HelperId.XdpGetBuffLen, HelperId.SkcToMptcpSock,
-    ], [HelperId.CopyFromUser, HelperId.SysBpf, HelperId.CopyFromUserTask], TracingVariants);
+    ], [HelperId.CopyFromUser, HelperId.SysBpf, HelperId.CopyFromUserTask], new Dictionary<HelperId, HelperPrototype?>(TracingVariants)
+    {
+        [HelperId.GetSocketCookie] = SocketPointerCookie[HelperId.GetSocketCookie],
+        // bpf_xdp_get_buff_len_trace_proto takes a BTF pointer to an xdp_buff: not modelled.
+        [HelperId.XdpGetBuffLen] = null,
+    });
 
     private static readonly HelperSet NetfilterHelpers = BaseHelpers;
 

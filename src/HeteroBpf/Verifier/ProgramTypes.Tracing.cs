@@ -69,5 +69,5 @@ public static partial class ProgramTypes
     /// which this verifier does not model: they load as scalars, so programs that dereference them are refused here.
     /// </summary>
     private static bool NetfilterAccess(int off, int size, bool write, Privilege privilege, ref RegisterType loaded) =>
-        off >= 0 && off < NfContextSize && !write && size == 8;
+        off >= 0 && off < NfContextSize && !write && size == 8 && off % size == 0;
 }
