@@ -45,13 +45,16 @@ public static partial class ProgramTypes
     public static bool IsHelperAllowed(ProgramType type, AttachType? attachType, HelperId id, Privilege privilege) =>
         Get(type, attachType) is TableProgramType t && t.Helpers.Allows(id, privilege);
 
-    /// <summary>Every prototype the verifier knows: the runtime's (<see cref="HelperPrototypes"/>) and the verifier's own, by ascending id.</summary>
+    /// <summary>Every prototype the verifier knows: its own, then the runtime's (<see cref="HelperPrototypes"/>) for the rest, by ascending id.</summary>
     public static IEnumerable<HelperPrototype> KnownPrototypes =>
-        HelperPrototypes.All.Concat(VerifierPrototypes.Values.Where(p => !HelperPrototypes.TryGet(p.Id, out _))).OrderBy(p => p.Id);
+        VerifierPrototypes.Values.Concat(HelperPrototypes.All.Where(p => !VerifierPrototypes.ContainsKey(p.Id))).OrderBy(p => p.Id);
 
-    /// <summary>The common prototype of helper <paramref name="id"/> (a type may see a variant), or null when the verifier does not know it.</summary>
+    /// <summary>
+    /// The common prototype of helper <paramref name="id"/> (a type may see a variant), or null when the verifier does
+    /// not know it. The verifier's own table wins, so it can correct a runtime prototype the kernel declares otherwise.
+    /// </summary>
     public static HelperPrototype? Prototype(HelperId id) =>
-        HelperPrototypes.TryGet(id, out var p) ? p : VerifierPrototypes.GetValueOrDefault(id);
+        VerifierPrototypes.TryGetValue(id, out var own) ? own : HelperPrototypes.TryGet(id, out var p) ? p : null;
 
     private static readonly HelperArg Ctx = new(HelperArgType.PtrToCtx);
     private static readonly HelperArg CtxOrNull = new(HelperArgType.PtrToCtx, HelperArgFlags.MaybeNull);
@@ -113,7 +116,7 @@ public static partial class ProgramTypes
         new(HelperId.MsgPullData, HelperReturn.Integer, Ctx, Any, Any, Any),
         new(HelperId.Bind, HelperReturn.Integer, Ctx, ReadMem, Size),
         new(HelperId.SkbLoadBytesRelative, HelperReturn.Integer, Ctx, Any, UninitMem, Size, Any),
-        new(HelperId.FibLookup, HelperReturn.Integer, Ctx, new(HelperArgType.PtrToMem), Size, Any),
+        new(HelperId.FibLookup, HelperReturn.Integer, Ctx, new(HelperArgType.PtrToMem), Size, Any) { GplOnly = true },
         new(HelperId.SkbCgroupId, HelperReturn.Integer, Ctx),
         new(HelperId.GetCurrentCgroupId, HelperReturn.Integer),
         new(HelperId.GetLocalStorage, HelperReturn.PtrToMapValue, MapArg, Any),
@@ -128,7 +131,7 @@ public static partial class ProgramTypes
         new(HelperId.SkbEcnSetCe, HelperReturn.Integer, Ctx),
         new(HelperId.GetListenerSock, HelperReturn.PtrToSocketOrNull, SockCommon),
         new(HelperId.SkcLookupTcp, HelperReturn.PtrToSockCommonOrNull, Ctx, ReadMem, Size, Any, Any),
-        new(HelperId.TcpCheckSyncookie, HelperReturn.Integer, BtfSockCommon, ReadMem, Size, ReadMem, Size),
+        new(HelperId.TcpCheckSyncookie, HelperReturn.Integer, BtfSockCommon, ReadMem, Size, ReadMem, Size) { GplOnly = true },
         new(HelperId.SysctlGetName, HelperReturn.Integer, Ctx, UninitMem, Size, Any),
         new(HelperId.SysctlGetCurrentValue, HelperReturn.Integer, Ctx, UninitMem, Size),
         new(HelperId.SysctlGetNewValue, HelperReturn.Integer, Ctx, UninitMem, Size),
@@ -145,7 +148,7 @@ public static partial class ProgramTypes
         new(HelperId.RedirectPeer, HelperReturn.Integer, Any, Any),
         new(HelperId.RedirectNeigh, HelperReturn.Integer, Any, ReadMemOrNull, SizeOrZero, Any),
         new(HelperId.KtimeGetCoarseNs, HelperReturn.Integer),
-        new(HelperId.GetFuncIp, HelperReturn.Integer, Ctx),
+        new(HelperId.GetFuncIp, HelperReturn.Integer, Ctx) { GplOnly = true },
         new(HelperId.GetAttachCookie, HelperReturn.Integer, Ctx),
         new(HelperId.Strncmp, HelperReturn.Integer, ReadMem, Size, ConstStr),
         new(HelperId.GetRetval, HelperReturn.Integer),
@@ -156,6 +159,46 @@ public static partial class ProgramTypes
         new(HelperId.SkbSetTstamp, HelperReturn.Integer, Ctx, Any, Any),
         new(HelperId.MapLookupPercpuElem, HelperReturn.PtrToMapValueOrNull, MapArg, KeyArg, Any),
         new(HelperId.KtimeGetTaiNs, HelperReturn.Integer),
+        new(HelperId.SkbGetTunnelKey, HelperReturn.Integer, Ctx, UninitMem, Size, Any),
+        new(HelperId.SkbSetTunnelKey, HelperReturn.Integer, Ctx, ReadMem, Size, Any),
+        new(HelperId.PerfEventRead, HelperReturn.Integer, MapArg, Any) { GplOnly = true },
+        new(HelperId.SkbGetTunnelOpt, HelperReturn.Integer, Ctx, UninitMem, Size),
+        new(HelperId.SkbSetTunnelOpt, HelperReturn.Integer, Ctx, ReadMem, Size),
+        new(HelperId.SkRedirectMap, HelperReturn.Integer, Ctx, MapArg, Any, Any),
+        new(HelperId.SockMapUpdate, HelperReturn.Integer, Ctx, MapArg, KeyArg, Any),
+        new(HelperId.PerfEventReadValue, HelperReturn.Integer, MapArg, Any, UninitMem, Size) { GplOnly = true },
+        new(HelperId.PerfProgReadValue, HelperReturn.Integer, Ctx, UninitMem, Size) { GplOnly = true },
+        new(HelperId.MsgRedirectMap, HelperReturn.Integer, Ctx, MapArg, Any, Any),
+        new(HelperId.SkbGetXfrmState, HelperReturn.Integer, Ctx, Any, UninitMem, Size, Any),
+        new(HelperId.GetStack, HelperReturn.Integer, Ctx, UninitMem, SizeOrZero, Any) { GplOnly = true },
+        new(HelperId.SockHashUpdate, HelperReturn.Integer, Ctx, MapArg, KeyArg, Any),
+        new(HelperId.MsgRedirectHash, HelperReturn.Integer, Ctx, MapArg, KeyArg, Any),
+        new(HelperId.SkRedirectHash, HelperReturn.Integer, Ctx, MapArg, KeyArg, Any),
+        new(HelperId.LwtPushEncap, HelperReturn.Integer, Ctx, Any, ReadMem, Size),
+        new(HelperId.SkStorageGet, HelperReturn.PtrToMapValueOrNull, MapArg, BtfSockCommon, new(HelperArgType.PtrToMapValue, HelperArgFlags.MaybeNull), Any),
+        new(HelperId.SkStorageDelete, HelperReturn.Integer, MapArg, BtfSockCommon),
+        new(HelperId.TcpGenSyncookie, HelperReturn.Integer, BtfSockCommon, ReadMem, Size, ReadMem, Size) { GplOnly = true },
+        new(HelperId.GetNsCurrentPidTgid, HelperReturn.Integer, Any, Any, UninitMem, Size),
+        new(HelperId.SkCgroupId, HelperReturn.Integer, BtfSockCommon),
+        new(HelperId.SkAncestorCgroupId, HelperReturn.Integer, BtfSockCommon, Any),
+        new(HelperId.SkAssign, HelperReturn.Integer, Ctx, new(HelperArgType.PtrToBtfIdSockCommon, HelperArgFlags.MaybeNull), Any),
+        new(HelperId.LoadHdrOpt, HelperReturn.Integer, Ctx, UninitMem, Size, Any),
+        new(HelperId.StoreHdrOpt, HelperReturn.Integer, Ctx, ReadMem, Size, Any),
+        new(HelperId.ReserveHdrOpt, HelperReturn.Integer, Ctx, Any, Any),
+        new(HelperId.SkbCgroupClassid, HelperReturn.Integer, Ctx),
+        new(HelperId.GetBranchSnapshot, HelperReturn.Integer, UninitMem, SizeOrZero, Any) { GplOnly = true },
+        new(HelperId.TraceVprintk, HelperReturn.Integer, ReadMem, Size, ReadMemOrNull, SizeOrZero) { GplOnly = true },
+        new(HelperId.ReadBranchRecords, HelperReturn.Integer, Ctx, new(HelperArgType.PtrToMem, HelperArgFlags.MaybeNull | HelperArgFlags.Uninit), SizeOrZero, Any) { GplOnly = true },
+        new(HelperId.UserRingbufDrain, HelperReturn.Integer, MapArg, new(HelperArgType.PtrToFunc), new(HelperArgType.PtrToStack, HelperArgFlags.MaybeNull), Any),
+        new(HelperId.CopyFromUser, HelperReturn.Integer, UninitMem, SizeOrZero, Any),
+        new(HelperId.SysBpf, HelperReturn.Integer, Any, ReadMem, Size),
+        new(HelperId.BtfFindByNameKind, HelperReturn.Integer, ReadMem, Size, Any, Any),
+        new(HelperId.SysClose, HelperReturn.Integer, Any),
+
+        // Corrections of runtime prototypes (HelperPrototypes): the kernel declares these gpl_only
+        // (bpf_skb_event_output_proto, bpf_xdp_event_output_proto, bpf_snprintf_proto), as a non-GPL load shows.
+        new(HelperId.PerfEventOutput, HelperReturn.Integer, Ctx, MapArg, Any, ReadMem, SizeOrZero) { GplOnly = true },
+        new(HelperId.Snprintf, HelperReturn.Integer, new(HelperArgType.PtrToMem, HelperArgFlags.MaybeNull), SizeOrZero, ConstStr, ReadMemOrNull, SizeOrZero) { GplOnly = true },
     }.ToFrozenDictionary(p => p.Id);
 
     // Per-type variants of a common prototype.
@@ -163,12 +206,6 @@ public static partial class ProgramTypes
     {
         // tc and lwt read the classid of the skb (bpf_get_cgroup_classid_proto), the others of the current task.
         [HelperId.GetCgroupClassid] = new(HelperId.GetCgroupClassid, HelperReturn.Integer, Ctx),
-    };
-
-    private static readonly Dictionary<HelperId, HelperPrototype?> TracingVariants = new()
-    {
-        // bpf_perf_event_output_proto is GPL-only; the skb, xdp and sock variants are not.
-        [HelperId.PerfEventOutput] = new(HelperId.PerfEventOutput, HelperReturn.Integer, Ctx, MapArg, Any, ReadMem, SizeOrZero) { GplOnly = true },
     };
 
     private static readonly Dictionary<HelperId, HelperPrototype?> SocketPointerCookie = new()
@@ -292,7 +329,11 @@ public static partial class ProgramTypes
         HelperId.GetNetnsCookie,
     ]);
 
-    private static readonly HelperSet SkLookupHelpers = SkBaseHelpers.With([HelperId.PerfEventOutput, HelperId.SkRelease, HelperId.SkAssign]);
+    private static readonly HelperSet SkLookupHelpers = SkBaseHelpers.With([HelperId.PerfEventOutput, HelperId.SkRelease, HelperId.SkAssign], moreVariants: new Dictionary<HelperId, HelperPrototype?>
+    {
+        // bpf_sk_lookup_assign_proto: a full socket or null, and flags.
+        [HelperId.SkAssign] = new(HelperId.SkAssign, HelperReturn.Integer, Ctx, new(HelperArgType.PtrToSocket, HelperArgFlags.MaybeNull), Any),
+    });
 
     // The cgroup types below build on bpf_base_func_proto directly (no skc casts).
     private static readonly HelperSet CgroupSockHelpers = BaseHelpers.With(
@@ -327,9 +368,13 @@ public static partial class ProgramTypes
     [
         HelperId.ProbeRead, HelperId.PerfEventOutput, HelperId.GetStackid, HelperId.ProbeReadStr, HelperId.GetStack, HelperId.GetFuncIp,
         HelperId.GetAttachCookie,
-    ], moreVariants: TracingVariants);
+    ]);
 
-    private static readonly HelperSet PerfEventHelpers = TracingHelpers.With([HelperId.PerfProgReadValue, HelperId.ReadBranchRecords]);
+    private static readonly HelperSet PerfEventHelpers = TracingHelpers.With([HelperId.PerfProgReadValue, HelperId.ReadBranchRecords], moreVariants: new Dictionary<HelperId, HelperPrototype?>
+    {
+        // bpf_get_stackid_proto_pe: perf_event's own get_stackid is not gpl_only.
+        [HelperId.GetStackid] = new(HelperId.GetStackid, HelperReturn.Integer, Ctx, MapArg, Any),
+    });
 
     /// <summary>lirc_mode2 (drivers/media/rc/bpf-lirc.c): the base helpers and its own rc_* (not configured on the reference kernel).</summary>
     private static readonly HelperSet LircHelpers = BaseHelpers.With([HelperId.RcRepeat, HelperId.RcKeydown, HelperId.RcPointerRel]);
@@ -342,7 +387,7 @@ public static partial class ProgramTypes
         HelperId.SkcToTcpTimewaitSock, HelperId.SkcToTcpRequestSock, HelperId.SkcToUdp6Sock, HelperId.SockFromFile,
         HelperId.BtfFindByNameKind, HelperId.SysClose, HelperId.GetFuncIp, HelperId.SkcToUnixSock, HelperId.KallsymsLookupName,
         HelperId.XdpGetBuffLen, HelperId.SkcToMptcpSock,
-    ], [HelperId.CopyFromUser, HelperId.SysBpf, HelperId.CopyFromUserTask], new Dictionary<HelperId, HelperPrototype?>(TracingVariants)
+    ], [HelperId.CopyFromUser, HelperId.SysBpf, HelperId.CopyFromUserTask], new Dictionary<HelperId, HelperPrototype?>
     {
         [HelperId.GetSocketCookie] = SocketPointerCookie[HelperId.GetSocketCookie],
         // bpf_xdp_get_buff_len_trace_proto takes a BTF pointer to an xdp_buff: not modelled.

@@ -10,7 +10,8 @@ namespace HeteroBpf.Tests.Verifier;
 /// in the running kernel: the kernel refuses the call itself ("cannot use helper", "unknown func") exactly when
 /// <see cref="ProgramTypes.IsHelperAllowed"/> says no, <see cref="ProgramTypeInfo.GetHelper"/> is null for every refused
 /// helper, and for a known prototype the kernel's first complaint about the zero arguments names the register and
-/// kind of argument the prototype predicts (or the kernel accepts when every argument takes a zero).
+/// kind of argument the prototype predicts (or the kernel accepts when every argument takes a zero), and under a
+/// non-GPL licence the kernel refuses exactly the helpers whose prototype is <see cref="HelperPrototype.GplOnly"/>.
 /// </summary>
 public sealed partial class ProgramTypesHelperTests(ITestOutputHelper output)
 {
@@ -52,6 +53,10 @@ public sealed partial class ProgramTypesHelperTests(ITestOutputHelper output)
                 prototypes++;
                 string? problem = CheckArguments(prototype, kernel);
                 if (problem is not null) mismatches.Add($"  {helper} ({id}): {problem}");
+                // gpl_only: a program under a non-GPL licence may not call it.
+                var nonGpl = ProgramTypesOracle.LoadHere(c, program, gpl: false);
+                bool kernelGpl = nonGpl.Message.Contains("GPL-restricted", StringComparison.Ordinal);
+                if (kernelGpl != prototype.GplOnly) mismatches.Add($"  {helper} ({id}): the kernel's gpl_only is {kernelGpl}, ours {prototype.GplOnly}");
             }
 
             return 0;

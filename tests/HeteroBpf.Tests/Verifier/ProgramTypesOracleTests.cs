@@ -132,15 +132,16 @@ internal static unsafe partial class ProgramTypesOracle
     private static byte[]? logBuffer;
 
     private static readonly byte[] License = "GPL\0"u8.ToArray();
+    private static readonly byte[] NonGplLicense = "Proprietary\0"u8.ToArray();
 
-    /// <summary>Loads <paramref name="program"/> as <paramref name="c"/> on the calling thread; closes it when accepted.</summary>
-    public static Verdict LoadHere(ProgramTypeCase c, ReadOnlySpan<ulong> program, int logLevel = 1)
+    /// <summary>Loads <paramref name="program"/> as <paramref name="c"/> on the calling thread (GPL unless <paramref name="gpl"/> is false); closes it when accepted.</summary>
+    public static Verdict LoadHere(ProgramTypeCase c, ReadOnlySpan<ulong> program, int logLevel = 1, bool gpl = true)
     {
         logBuffer ??= new byte[1 << 16];
         byte* attr = stackalloc byte[144];
         new Span<byte>(attr, 144).Clear();
         fixed (ulong* insns = program)
-        fixed (byte* lic = License)
+        fixed (byte* lic = gpl ? License : NonGplLicense)
         fixed (byte* log = logBuffer)
         {
             *(uint*)attr = (uint)c.Type;
