@@ -28,6 +28,17 @@ public static partial class ProgramTypes
     public static ProgramTypeInfo Get(ProgramType type, AttachType? attachType = null) =>
         Cache.GetOrAdd((type, attachType), static key => Create(key.Item1, key.Item2));
 
+    /// <summary>
+    /// Why the kernel refuses to load any program of <paramref name="type"/> at <paramref name="privilege"/> before
+    /// verifying it (<c>bpf_prog_load</c>: the tracing-style types need CAP_PERFMON, which <see cref="Privilege.Bpf"/>
+    /// lacks), or null when the load may go ahead.
+    /// </summary>
+    public static string? LoadRefusal(ProgramType type, Privilege privilege) =>
+        privilege == Privilege.Bpf && type is ProgramType.Kprobe or ProgramType.Tracepoint or ProgramType.PerfEvent or ProgramType.RawTracepoint
+            or ProgramType.RawTracepointWritable or ProgramType.Tracing or ProgramType.Lsm or ProgramType.StructOps or ProgramType.Ext
+            ? $"program type {type} needs CAP_PERFMON to load (the kernel refuses with EPERM)"
+            : null;
+
     private static ProgramTypeInfo Create(ProgramType type, AttachType? attach)
     {
         // The kernel reads a missing expected_attach_type as 0 (BPF_CGROUP_INET_INGRESS).

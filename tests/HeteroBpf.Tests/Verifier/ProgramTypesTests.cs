@@ -83,6 +83,24 @@ public sealed partial class ProgramTypesTests
     }
 
     [Fact]
+    public void LoadRefusalAtCapBpfMatchesKernel()
+    {
+        if (KernelBpf.UnavailableReason is { } why) Assert.Skip(why);
+        var mismatches = new List<string>();
+        foreach (var c in ProgramTypesOracle.Cases.Where(c => c.Type != ProgramType.LircMode2))
+        {
+            int exit = ProgramTypesOracle.GoodReturn(ProgramTypes.Get(c.Type, c.Attach));
+            var kernel = ProgramTypesOracle.RunAt(Privilege.Bpf, () => ProgramTypesOracle.LoadHere(c, [ProgramTypesOracle.MovImm(0, exit), ProgramTypesOracle.Exit()]));
+            string? ours = ProgramTypes.LoadRefusal(c.Type, Privilege.Bpf);
+            if (kernel.Accepted != (ours is null)) mismatches.Add($"{c}: kernel {(kernel.Accepted ? "loads" : "refuses (" + kernel.Message + ")")}, ours {ours ?? "loads"}");
+            if (!kernel.Accepted && !kernel.Message.StartsWith("errno 1:", StringComparison.Ordinal)) mismatches.Add($"{c}: the kernel refuses with {kernel.Message}, not EPERM");
+            Assert.Null(ProgramTypes.LoadRefusal(c.Type, Privilege.Root));
+        }
+
+        Assert.True(mismatches.Count == 0, string.Join('\n', mismatches));
+    }
+
+    [Fact]
     public void XdpIsTheKernelsXdpMd()
     {
         var xdp = ProgramTypes.Get(ProgramType.Xdp);
