@@ -39,6 +39,18 @@ public static partial class ProgramTypes
             ? $"program type {type} needs CAP_PERFMON to load (the kernel refuses with EPERM)"
             : null;
 
+    /// <summary>
+    /// A sign-extending context load (<c>ldxs</c>, the kernel's <c>is_ldsx</c>) of <paramref name="size"/> bytes: allowed
+    /// where the plain load is allowed and gives a scalar (the kernel refuses it on the packet-pointer fields, whose plain
+    /// loads are the only ones of 1, 2 or 4 bytes that give pointers); null when allowed, else the kernel's message.
+    /// </summary>
+    public static string? CheckSignExtendingContextLoad(ProgramTypeInfo info, int offset, int size, Privilege privilege)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        string? refusal = info.CheckContextAccess(offset, size, false, privilege, out var loaded);
+        return refusal ?? (loaded == RegisterType.Scalar && size is 1 or 2 or 4 ? null : InvalidAccess(offset, size));
+    }
+
     private static ProgramTypeInfo Create(ProgramType type, AttachType? attach)
     {
         // The kernel reads a missing expected_attach_type as 0 (BPF_CGROUP_INET_INGRESS).

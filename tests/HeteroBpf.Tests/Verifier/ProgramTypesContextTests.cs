@@ -6,7 +6,8 @@ namespace HeteroBpf.Tests.Verifier;
 /// <summary>
 /// Every context offset 0..ContextSize+8 × sizes 1, 2, 4, 8 × load and store, per program type and attach type, loaded
 /// into the running kernel: its accept/refuse must equal <see cref="ProgramTypeInfo.CheckContextAccess"/>, a refusal
-/// must carry the same message, and an accepted load must give the register type the kernel's log shows.
+/// must carry the same message, and an accepted load must give the register type the kernel's log shows; every
+/// accepted 1-, 2- or 4-byte load is also tried sign-extending (<see cref="ProgramTypes.CheckSignExtendingContextLoad"/>).
 /// </summary>
 public sealed class ProgramTypesContextTests(ITestOutputHelper output)
 {
@@ -79,6 +80,15 @@ public sealed class ProgramTypesContextTests(ITestOutputHelper output)
                     }
 
                     if (write) continue;
+                    if (size < 8)
+                    {
+                        // The sign-extending load of the same field.
+                        count++;
+                        string? oursSx = ProgramTypes.CheckSignExtendingContextLoad(info, off, size, privilege);
+                        var kernelSx = ProgramTypesOracle.LoadHere(c, [ProgramTypesOracle.Insn((byte)(0x81 | ProgramTypesOracle.SizeBits(size)), 0, 1, (short)off), ProgramTypesOracle.MovImm(0, exit), ProgramTypesOracle.Exit()]);
+                        if (kernelSx.Accepted != (oursSx is null)) mismatches.Add($"  ldxs off={off} size={size}: kernel {(kernelSx.Accepted ? "accepts" : "refuses (" + kernelSx.Message + ")")}, ours {(oursSx is null ? "accepts" : "refuses")}");
+                    }
+
                     var theirs = ProgramTypesOracle.LoadedType(kernel.Log);
                     if (theirs == RegisterType.NotInit && loaded == RegisterType.Scalar)
                     {
