@@ -100,7 +100,7 @@ public static partial class ProgramTypes
         new(HelperId.SkbChangeTail, HelperReturn.Integer, Ctx, Any, Any),
         new(HelperId.SkbPullData, HelperReturn.Integer, Ctx, Any),
         new(HelperId.CsumUpdate, HelperReturn.Integer, Ctx, Any),
-        new(HelperId.SetHashInvalid, HelperReturn.Void, Ctx),
+        new(HelperId.SetHashInvalid, HelperReturn.Integer, Ctx),
         new(HelperId.GetNumaNodeId, HelperReturn.Integer),
         new(HelperId.SkbChangeHead, HelperReturn.Integer, Ctx, Any, Any),
         new(HelperId.ProbeReadStr, HelperReturn.Integer, UninitMem, SizeOrZero, Any) { GplOnly = true },

@@ -98,6 +98,122 @@ public sealed partial class ProgramTypesHelperTests(ITestOutputHelper output)
         return null;
     }
 
+    /// <summary>Theory data: every case, at root.</summary>
+    public static TheoryData<string> CaseNames()
+    {
+        var data = new TheoryData<string>();
+        foreach (var c in ProgramTypesOracle.Cases) data.Add(c.Name);
+        return data;
+    }
+
+    /// <summary>
+    /// The return type: every allowed helper with a known prototype whose arguments can be made valid without maps or
+    /// sockets (context, any value, 64 zeroed stack bytes and a size of 8) is called, and the state the kernel's level-2
+    /// log gives R0 after the call must be the prototype's return (scalar, nothing for void, sock_or_null, …).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void ReturnTypesMatchKernel(string name)
+    {
+        var c = ProgramTypesOracle.Case(name);
+        var info = ProgramTypes.Get(c.Type, c.Attach);
+        int exit = ProgramTypesOracle.GoodReturn(info);
+        ProgramTypesOracle.SkipUnlessLoadable(c, Privilege.Root, exit);
+        var mismatches = new List<string>();
+        int compared = 0, pointers = 0;
+        for (int id = 1; id <= HighestHelper; id++)
+        {
+            var prototype = info.GetHelper((HelperId)id, Privilege.Root);
+            if (prototype is null || !TryArguments(prototype, out var setup)) continue;
+            ulong[] program =
+            [
+                ProgramTypesOracle.Insn(0xbf, 6, 1), // r6 = ctx
+                .. Enumerable.Range(1, 8).Select(i => ProgramTypesOracle.Insn(0x7a, 10, 0, (short)(-8 * i), 0)), // *(u64 *)(r10 - 8i) = 0
+                .. setup,
+                ProgramTypesOracle.Call(id),
+                ProgramTypesOracle.MovImm(0, exit),
+                ProgramTypesOracle.Exit(),
+            ];
+            var kernel = ProgramTypesOracle.LoadHere(c, program, logLevel: 2);
+            // The state after the call is printed on the call's line after ';', or on a line of its own after it.
+            string[] lines = kernel.Log.Split('\n');
+            int at = Array.FindIndex(lines, l => CallInsn().IsMatch(l));
+            if (at < 0) continue;
+            string? after = lines[at].Contains(';', StringComparison.Ordinal) ? lines[at][(lines[at].IndexOf(';', StringComparison.Ordinal) + 1)..] : null;
+            // Precision-tracking lines (mark_precise: …) may come between the call and its state line.
+            for (int next = at + 1; after is null && next < lines.Length && !InsnLine().IsMatch(lines[next]); next++)
+            {
+                if (StateLine().IsMatch(lines[next])) after = lines[next];
+            }
+
+            if (after is null) continue;
+            compared++;
+            if (prototype.Returns != HelperReturn.Integer) pointers++;
+            var r0 = R0Kind().Match(after);
+            string kind = r0.Success ? r0.Groups[1].Value : "(nothing)";
+            string expected = prototype.Returns switch
+            {
+                HelperReturn.Integer => "scalar",
+                HelperReturn.PtrToMapValueOrNull => "map_value_or_null",
+                HelperReturn.PtrToMapValue => "map_value",
+                HelperReturn.PtrToRingBufMemOrNull => "ringbuf_mem_or_null",
+                HelperReturn.PtrToSocketOrNull => "sock_or_null",
+                HelperReturn.PtrToSockCommonOrNull => "sock_common_or_null",
+                _ => "(nothing)",
+            };
+            if (char.IsAsciiDigit(kind[0]) || kind[0] == '-') kind = "scalar";
+            if (kind != expected) mismatches.Add($"  {(HelperId)id}: the kernel's R0 is {kind}, ours {prototype.Returns}");
+        }
+
+        output.WriteLine($"{name}: {compared} helper return types compared ({pointers} not scalars), {mismatches.Count} mismatches");
+        Assert.True(mismatches.Count == 0, $"{name}:\n" + string.Join('\n', mismatches));
+    }
+
+    /// <summary>R1–R5 set up for <paramref name="prototype"/>, when every argument can be made valid here.</summary>
+    private static bool TryArguments(HelperPrototype prototype, out List<ulong> setup)
+    {
+        setup = [];
+        var args = prototype.Args;
+        for (int i = 0; i < args.Length; i++)
+        {
+            int reg = i + 1;
+            switch (args[i].Type)
+            {
+                case HelperArgType.DontCare:
+                    return true;
+                case HelperArgType.PtrToCtx:
+                    setup.Add(ProgramTypesOracle.Insn(0xbf, reg, 6));
+                    break;
+                case HelperArgType.Anything:
+                    setup.Add(ProgramTypesOracle.MovImm(reg, 0));
+                    break;
+                case HelperArgType.PtrToMem or HelperArgType.PtrToStack:
+                    setup.Add(ProgramTypesOracle.Insn(0xbf, reg, 10));
+                    setup.Add(ProgramTypesOracle.Insn(0x07, reg, 0, 0, -64));
+                    break;
+                case HelperArgType.ConstSize or HelperArgType.ConstSizeOrZero or HelperArgType.ConstAllocSizeOrZero:
+                    setup.Add(ProgramTypesOracle.MovImm(reg, 8));
+                    break;
+                default:
+                    return false;
+            }
+        }
+
+        return true;
+    }
+
+    [GeneratedRegex(@"^\d+: \(85\) call ")]
+    private static partial Regex CallInsn();
+
+    [GeneratedRegex(@"^\d+: R\d")]
+    private static partial Regex StateLine();
+
+    [GeneratedRegex(@"^\d+: \(")]
+    private static partial Regex InsnLine();
+
+    [GeneratedRegex(@"\bR0(?:_w)?=([a-z_]+|-?\d+)")]
+    private static partial Regex R0Kind();
+
     private static bool TakesZero(HelperArg arg) => arg.Type switch
     {
         HelperArgType.Anything or HelperArgType.ConstSizeOrZero or HelperArgType.ConstAllocSizeOrZero => true,
