@@ -100,6 +100,64 @@ public sealed partial class ProgramTypesTests
         Assert.True(mismatches.Count == 0, string.Join('\n', mismatches));
     }
 
+    [Theory]
+    [InlineData("socket")]
+    [InlineData("kprobe/do_sys_open")]
+    [InlineData("kprobe.multi/do_*")]
+    [InlineData("uprobe.s/lib:f")]
+    [InlineData("tc/ingress")]
+    [InlineData("tcx/egress")]
+    [InlineData("netkit/peer")]
+    [InlineData("action")]
+    [InlineData("tracepoint/syscalls/sys_enter_open")]
+    [InlineData("raw_tp/sched_switch")]
+    [InlineData("raw_tp.w/bpf_test_finish")]
+    [InlineData("xdp")]
+    [InlineData("xdp.frags/devmap")]
+    [InlineData("xdp/cpumap")]
+    [InlineData("perf_event")]
+    [InlineData("cgroup_skb/egress")]
+    [InlineData("cgroup/skb")]
+    [InlineData("cgroup/sock")]
+    [InlineData("cgroup/post_bind6")]
+    [InlineData("cgroup/connect_unix")]
+    [InlineData("cgroup/getsockname4")]
+    [InlineData("cgroup/sysctl")]
+    [InlineData("cgroup/getsockopt")]
+    [InlineData("cgroup/dev")]
+    [InlineData("lwt_xmit")]
+    [InlineData("lwt_seg6local")]
+    [InlineData("sockops")]
+    [InlineData("sk_skb/stream_parser")]
+    [InlineData("sk_msg")]
+    [InlineData("lirc_mode2")]
+    [InlineData("sk_reuseport/migrate")]
+    [InlineData("flow_dissector")]
+    [InlineData("sk_lookup")]
+    [InlineData("syscall")]
+    [InlineData("netfilter")]
+    public void EverySectionLibbpfNamesHasTables(string section)
+    {
+        var info = HeteroBpf.Elf.ProgramSections.Classify(section);
+        Assert.True(info.Known, section);
+        var tables = ProgramTypes.Get(info.Type, info.AttachType);
+        Assert.Equal(info.Type, tables.Type);
+    }
+
+    [Theory]
+    [InlineData("fentry/do_unlinkat")]
+    [InlineData("tp_btf/sched_switch")]
+    [InlineData("lsm/file_open")]
+    [InlineData("struct_ops/tcp_init")]
+    [InlineData("freplace/f")]
+    [InlineData("iter/task")]
+    public void BtfSectionsAreRefusedPlainly(string section)
+    {
+        var info = HeteroBpf.Elf.ProgramSections.Classify(section);
+        var e = Assert.Throws<HbpfException>(() => ProgramTypes.Get(info.Type, info.AttachType));
+        Assert.Equal(ErrorCode.ProgramTypeNeedsAttachBtf, e.Code);
+    }
+
     [Fact]
     public void XdpIsTheKernelsXdpMd()
     {
