@@ -195,6 +195,12 @@ public static partial class ProgramTypes
         new(HelperId.BtfFindByNameKind, HelperReturn.Integer, ReadMem, Size, Any, Any),
         new(HelperId.SysClose, HelperReturn.Integer, Any),
 
+        // lirc_mode2's own (drivers/media/rc/bpf-lirc.c); the reference kernel lacks CONFIG_BPF_LIRC_MODE2, so these
+        // three are from the source, not proved by a load.
+        new(HelperId.RcRepeat, HelperReturn.Integer, Ctx) { GplOnly = true },
+        new(HelperId.RcKeydown, HelperReturn.Integer, Ctx, Any, Any, Any) { GplOnly = true },
+        new(HelperId.RcPointerRel, HelperReturn.Integer, Ctx, Any, Any) { GplOnly = true },
+
         // Corrections of runtime prototypes (HelperPrototypes): the kernel declares these gpl_only
         // (bpf_skb_event_output_proto, bpf_xdp_event_output_proto, bpf_snprintf_proto), as a non-GPL load shows.
         new(HelperId.PerfEventOutput, HelperReturn.Integer, Ctx, MapArg, Any, ReadMem, SizeOrZero) { GplOnly = true },
