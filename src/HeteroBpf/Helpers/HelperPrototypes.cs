@@ -158,7 +158,7 @@ public static class HelperPrototypes
         new(HelperId.ForEachMapElem, HelperReturn.Integer, Map, new(HelperArgType.PtrToFunc), new(HelperArgType.PtrToStack, HelperArgFlags.MaybeNull), Any),
         new(HelperId.Loop, HelperReturn.Integer, Any, new(HelperArgType.PtrToFunc), new(HelperArgType.PtrToStack, HelperArgFlags.MaybeNull), Any),
         new(HelperId.TracePrintk, HelperReturn.Integer, new(HelperArgType.PtrToMem, HelperArgFlags.ReadOnly), new(HelperArgType.ConstSize)) { GplOnly = true },
-        new(HelperId.PerfEventOutput, HelperReturn.Integer, new(HelperArgType.PtrToCtx), Map, Any, new(HelperArgType.PtrToMem, HelperArgFlags.ReadOnly), SizeOrZero),
+        new(HelperId.PerfEventOutput, HelperReturn.Integer, new(HelperArgType.PtrToCtx), Map, Any, new(HelperArgType.PtrToMem, HelperArgFlags.ReadOnly), SizeOrZero) { GplOnly = true },
         new(HelperId.RingbufOutput, HelperReturn.Integer, Map, new(HelperArgType.PtrToMem, HelperArgFlags.ReadOnly), SizeOrZero, Any),
         new(HelperId.RingbufReserve, HelperReturn.PtrToRingBufMemOrNull, Map, new(HelperArgType.ConstAllocSizeOrZero), Any),
         new(HelperId.RingbufSubmit, HelperReturn.Void, new(HelperArgType.PtrToAllocMem), Any),
@@ -169,7 +169,7 @@ public static class HelperPrototypes
         new(HelperId.XdpAdjustTail, HelperReturn.Integer, new(HelperArgType.PtrToCtx), Any),
         new(HelperId.Redirect, HelperReturn.Integer, Any, Any),
         new(HelperId.RedirectMap, HelperReturn.Integer, Map, Any, Any),
-        new(HelperId.Snprintf, HelperReturn.Integer, new(HelperArgType.PtrToMem, HelperArgFlags.MaybeNull), SizeOrZero, new(HelperArgType.PtrToConstStr), ReadMemOrNull, SizeOrZero),
+        new(HelperId.Snprintf, HelperReturn.Integer, new(HelperArgType.PtrToMem, HelperArgFlags.MaybeNull), SizeOrZero, new(HelperArgType.PtrToConstStr), ReadMemOrNull, SizeOrZero) { GplOnly = true },
     }.ToFrozenDictionary(p => p.Id);
 
     /// <summary>Every prototype, by ascending id.</summary>

@@ -200,11 +200,6 @@ public static partial class ProgramTypes
         new(HelperId.RcRepeat, HelperReturn.Integer, Ctx) { GplOnly = true },
         new(HelperId.RcKeydown, HelperReturn.Integer, Ctx, Any, Any, Any) { GplOnly = true },
         new(HelperId.RcPointerRel, HelperReturn.Integer, Ctx, Any, Any) { GplOnly = true },
-
-        // Corrections of runtime prototypes (HelperPrototypes): the kernel declares these gpl_only
-        // (bpf_skb_event_output_proto, bpf_xdp_event_output_proto, bpf_snprintf_proto), as a non-GPL load shows.
-        new(HelperId.PerfEventOutput, HelperReturn.Integer, Ctx, MapArg, Any, ReadMem, SizeOrZero) { GplOnly = true },
-        new(HelperId.Snprintf, HelperReturn.Integer, new(HelperArgType.PtrToMem, HelperArgFlags.MaybeNull), SizeOrZero, ConstStr, ReadMemOrNull, SizeOrZero) { GplOnly = true },
     }.ToFrozenDictionary(p => p.Id);
 
     // Per-type variants of a common prototype.
