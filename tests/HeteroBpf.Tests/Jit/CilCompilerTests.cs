@@ -10,19 +10,6 @@ namespace HeteroBpf.Tests.Jit;
 
 public sealed unsafe class CilCompilerTests(ITestOutputHelper output)
 {
-    [Theory]
-    [InlineData("call 181", "bpf_loop")]
-    [InlineData("call 164", "bpf_for_each_map_elem")]
-    [InlineData("call 12", "bpf_tail_call")]
-    public void DeviceRefusesControlFlowHelpersAtLoadNamingThem(string call, string name)
-    {
-        var program = Assembler.Assemble($"r0 = 0\n{call}\nexit", "refused.s");
-        var error = Assert.Throws<HbpfException>(() => DeviceRegistry.Get("host-cil").Load(program));
-        Assert.Equal(ErrorCode.UnsupportedInstruction, error.Code);
-        Assert.Contains(name, error.Message, StringComparison.Ordinal);
-        Assert.Equal(1, error.Location.Instruction);
-    }
-
     [Fact]
     public void ProvenSafeAccessesCompileWithoutChecksAndGiveTheSameResult()
     {

@@ -6,6 +6,7 @@ using System.Reflection.Emit;
 using System.Runtime.CompilerServices;
 using HeteroBpf.Helpers;
 using HeteroBpf.Isa;
+using HeteroBpf.Maps;
 
 namespace HeteroBpf.Jit.Cil;
 
@@ -23,7 +24,22 @@ public sealed record CilCompilerOptions
     /// bounds check. Null (today, with no verifier): every access is checked against the run's <see cref="MemoryMap"/>.
     /// </summary>
     public IReadOnlyList<bool>? ProvenSafe { get; init; }
+
+    /// <summary>
+    /// Resolves <c>bpf_tail_call</c> targets (a loader knows its prog arrays and compiled programs); without it a tail
+    /// call is an ordinary helper call (unknown unless the registry has one), as in the interpreter.
+    /// </summary>
+    public CilTailCallResolver? TailCalls { get; init; }
+
+    /// <summary>The live map a map handle names: enables <c>bpf_for_each_map_elem</c> and inlined array lookups; null: no maps.</summary>
+    public CilMapResolver? Maps { get; init; }
 }
+
+/// <summary>The compiled program in slot <paramref name="index"/> of the prog array whose map handle is <paramref name="programArray"/>, or null (the tail call then falls through).</summary>
+public delegate CilProgram? CilTailCallResolver(ulong programArray, uint index);
+
+/// <summary>The map a program's map handle names, or null when it names none.</summary>
+public delegate BpfMap? CilMapResolver(ulong handle);
 
 /// <summary>
 /// eBPF → CIL: one <see cref="DynamicMethod"/> per program, RFC 9669 semantics equal to the interpreter's (same results,
@@ -36,46 +52,19 @@ public sealed record CilCompilerOptions
 /// fault or touch memory; a segment adds its length to the count and checks the budget once, on entry. Since only the
 /// last instruction of a segment can fault or write memory, a budget fault raised at the entry is indistinguishable
 /// from the interpreter's (same slot, same memory), and the count of a finished run is exact.
-/// <c>bpf_tail_call</c>, <c>bpf_loop</c> and <c>bpf_for_each_map_elem</c> are refused (<see cref="FindUnsupported"/>).
+/// <c>bpf_loop</c> and <c>bpf_for_each_map_elem</c> re-enter the same method at the callback's entry one frame deeper
+/// (sharing the run's count); a tail call hands the registers to the driver in <see cref="CilProgram.Run"/>, which
+/// starts the target program in the same frame, at most 33 times a run.
 /// </remarks>
 public static class CilCompiler
 {
-    /// <summary>The first call this compiler cannot translate yet, with the reason naming the helper; null when there is none.</summary>
-    public static string? FindUnsupported(ReadOnlySpan<Instruction> program, out int slot)
-    {
-        for (slot = 0; slot < program.Length; slot += program[slot].Width)
-        {
-            var insn = program[slot];
-            if (insn.OpCode != Opcodes.Call || insn.SrcNumber != (byte)CallKind.Helper) continue;
-            string? name = (HelperId)insn.Imm switch
-            {
-                HelperId.TailCall => "bpf_tail_call",
-                HelperId.Loop => "bpf_loop",
-                HelperId.ForEachMapElem => "bpf_for_each_map_elem",
-                _ => null,
-            };
-            if (name is not null)
-            {
-                return $"{name} (helper {HelperIds.Describe(insn.Imm)}) is not supported by the CIL JIT yet: it changes control flow (tail call or callback); run the program on host-interp";
-            }
-        }
-
-        slot = -1;
-        return null;
-    }
-
     /// <summary>Compiles <paramref name="program"/> to run with <paramref name="helpers"/>.</summary>
-    /// <exception cref="HbpfException">The program is not valid, or calls a helper this compiler refuses (HB3006).</exception>
+    /// <exception cref="HbpfException">The program is not valid, or this runtime cannot emit dynamic code.</exception>
     public static CilProgram Compile(Instruction[] program, HelperRegistry helpers, CilCompilerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(program);
         ArgumentNullException.ThrowIfNull(helpers);
         if (!InstructionDecoder.TryValidate(program, out var error)) throw error.ToException();
-        if (FindUnsupported(program, out int slot) is { } reason)
-        {
-            throw new HbpfException(ErrorCode.UnsupportedInstruction, reason, BpfLocation.AtInstruction(slot));
-        }
-
         options ??= new CilCompilerOptions();
         if (options.ProvenSafe is { } safe && safe.Count != program.Length)
         {
@@ -107,7 +96,10 @@ internal sealed class CilEmitter
     private static readonly MethodInfo ThrowFellOffEnd = Method(typeof(CilRuntime), nameof(CilRuntime.ThrowFellOffEnd));
     private static readonly MethodInfo ThrowBudget = Method(typeof(CilImage), nameof(CilImage.ThrowBudget));
     private static readonly MethodInfo ResolveCallx = Method(typeof(CilImage), nameof(CilImage.ResolveCallx));
-    private static readonly FieldInfo ImageBudget = typeof(CilImage).GetField(nameof(CilImage.Budget))!;
+    private static readonly MethodInfo Loop = Method(typeof(CilRuntime), nameof(CilRuntime.Loop));
+    private static readonly MethodInfo ForEachMapElem = Method(typeof(CilRuntime), nameof(CilRuntime.ForEachMapElem));
+    private static readonly MethodInfo TailCall = Method(typeof(CilRuntime), nameof(CilRuntime.TailCall));
+    private static readonly FieldInfo StateBudget = typeof(CilRunState).GetField(nameof(CilRunState.Budget))!;
     private static readonly FieldInfo ImageHelpers = typeof(CilImage).GetField(nameof(CilImage.Helpers))!;
     private static readonly FieldInfo StateMemory = typeof(CilRunState).GetField(nameof(CilRunState.Memory))!;
     private static readonly FieldInfo StateStackRegion = typeof(CilRunState).GetField(nameof(CilRunState.StackRegion))!;
@@ -128,11 +120,13 @@ internal sealed class CilEmitter
     private Label _pop;
     private int _segments;
     private bool _hasCalls;
+    private bool _hasCallbacks;
 
     // Locals.
     private readonly LocalBuilder[] _r = new LocalBuilder[11];
     private LocalBuilder _count = null!, _budget = null!, _frameLow = null!, _stackTop = null!, _stackSpan = null!;
     private LocalBuilder _memory = null!, _stackRegion = null!, _depth = null!, _frames = null!, _frame = null!;
+    private LocalBuilder _baseDepth = null!;
     private LocalBuilder _addr = null!, _tmp = null!, _entry = null!, _dividend32 = null!, _divisor32 = null!;
 
     public CilEmitter(Instruction[] program, HelperRegistry registry, CilCompilerOptions options)
@@ -143,7 +137,7 @@ internal sealed class CilEmitter
         _method = new DynamicMethod(
             "bpf_cil",
             typeof(ulong),
-            [typeof(CilImage), typeof(CilRunState).MakeByRefType(), typeof(ulong), typeof(ulong)],
+            [typeof(CilImage), typeof(CilRunState).MakeByRefType(), typeof(ulong*), typeof(int), typeof(int), typeof(ulong)],
             typeof(CilImage).Module,
             skipVisibility: true);
         _il = _method.GetILGenerator(64 + program.Length * 24);
@@ -175,9 +169,9 @@ internal sealed class CilEmitter
         _il.Emit(OpCodes.Ret);
         ReturnFromSubprogram();
 
-        var image = new CilImage(_program, [.. _helpers], _options.InstructionBudget, _entryIndexBySlot);
-        var entry = (CilEntry)_method.CreateDelegate(typeof(CilEntry), image);
-        return new CilProgram(entry, _il.ILOffset, _segments);
+        var image = new CilImage(_program, [.. _helpers], _options.InstructionBudget, _entryIndexBySlot, _options.TailCalls, _options.Maps);
+        image.Entry = (CilEntry)_method.CreateDelegate(typeof(CilEntry), image);
+        return new CilProgram(image, _il.ILOffset, _segments);
     }
 
     // ---- Analysis. ----
@@ -192,6 +186,7 @@ internal sealed class CilEmitter
         }
 
         _hasCalls = HasCalls();
+        _hasCallbacks = HasCallbacks();
         _segmentStart[0] = true;
         _segmentStart[_program.Length] = true;
         foreach (int entry in _entries) _segmentStart[entry] = true;
@@ -263,6 +258,11 @@ internal sealed class CilEmitter
         _dividend32 = _il.DeclareLocal(typeof(int));
         _divisor32 = _il.DeclareLocal(typeof(int));
 
+        _baseDepth = _il.DeclareLocal(typeof(int));
+
+        // Arguments: 0 image, 1 ref state, 2 the starting registers R0–R9, 3 the entry to start at (its dense index),
+        // 4 the call depth of that frame, 5 the frame's low address. A plain run starts at entry 0, depth 1; a callback
+        // one frame below its caller; a tail call's target with the registers its caller left.
         var il = _il;
         il.Emit(OpCodes.Ldarg_1);
         il.Emit(OpCodes.Ldfld, StateMemory);
@@ -272,25 +272,40 @@ internal sealed class CilEmitter
         il.Emit(OpCodes.Stloc, _stackRegion);
         il.Emit(OpCodes.Ldarg_1);
         il.Emit(OpCodes.Ldfld, StateStackTop);
-        il.Emit(OpCodes.Dup);
         il.Emit(OpCodes.Stloc, _stackTop);
+        il.Emit(OpCodes.Ldarg_S, (byte)5);
         il.Emit(OpCodes.Dup);
-        il.Emit(OpCodes.Stloc, _r[10]);
-        il.Emit(OpCodes.Ldc_I8, (long)CilRuntime.FrameSize);
-        il.Emit(OpCodes.Sub);
         il.Emit(OpCodes.Stloc, _frameLow);
         il.Emit(OpCodes.Ldc_I8, (long)CilRuntime.FrameSize);
+        il.Emit(OpCodes.Add);
+        il.Emit(OpCodes.Stloc, _r[10]);
+        il.Emit(OpCodes.Ldloc, _stackTop);
+        il.Emit(OpCodes.Ldloc, _frameLow);
+        il.Emit(OpCodes.Sub);
         il.Emit(OpCodes.Stloc, _stackSpan);
-        il.Emit(OpCodes.Ldarg_0);
-        il.Emit(OpCodes.Ldfld, ImageBudget);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldfld, StateBudget);
         il.Emit(OpCodes.Stloc, _budget);
-        il.Emit(OpCodes.Ldarg_2);
-        il.Emit(OpCodes.Stloc, _r[1]);
-        il.Emit(OpCodes.Ldarg_3);
-        il.Emit(OpCodes.Stloc, _r[2]);
-        // Locals start at zero (InitLocals), which gives R0, R3–R9 and the count; the frame stack is zeroed too.
-        il.Emit(OpCodes.Ldc_I4_1);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldfld, StateCount);
+        il.Emit(OpCodes.Stloc, _count);
+        for (int r = 0; r <= 9; r++)
+        {
+            il.Emit(OpCodes.Ldarg_2);
+            if (r != 0)
+            {
+                il.Emit(OpCodes.Ldc_I4, r * 8);
+                il.Emit(OpCodes.Add);
+            }
+
+            il.Emit(OpCodes.Ldind_I8);
+            St(r);
+        }
+
+        il.Emit(OpCodes.Ldarg_S, (byte)4);
+        il.Emit(OpCodes.Dup);
         il.Emit(OpCodes.Stloc, _depth);
+        il.Emit(OpCodes.Stloc, _baseDepth);
         if (_hasCalls)
         {
             il.Emit(OpCodes.Ldc_I4, CilRuntime.MaxCallDepth * SavedPerFrame * 8);
@@ -298,6 +313,28 @@ internal sealed class CilEmitter
             il.Emit(OpCodes.Localloc);
             il.Emit(OpCodes.Stloc, _frames);
         }
+
+        if (_hasCallbacks)
+        {
+            // A callback starts at its function's entry; entry 0 is slot 0.
+            il.Emit(OpCodes.Ldarg_3);
+            var targets = new Label[_entries.Count];
+            for (int i = 0; i < targets.Length; i++) targets[i] = _slot[_entries[i]];
+            il.Emit(OpCodes.Switch, targets);
+        }
+    }
+
+    // bpf_loop always, bpf_for_each_map_elem when maps are known: both run a subprogram of this one as a callback.
+    private bool HasCallbacks()
+    {
+        for (int pc = 0; pc < _program.Length; pc += _program[pc].Width)
+        {
+            var insn = _program[pc];
+            if (insn.OpCode != Opcodes.Call || insn.SrcNumber != (byte)CallKind.Helper) continue;
+            if (insn.Imm == (int)HelperId.Loop || (insn.Imm == (int)HelperId.ForEachMapElem && _options.Maps is not null)) return true;
+        }
+
+        return false;
     }
 
     private bool HasCalls()
@@ -325,6 +362,7 @@ internal sealed class CilEmitter
         il.Emit(OpCodes.Ldloc, _budget);
         il.Emit(OpCodes.Ble, ok);
         il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldloc, _budget);
         il.Emit(OpCodes.Ldloc, _count);
         il.Emit(OpCodes.Ldc_I4, length);
         il.Emit(OpCodes.Ldc_I4, start);
@@ -704,6 +742,12 @@ internal sealed class CilEmitter
                 PushFrame(pc);
                 il.Emit(OpCodes.Br, _slot[pc + 1 + insn.Imm]);
                 break;
+            case CallKind.Helper when insn.Imm == (int)HelperId.TailCall && _options.TailCalls is not null:
+                TailCallSite(pc);
+                break;
+            case CallKind.Helper when insn.Imm == (int)HelperId.Loop || (insn.Imm == (int)HelperId.ForEachMapElem && _options.Maps is not null):
+                Callback(insn.Imm == (int)HelperId.Loop ? Loop : ForEachMapElem, pc);
+                break;
             case CallKind.Helper when _registry.TryGet(insn.Imm, out var helper):
                 il.Emit(OpCodes.Ldarg_0);
                 il.Emit(OpCodes.Ldfld, ImageHelpers);
@@ -728,6 +772,64 @@ internal sealed class CilEmitter
                 il.Emit(OpCodes.Call, ThrowUnsupported);
                 break;
         }
+    }
+
+    // bpf_loop / bpf_for_each_map_elem: the runtime re-enters this method at the callback, so the count goes through the state.
+    private void Callback(MethodInfo runtime, int pc)
+    {
+        var il = _il;
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldloc, _count);
+        il.Emit(OpCodes.Stfld, StateCount);
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldarg_1);
+        for (int r = 1; r <= 4; r++) Ld(r);
+        il.Emit(OpCodes.Ldloc, _depth);
+        il.Emit(OpCodes.Ldloc, _frameLow);
+        il.Emit(OpCodes.Ldc_I4, pc);
+        il.Emit(OpCodes.Call, runtime);
+        St(0);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldfld, StateCount);
+        il.Emit(OpCodes.Stloc, _count);
+        // A callback moved the stack region down and back: the frame span of this level is unchanged.
+    }
+
+    // bpf_tail_call: when the runtime finds a target (and the run has tail calls left), R0–R9 go to the state's
+    // register block and this method returns; the driver starts the target in the same frame. Otherwise it falls through.
+    private void TailCallSite(int pc)
+    {
+        var il = _il;
+        var ok = il.DefineLabel();
+        var fallThrough = il.DefineLabel();
+        il.Emit(OpCodes.Ldloc, _depth);
+        il.Emit(OpCodes.Ldc_I4_1);
+        il.Emit(OpCodes.Beq, ok);
+        il.Emit(OpCodes.Ldc_I4, pc);
+        il.Emit(OpCodes.Ldstr, "bpf_tail_call from a subprogram or callback is not supported");
+        il.Emit(OpCodes.Call, ThrowUnsupported);
+        il.MarkLabel(ok);
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldarg_1);
+        Ld(2);
+        Ld(3);
+        il.Emit(OpCodes.Call, TailCall);
+        il.Emit(OpCodes.Brfalse, fallThrough);
+        for (int r = 0; r <= 9; r++)
+        {
+            il.Emit(OpCodes.Ldarg_2);
+            if (r != 0)
+            {
+                il.Emit(OpCodes.Ldc_I4, r * 8);
+                il.Emit(OpCodes.Add);
+            }
+
+            Ld(r);
+            il.Emit(OpCodes.Stind_I8);
+        }
+
+        ReturnR0();
+        il.MarkLabel(fallThrough);
     }
 
     private void CallX(in Instruction insn, int pc)
@@ -835,7 +937,7 @@ internal sealed class CilEmitter
         if (_hasCalls)
         {
             il.Emit(OpCodes.Ldloc, _depth);
-            il.Emit(OpCodes.Ldc_I4_1);
+            il.Emit(OpCodes.Ldloc, _baseDepth);
             il.Emit(OpCodes.Bne_Un, _pop);
         }
 
