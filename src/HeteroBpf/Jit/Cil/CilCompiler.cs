@@ -101,6 +101,7 @@ internal sealed class CilEmitter
     private static readonly MethodInfo TailCall = Method(typeof(CilRuntime), nameof(CilRuntime.TailCall));
     private static readonly FieldInfo StateBudget = typeof(CilRunState).GetField(nameof(CilRunState.Budget))!;
     private static readonly FieldInfo ImageHelpers = typeof(CilImage).GetField(nameof(CilImage.Helpers))!;
+    private static readonly FieldInfo ImageHelperTargets = typeof(CilImage).GetField(nameof(CilImage.HelperTargets))!;
     private static readonly FieldInfo StateMemory = typeof(CilRunState).GetField(nameof(CilRunState.Memory))!;
     private static readonly FieldInfo StateStackRegion = typeof(CilRunState).GetField(nameof(CilRunState.StackRegion))!;
     private static readonly FieldInfo StateStackTop = typeof(CilRunState).GetField(nameof(CilRunState.StackTop))!;
@@ -116,6 +117,11 @@ internal sealed class CilEmitter
     private readonly List<int> _entries = [];
     private readonly List<int> _returnSlots = [];
     private readonly List<BpfHelper> _helpers = [];
+    private readonly List<object> _helperTargets = [];
+    private readonly bool[] _jumpTarget;
+    private ulong?[] _r1Constant = [];
+    private LocalBuilder? _call;
+    private int _inlinedLookups, _directHelperCalls;
     private readonly Label[] _slot;
     private Label _pop;
     private int _segments;
@@ -145,6 +151,7 @@ internal sealed class CilEmitter
         _entryIndexBySlot = new int[program.Length];
         Array.Fill(_entryIndexBySlot, -1);
         _slot = new Label[program.Length + 1];
+        _jumpTarget = new bool[program.Length + 1];
     }
 
     public CilProgram Emit()
@@ -169,9 +176,9 @@ internal sealed class CilEmitter
         _il.Emit(OpCodes.Ret);
         ReturnFromSubprogram();
 
-        var image = new CilImage(_program, [.. _helpers], _options.InstructionBudget, _entryIndexBySlot, _options.TailCalls, _options.Maps);
+        var image = new CilImage(_program, [.. _helpers], [.. _helperTargets], _options.InstructionBudget, _entryIndexBySlot, _options.TailCalls, _options.Maps);
         image.Entry = (CilEntry)_method.CreateDelegate(typeof(CilEntry), image);
-        return new CilProgram(image, _il.ILOffset, _segments);
+        return new CilProgram(image, _il.ILOffset, _segments, _directHelperCalls, _inlinedLookups);
     }
 
     // ---- Analysis. ----
@@ -187,6 +194,10 @@ internal sealed class CilEmitter
 
         _hasCalls = HasCalls();
         _hasCallbacks = HasCallbacks();
+        for (int pc = 0; pc < _program.Length; pc += _program[pc].Width)
+        {
+            if (_program[pc].OpCode == Opcodes.Call && _program[pc].SrcNumber == (byte)CallKind.Local) _jumpTarget[pc + 1] = true; // return site
+        }
         _segmentStart[0] = true;
         _segmentStart[_program.Length] = true;
         foreach (int entry in _entries) _segmentStart[entry] = true;
@@ -197,9 +208,44 @@ internal sealed class CilEmitter
             if (kind is InstructionKind.CondJump or InstructionKind.Ja or InstructionKind.Gotol && Branches.TryGetTarget(insn, pc, out long target))
             {
                 _segmentStart[target] = true;
+                _jumpTarget[target] = true;
             }
 
             if (EndsSegment(kind, insn, pc)) _segmentStart[pc + insn.Width] = true;
+        }
+
+        if (_options.Maps is not null) TrackR1Constants();
+    }
+
+    // R1's value before each slot when it is a 64-bit immediate set earlier in the same straight-line run (a map handle
+    // the loader resolved): what lets a map lookup be inlined. Unknown at jump targets, function entries, return sites
+    // and after anything that may write R1.
+    private void TrackR1Constants()
+    {
+        _r1Constant = new ulong?[_program.Length];
+        ulong? known = null;
+        for (int pc = 0; pc < _program.Length; pc += _program[pc].Width)
+        {
+            if (_jumpTarget[pc] || _entryIndexBySlot[pc] >= 0) known = null;
+            _r1Constant[pc] = known;
+            var insn = _program[pc];
+            var kind = InstructionForms.Of(insn.OpCode).Kind;
+            if (kind == InstructionKind.Lddw && insn.DstNumber == 1)
+            {
+                known = insn.SrcNumber == (byte)LoadImmKind.Imm64 ? Instruction.WideImmediate(insn, _program[pc + 1]) : null;
+            }
+            else if (kind is InstructionKind.Call or InstructionKind.CallX or InstructionKind.Exit or InstructionKind.Ja or InstructionKind.Gotol)
+            {
+                known = null; // calls clobber R1–R5; after an unconditional jump the next slot is reached from elsewhere
+            }
+            else if (kind is InstructionKind.Atomic)
+            {
+                if (insn.SrcNumber == 1) known = null;
+            }
+            else if (kind is not (InstructionKind.StoreImm or InstructionKind.StoreReg or InstructionKind.CondJump or InstructionKind.LoadAbs or InstructionKind.LoadInd) && insn.DstNumber == 1)
+            {
+                known = null;
+            }
         }
     }
 
@@ -749,16 +795,15 @@ internal sealed class CilEmitter
                 Callback(insn.Imm == (int)HelperId.Loop ? Loop : ForEachMapElem, pc);
                 break;
             case CallKind.Helper when _registry.TryGet(insn.Imm, out var helper):
-                il.Emit(OpCodes.Ldarg_0);
-                il.Emit(OpCodes.Ldfld, ImageHelpers);
-                il.Emit(OpCodes.Ldc_I4, _helpers.Count);
-                il.Emit(OpCodes.Ldelem_Ref);
-                _helpers.Add(helper);
-                for (int r = 1; r <= 5; r++) Ld(r);
-                il.Emit(OpCodes.Ldloc, _memory);
-                il.Emit(OpCodes.Ldc_I4, pc);
-                il.Emit(OpCodes.Call, CallHelper);
-                St(0);
+                if (insn.Imm == (int)HelperId.MapLookupElem && InlinableArray(helper, pc) is { } array)
+                {
+                    InlineArrayLookup(helper, array, pc);
+                }
+                else
+                {
+                    HelperCallSite(helper, pc);
+                }
+
                 break;
             case CallKind.Helper:
                 // As in the interpreter, a helper the registry lacks faults when the call is reached.
@@ -772,6 +817,121 @@ internal sealed class CilEmitter
                 il.Emit(OpCodes.Call, ThrowUnsupported);
                 break;
         }
+    }
+
+    // A helper call: a direct call of the implementing method (static, or an instance method of the delegate's target,
+    // which the image holds) with a HelperCall local, so no delegate dispatch; a delegate that is not one plain method
+    // (multicast, dynamic) goes through the trampoline.
+    private void HelperCallSite(BpfHelper helper, int pc)
+    {
+        var il = _il;
+        var method = helper.Method;
+        bool direct = helper.HasSingleTarget && method is not DynamicMethod && method.DeclaringType is { ContainsGenericParameters: false }
+            && (method.IsStatic ? helper.Target is null : helper.Target is not null);
+        if (!direct)
+        {
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldfld, ImageHelpers);
+            il.Emit(OpCodes.Ldc_I4, _helpers.Count);
+            il.Emit(OpCodes.Ldelem_Ref);
+            _helpers.Add(helper);
+            for (int r = 1; r <= 5; r++) Ld(r);
+            il.Emit(OpCodes.Ldloc, _memory);
+            il.Emit(OpCodes.Ldc_I4, pc);
+            il.Emit(OpCodes.Call, CallHelper);
+            St(0);
+            return;
+        }
+
+        _directHelperCalls++;
+        _call ??= il.DeclareLocal(typeof(HelperCall));
+        il.Emit(OpCodes.Ldloca, _call);
+        il.Emit(OpCodes.Initobj, typeof(HelperCall));
+        for (int r = 1; r <= 5; r++)
+        {
+            il.Emit(OpCodes.Ldloca, _call);
+            Ld(r);
+            il.Emit(OpCodes.Stfld, HelperCallField("R" + r));
+        }
+
+        il.Emit(OpCodes.Ldloca, _call);
+        il.Emit(OpCodes.Ldloc, _memory);
+        il.Emit(OpCodes.Stfld, HelperCallField(nameof(HelperCall.Memory)));
+        il.Emit(OpCodes.Ldloca, _call);
+        il.Emit(OpCodes.Ldc_I4, pc);
+        il.Emit(OpCodes.Stfld, HelperCallField(nameof(HelperCall.Slot)));
+        if (!method.IsStatic)
+        {
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldfld, ImageHelperTargets);
+            il.Emit(OpCodes.Ldc_I4, _helperTargets.Count);
+            il.Emit(OpCodes.Ldelem_Ref);
+            _helperTargets.Add(helper.Target!);
+            // No castclass: the element is the delegate's own target, of the method's declaring type by construction.
+        }
+
+        il.Emit(OpCodes.Ldloca, _call);
+        il.Emit(OpCodes.Call, method);
+        St(0);
+    }
+
+    private static FieldInfo HelperCallField(string name) => typeof(HelperCall).GetField(name) ?? throw new UnreachableException($"HelperCall.{name} is missing");
+
+    // Where an array map's values are: value i at Base + i * Stride, for i < MaxEntries.
+    private sealed record ArrayLayout(ulong Base, ulong Stride, uint MaxEntries);
+
+    // map_lookup_elem of a plain (not per-CPU) array named by a constant handle, with the loader's map helpers: the
+    // kernel's map_gen_lookup idea. Values never move, so the layout is read once here.
+    private unsafe ArrayLayout? InlinableArray(BpfHelper helper, int pc)
+    {
+        if (_options.Maps is not { } maps || helper.Target is not MapHelpers || _r1Constant.Length == 0 || _r1Constant[pc] is not { } handle) return null;
+        if (maps(handle) is not { Type: MapType.Array, KeySize: 4 } map || map.MaxEntries == 0) return null;
+        uint key = 0;
+        ulong first = (ulong)map.LookupElem((byte*)&key, 0);
+        key = 1;
+        ulong stride = map.MaxEntries > 1 ? (ulong)map.LookupElem((byte*)&key, 0) - first : 0;
+        return first == 0 ? null : new ArrayLayout(first, stride, (uint)map.MaxEntries);
+    }
+
+    // R0 = *(u32*)R2 < max ? base + index * stride : 0, when the key lies in the current call chain's frames (the common
+    // case: a key on the stack); any other key pointer goes through the helper, which checks it and faults the same way.
+    private void InlineArrayLookup(BpfHelper helper, ArrayLayout array, int pc)
+    {
+        _inlinedLookups++;
+        var il = _il;
+        var slow = il.DefineLabel();
+        var done = il.DefineLabel();
+        var miss = il.DefineLabel();
+        Ld(2);
+        il.Emit(OpCodes.Ldloc, _frameLow);
+        il.Emit(OpCodes.Sub);
+        il.Emit(OpCodes.Ldloc, _stackSpan);
+        il.Emit(OpCodes.Ldc_I8, 4L);
+        il.Emit(OpCodes.Sub);
+        il.Emit(OpCodes.Bgt_Un, slow);
+        Ld(2);
+        il.Emit(OpCodes.Conv_U);
+        il.Emit(OpCodes.Unaligned, (byte)1);
+        il.Emit(OpCodes.Ldind_U4);
+        il.Emit(OpCodes.Conv_U8);
+        il.Emit(OpCodes.Dup);
+        il.Emit(OpCodes.Stloc, _tmp);
+        il.Emit(OpCodes.Ldc_I8, (long)array.MaxEntries);
+        il.Emit(OpCodes.Bge_Un, miss);
+        il.Emit(OpCodes.Ldloc, _tmp);
+        il.Emit(OpCodes.Ldc_I8, (long)array.Stride);
+        il.Emit(OpCodes.Mul);
+        il.Emit(OpCodes.Ldc_I8, (long)array.Base);
+        il.Emit(OpCodes.Add);
+        St(0);
+        il.Emit(OpCodes.Br, done);
+        il.MarkLabel(miss);
+        il.Emit(OpCodes.Ldc_I8, 0L);
+        St(0);
+        il.Emit(OpCodes.Br, done);
+        il.MarkLabel(slow);
+        HelperCallSite(helper, pc);
+        il.MarkLabel(done);
     }
 
     // bpf_loop / bpf_for_each_map_elem: the runtime re-enters this method at the callback, so the count goes through the state.

@@ -13,12 +13,20 @@ public sealed unsafe class CilProgram
 {
     private readonly CilImage _image;
 
-    internal CilProgram(CilImage image, int ilBytes, int segments)
+    internal CilProgram(CilImage image, int ilBytes, int segments, int directHelperCalls, int inlinedLookups)
     {
         _image = image;
         IlBytes = ilBytes;
         Segments = segments;
+        DirectHelperCalls = directHelperCalls;
+        InlinedLookups = inlinedLookups;
     }
+
+    /// <summary>Helper call sites compiled as direct calls of the implementing method (no delegate dispatch).</summary>
+    public int DirectHelperCalls { get; }
+
+    /// <summary><c>map_lookup_elem</c> call sites on array maps compiled inline (index check and address arithmetic).</summary>
+    public int InlinedLookups { get; }
 
     /// <summary>Bytes of IL emitted.</summary>
     public int IlBytes { get; }
@@ -91,9 +99,12 @@ internal unsafe struct CilRunState
 }
 
 /// <summary>The per-program data compiled code reads: helper delegates by call site, the budget, function entries for <c>callx</c>.</summary>
-internal sealed class CilImage(Instruction[] program, BpfHelper[] helpers, long budget, int[] entryIndexBySlot, CilTailCallResolver? tailCalls, CilMapResolver? maps)
+internal sealed class CilImage(Instruction[] program, BpfHelper[] helpers, object[] helperTargets, long budget, int[] entryIndexBySlot, CilTailCallResolver? tailCalls, CilMapResolver? maps)
 {
     public readonly BpfHelper[] Helpers = helpers;
+
+    /// <summary>The targets of helpers called directly as instance methods, by call site.</summary>
+    public readonly object[] HelperTargets = helperTargets;
     public readonly long Budget = budget;
     public readonly CilTailCallResolver? TailCalls = tailCalls;
     public readonly CilMapResolver? Maps = maps;
