@@ -7,6 +7,7 @@ using System.Runtime.CompilerServices;
 using HeteroBpf.Helpers;
 using HeteroBpf.Isa;
 using HeteroBpf.Maps;
+using HeteroBpf.Verifier;
 
 namespace HeteroBpf.Jit.Cil;
 
@@ -24,6 +25,17 @@ public sealed record CilCompilerOptions
     /// bounds check. Null (today, with no verifier): every access is checked against the run's <see cref="MemoryMap"/>.
     /// </summary>
     public IReadOnlyList<bool>? ProvenSafe { get; init; }
+
+    /// <summary>
+    /// <see cref="ProvenSafe"/> from a verifier's per-slot facts: the slots marked <see cref="SlotFacts.AccessProven"/>
+    /// (e.g. <c>VerifiedProgram.Facts</c>, one entry per slot).
+    /// </summary>
+    public static bool[] ProvenSafeFrom(ReadOnlySpan<SlotFacts> facts)
+    {
+        var proven = new bool[facts.Length];
+        for (int i = 0; i < facts.Length; i++) proven[i] = (facts[i] & SlotFacts.AccessProven) != 0;
+        return proven;
+    }
 
     /// <summary>
     /// Resolves <c>bpf_tail_call</c> targets (a loader knows its prog arrays and compiled programs); without it a tail
