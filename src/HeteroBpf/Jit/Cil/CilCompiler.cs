@@ -90,6 +90,30 @@ public static class CilCompiler
 
         return new CilEmitter(program, helpers, options).Emit();
     }
+
+    private static int s_dumps;
+
+    /// <summary>
+    /// Compiles like <see cref="Compile"/> and keeps what <c>hbpf prog dump jited</c> prints: the IL of every slot and,
+    /// where the runtime reports it, the native code RyuJIT made of it (<see cref="CilDump.Native"/>).
+    /// </summary>
+    /// <exception cref="HbpfException">As <see cref="Compile"/>.</exception>
+    public static CilDump Dump(Instruction[] program, HelperRegistry helpers, CilCompilerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        ArgumentNullException.ThrowIfNull(helpers);
+        if (!InstructionDecoder.TryValidate(program, out var error)) throw error.ToException();
+        if (!RuntimeFeature.IsDynamicCodeSupported)
+        {
+            throw new HbpfException(ErrorCode.UnsupportedInstruction, "the CIL JIT needs dynamic code, which this runtime (native AOT) does not allow; use host-interp");
+        }
+
+        string name = $"bpf_cil_dump_{Interlocked.Increment(ref s_dumps)}_{Environment.ProcessId}";
+        var emitter = new CilEmitter(program, helpers, options ?? new CilCompilerOptions(), name);
+        var compiled = emitter.Emit();
+        var native = CilNativeCode.Capture(compiled, name);
+        return new CilDump(compiled, emitter.Listing!.Select(l => new CilSlotIl(l.Slot, l.Lines)).ToList(), native);
+    }
 }
 
 /// <summary>All per-compilation state: analysis (function entries, segments, call sites) and the IL generator.</summary>
@@ -123,7 +147,7 @@ internal sealed class CilEmitter
     private readonly HelperRegistry _registry;
     private readonly CilCompilerOptions _options;
     private readonly DynamicMethod _method;
-    private readonly ILGenerator _il;
+    private readonly CilIlWriter _il;
     private readonly bool[] _segmentStart;
     private readonly int[] _entryIndexBySlot;
     private readonly List<int> _entries = [];
@@ -147,24 +171,27 @@ internal sealed class CilEmitter
     private LocalBuilder _baseDepth = null!;
     private LocalBuilder _addr = null!, _tmp = null!, _entry = null!, _dividend32 = null!, _divisor32 = null!;
 
-    public CilEmitter(Instruction[] program, HelperRegistry registry, CilCompilerOptions options)
+    public CilEmitter(Instruction[] program, HelperRegistry registry, CilCompilerOptions options, string? dumpName = null)
     {
         _program = program;
         _registry = registry;
         _options = options;
         _method = new DynamicMethod(
-            "bpf_cil",
+            dumpName ?? "bpf_cil",
             typeof(ulong),
             [typeof(CilImage), typeof(CilRunState).MakeByRefType(), typeof(ulong*), typeof(int), typeof(int), typeof(ulong)],
             typeof(CilImage).Module,
             skipVisibility: true);
-        _il = _method.GetILGenerator(64 + program.Length * 24);
+        _il = new CilIlWriter(_method.GetILGenerator(64 + program.Length * 24), listing: dumpName is not null);
         _segmentStart = new bool[program.Length + 1];
         _entryIndexBySlot = new int[program.Length];
         Array.Fill(_entryIndexBySlot, -1);
         _slot = new Label[program.Length + 1];
         _jumpTarget = new bool[program.Length + 1];
     }
+
+    /// <summary>The IL listing by slot (after <see cref="Emit"/>, when a dump name was given).</summary>
+    public List<(int Slot, List<string> Lines)>? Listing => _il.Listing;
 
     public CilProgram Emit()
     {
@@ -174,12 +201,14 @@ internal sealed class CilEmitter
         Prologue();
         for (int pc = 0; pc < _program.Length; pc += _program[pc].Width)
         {
+            _il.BeginSlot(pc);
             _il.MarkLabel(_slot[pc]);
             if (_segmentStart[pc]) CountSegment(pc);
             Translate(pc);
         }
 
         // Past the last slot: the interpreter counts one more step (budget first), then faults at the last slot.
+        _il.BeginSlot(_program.Length);
         _il.MarkLabel(_slot[_program.Length]);
         CountSegment(_program.Length);
         _il.Emit(OpCodes.Ldc_I4, _program.Length);
@@ -299,24 +328,24 @@ internal sealed class CilEmitter
 
     private void Prologue()
     {
-        for (int i = 0; i < _r.Length; i++) _r[i] = _il.DeclareLocal(typeof(ulong));
-        _count = _il.DeclareLocal(typeof(long));
-        _budget = _il.DeclareLocal(typeof(long));
-        _frameLow = _il.DeclareLocal(typeof(ulong));
-        _stackTop = _il.DeclareLocal(typeof(ulong));
-        _stackSpan = _il.DeclareLocal(typeof(ulong));
-        _memory = _il.DeclareLocal(typeof(MemoryMap));
-        _stackRegion = _il.DeclareLocal(typeof(int));
-        _depth = _il.DeclareLocal(typeof(int));
-        _frames = _il.DeclareLocal(typeof(nint));
-        _frame = _il.DeclareLocal(typeof(nint));
-        _addr = _il.DeclareLocal(typeof(ulong));
-        _tmp = _il.DeclareLocal(typeof(ulong));
-        _entry = _il.DeclareLocal(typeof(int));
-        _dividend32 = _il.DeclareLocal(typeof(int));
-        _divisor32 = _il.DeclareLocal(typeof(int));
+        for (int i = 0; i < _r.Length; i++) _r[i] = _il.DeclareLocal(typeof(ulong), "r" + i);
+        _count = _il.DeclareLocal(typeof(long), "count");
+        _budget = _il.DeclareLocal(typeof(long), "budget");
+        _frameLow = _il.DeclareLocal(typeof(ulong), "frameLow");
+        _stackTop = _il.DeclareLocal(typeof(ulong), "stackTop");
+        _stackSpan = _il.DeclareLocal(typeof(ulong), "stackSpan");
+        _memory = _il.DeclareLocal(typeof(MemoryMap), "memory");
+        _stackRegion = _il.DeclareLocal(typeof(int), "stackRegion");
+        _depth = _il.DeclareLocal(typeof(int), "depth");
+        _frames = _il.DeclareLocal(typeof(nint), "frames");
+        _frame = _il.DeclareLocal(typeof(nint), "frame");
+        _addr = _il.DeclareLocal(typeof(ulong), "addr");
+        _tmp = _il.DeclareLocal(typeof(ulong), "tmp");
+        _entry = _il.DeclareLocal(typeof(int), "entry");
+        _dividend32 = _il.DeclareLocal(typeof(int), "dividend32");
+        _divisor32 = _il.DeclareLocal(typeof(int), "divisor32");
 
-        _baseDepth = _il.DeclareLocal(typeof(int));
+        _baseDepth = _il.DeclareLocal(typeof(int), "baseDepth");
 
         // Arguments: 0 image, 1 ref state, 2 the starting registers R0–R9, 3 the entry to start at (its dense index),
         // 4 the call depth of that frame, 5 the frame's low address. A plain run starts at entry 0, depth 1; a callback
@@ -856,7 +885,7 @@ internal sealed class CilEmitter
         }
 
         _directHelperCalls++;
-        _call ??= il.DeclareLocal(typeof(HelperCall));
+        _call ??= il.DeclareLocal(typeof(HelperCall), "call");
         il.Emit(OpCodes.Ldloca, _call);
         il.Emit(OpCodes.Initobj, typeof(HelperCall));
         for (int r = 1; r <= 5; r++)

@@ -34,8 +34,28 @@ public sealed unsafe class CilProgram
     /// <summary>Counting segments (each adds its length to the instruction count and checks the budget once).</summary>
     public int Segments { get; }
 
-    /// <summary>The compiled method's delegate (for tools that look at the native code).</summary>
-    internal Delegate Entry => _image.Entry;
+    /// <summary>
+    /// Makes RyuJIT compile the method now: a run with an instruction budget of zero stops at the first count, before
+    /// any instruction has an effect.
+    /// </summary>
+    internal void CompileNow()
+    {
+        byte* stack = stackalloc byte[CilRuntime.FrameSize];
+        ulong* regs = stackalloc ulong[10];
+        new Span<ulong>(regs, 10).Clear();
+        ulong top = (ulong)stack + CilRuntime.FrameSize;
+        var memory = new MemoryMap();
+        int region = memory.Add(new MemoryRegion((ulong)stack, CilRuntime.FrameSize, RegionKind.Stack, true));
+        var state = new CilRunState { Memory = memory, StackRegion = region, StackTop = top, Budget = 0 };
+        try
+        {
+            _image.Entry(ref state, regs, 0, 1, (ulong)stack);
+        }
+        catch (BpfFaultException fault) when (fault.Code == ErrorCode.InstructionBudgetExceeded)
+        {
+            // Expected: the budget of zero stopped the run before its first instruction.
+        }
+    }
 
     /// <summary>
     /// Runs once from slot 0 with R1 and R2 set, R10 at the top of a fresh zeroed stack, as the interpreter does: the
