@@ -867,7 +867,8 @@ internal sealed class CilEmitter
     {
         var il = _il;
         var method = helper.Method;
-        bool direct = helper.HasSingleTarget && method is not DynamicMethod && method.DeclaringType is { ContainsGenericParameters: false }
+        // Instance methods of value types would need the boxed target unboxed to a managed pointer: left to the trampoline.
+        bool direct = helper.HasSingleTarget && method is not DynamicMethod && method.DeclaringType is { ContainsGenericParameters: false, IsValueType: false }
             && (method.IsStatic ? helper.Target is null : helper.Target is not null);
         if (!direct)
         {
@@ -892,15 +893,15 @@ internal sealed class CilEmitter
         {
             il.Emit(OpCodes.Ldloca, _call);
             Ld(r);
-            il.Emit(OpCodes.Stfld, HelperCallField("R" + r));
+            il.Emit(OpCodes.Stfld, HelperCallRegisters[r - 1]);
         }
 
         il.Emit(OpCodes.Ldloca, _call);
         il.Emit(OpCodes.Ldloc, _memory);
-        il.Emit(OpCodes.Stfld, HelperCallField(nameof(HelperCall.Memory)));
+        il.Emit(OpCodes.Stfld, HelperCallMemory);
         il.Emit(OpCodes.Ldloca, _call);
         il.Emit(OpCodes.Ldc_I4, pc);
-        il.Emit(OpCodes.Stfld, HelperCallField(nameof(HelperCall.Slot)));
+        il.Emit(OpCodes.Stfld, HelperCallSlot);
         if (!method.IsStatic)
         {
             il.Emit(OpCodes.Ldarg_0);
@@ -915,6 +916,10 @@ internal sealed class CilEmitter
         il.Emit(OpCodes.Call, method);
         St(0);
     }
+
+    private static readonly FieldInfo[] HelperCallRegisters = [.. new[] { "R1", "R2", "R3", "R4", "R5" }.Select(HelperCallField)];
+    private static readonly FieldInfo HelperCallMemory = HelperCallField(nameof(HelperCall.Memory));
+    private static readonly FieldInfo HelperCallSlot = HelperCallField(nameof(HelperCall.Slot));
 
     private static FieldInfo HelperCallField(string name) => typeof(HelperCall).GetField(name) ?? throw new UnreachableException($"HelperCall.{name} is missing");
 

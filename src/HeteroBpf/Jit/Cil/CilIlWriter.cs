@@ -39,7 +39,7 @@ internal sealed class CilIlWriter(ILGenerator il, bool listing)
     public void MarkLabel(Label label)
     {
         il.MarkLabel(label);
-        Write($"L{Number(label)}:", indent: false);
+        if (Listing is not null) Write($"L{Number(label)}:", indent: false);
     }
 
     public void Emit(OpCode op)
@@ -50,37 +50,37 @@ internal sealed class CilIlWriter(ILGenerator il, bool listing)
 
     public void Emit(OpCode op, byte arg)
     {
-        Write(op, arg.ToString(CultureInfo.InvariantCulture));
+        if (Listing is not null) Write(op, arg.ToString(CultureInfo.InvariantCulture));
         il.Emit(op, arg);
     }
 
     public void Emit(OpCode op, int arg)
     {
-        Write(op, arg.ToString(CultureInfo.InvariantCulture));
+        if (Listing is not null) Write(op, arg.ToString(CultureInfo.InvariantCulture));
         il.Emit(op, arg);
     }
 
     public void Emit(OpCode op, long arg)
     {
-        Write(op, "0x" + arg.ToString("x", CultureInfo.InvariantCulture));
+        if (Listing is not null) Write(op, "0x" + arg.ToString("x", CultureInfo.InvariantCulture));
         il.Emit(op, arg);
     }
 
     public void Emit(OpCode op, string arg)
     {
-        Write(op, "\"" + arg + "\"");
+        if (Listing is not null) Write(op, "\"" + arg + "\"");
         il.Emit(op, arg);
     }
 
     public void Emit(OpCode op, Label label)
     {
-        Write(op, "L" + Number(label));
+        if (Listing is not null) Write(op, "L" + Number(label));
         il.Emit(op, label);
     }
 
     public void Emit(OpCode op, Label[] labels)
     {
-        Write(op, "(" + string.Join(", ", labels.Select(l => "L" + Number(l))) + ")");
+        if (Listing is not null) Write(op, "(" + string.Join(", ", labels.Select(l => "L" + Number(l))) + ")");
         il.Emit(op, labels);
     }
 
@@ -118,7 +118,7 @@ internal sealed class CilIlWriter(ILGenerator il, bool listing)
 
     private void Write(OpCode op, string operand)
     {
-        if (Listing is null) return;
+        if (Listing is null) return; // no listing: nothing is formatted
         Write($"IL_{il.ILOffset:x4}: {op.Name}{(operand.Length == 0 ? "" : " " + operand)}", indent: true);
     }
 
