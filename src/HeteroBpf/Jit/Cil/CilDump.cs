@@ -67,15 +67,12 @@ public sealed record CilNativeCode(ulong Address, byte[] Code)
             int start = e.PayloadNames.IndexOf("MethodStartAddress");
             int size = e.PayloadNames.IndexOf("MethodSize");
             if (name < 0 || start < 0 || size < 0 || e.Payload[name] as string != _name) return;
+            if (Found.IsSet) return;
             Location = (Convert.ToUInt64(e.Payload[start], System.Globalization.CultureInfo.InvariantCulture), Convert.ToUInt64(e.Payload[size], System.Globalization.CultureInfo.InvariantCulture));
             Found.Set();
         }
 
-        public override void Dispose()
-        {
-            base.Dispose();
-            Found.Dispose();
-        }
+        // Found is left to the GC: the runtime's dispatch thread may still deliver an event while the listener closes.
     }
 }
 
