@@ -16,8 +16,8 @@ internal static class InstructionCounts
 {
     private static readonly Lazy<long> Empty = new(() => Run(RunOverheadBenchmarks.EmptyProgram()));
     private static readonly Lazy<long> Checksum = new(() => Run(RunOverheadBenchmarks.ChecksumProgram()));
-    private static readonly Lazy<long> Compute = new(() => Workloads.ReferenceRun(Workload.Compute).Instructions);
-    private static readonly Lazy<long> Parse = new(() => Workloads.ReferenceRun(Workload.Parse).Instructions);
+    private static readonly Dictionary<Workload, Lazy<long>> PerWorkload =
+        Enum.GetValues<Workload>().ToDictionary(w => w, w => new Lazy<long>(() => Workloads.ReferenceRun(w).Instructions));
     private static readonly Dictionary<XdpExample, Lazy<double>> PerPacket =
         Enum.GetValues<XdpExample>().ToDictionary(e => e, e => new Lazy<double>(() => XdpExamples.InstructionsPerPacket(e)));
 
@@ -34,7 +34,7 @@ internal static class InstructionCounts
 
         if (benchmark.Descriptor.Type == typeof(EngineBenchmarks) && WorkloadOf(benchmark) is { } workload)
         {
-            return workload == Workload.Compute ? Compute.Value : Parse.Value;
+            return PerWorkload[workload].Value;
         }
 
         return null;

@@ -43,6 +43,8 @@ public class XdpBenchmarks
     private BpfCollection? _collection;
     private BpfProgram? _program;
     private XdpRunner? _runner;
+    private BpfCollection? _cilCollection;
+    private XdpRunner? _cilRunner;
     private string _pcap = "";
     private byte[][] _packets = [];
     private KernelObject? _kernel;
@@ -66,6 +68,29 @@ public class XdpBenchmarks
         if (result.Packets != Packets || result.NotRun.Count != 0)
         {
             throw new InvalidOperationException($"{Example}: {result.Packets} packets run and {result.NotRun.Count} not run, expected {Packets} run");
+        }
+    }
+
+    /// <summary>Loads the example on the CIL JIT (checked accesses) and checks its verdicts against the interpreter's.</summary>
+    [GlobalSetup(Target = nameof(CilRunner))]
+    public void SetupCil()
+    {
+        BpfProgram program;
+        (_cilCollection, program) = XdpExamples.LoadHeteroBpf(Example, HostEngine.Cil);
+        _cilRunner = new XdpRunner(_cilCollection, program);
+        _packets = XdpExamples.Replicated(Example);
+        var (collection, interpreted) = XdpExamples.LoadHeteroBpf(Example);
+        using (collection)
+        using (var runner = new XdpRunner(collection, interpreted))
+        {
+            var capture = XdpExamples.CapturePackets(Example);
+            for (int i = 0; i < capture.Count; i++)
+            {
+                runner.Load(capture[i], 0, XdpTestRun.LoopbackIfindex);
+                _cilRunner.Load(capture[i], 0, XdpTestRun.LoopbackIfindex);
+                uint expected = runner.Run().Retval, actual = _cilRunner.Run().Retval;
+                if (expected != actual) throw new InvalidOperationException($"{Example} packet {i}: interpreter {expected}, CIL JIT {actual}");
+            }
         }
     }
 
@@ -110,6 +135,10 @@ public class XdpBenchmarks
         if (_kernelRuns > 0) KernelDurations.Write(XdpExamples.Key(Example), (double)_kernelNs / _kernelRuns, _kernelRuns);
         _runner?.Dispose();
         _collection?.Dispose();
+        _cilRunner?.Dispose();
+        _cilCollection?.Dispose();
+        _cilRunner = null;
+        _cilCollection = null;
         _kernel?.Dispose();
         _runner = null;
         _collection = null;
@@ -123,6 +152,21 @@ public class XdpBenchmarks
     /// <summary>The same with two queues (two worker threads, packets spread by their 5-tuple).</summary>
     [Benchmark(OperationsPerInvoke = Packets, Description = "HeteroBpf CaptureRun, 2 queues")]
     public long TwoQueues() => CaptureRun.Run(_collection!, _program!, _pcap, 2).Packets;
+
+    /// <summary>The same per-packet path with the program on the CIL JIT (every access checked: no verifier facts yet).</summary>
+    [Benchmark(OperationsPerInvoke = Packets, Description = "HeteroBpf XdpRunner, CIL JIT")]
+    public long CilRunner()
+    {
+        var runner = _cilRunner!;
+        long retvals = 0;
+        foreach (byte[] packet in _packets)
+        {
+            runner.Load(packet, 0, XdpTestRun.LoopbackIfindex);
+            retvals += runner.Run().Retval;
+        }
+
+        return retvals;
+    }
 
     /// <summary><c>XdpRunner.Load</c> + <c>Run</c> per packet on this thread: the per-packet path alone.</summary>
     [Benchmark(OperationsPerInvoke = Packets, Description = "HeteroBpf XdpRunner")]
@@ -205,10 +249,10 @@ internal static class XdpExamples
     }
 
     /// <summary>A fresh HeteroBpf collection of the example with its map set applied, and its XDP program.</summary>
-    public static (BpfCollection Collection, BpfProgram Program) LoadHeteroBpf(XdpExample example)
+    public static (BpfCollection Collection, BpfProgram Program) LoadHeteroBpf(XdpExample example, HostEngine engine = HostEngine.Interpreter)
     {
         var obj = Object(example);
-        var collection = BpfCollection.Load(obj, typeOps: XdpOps.Instance);
+        var collection = BpfCollection.Load(obj, typeOps: XdpOps.Instance, engine: engine);
         if (MapSetOf(example) is { } set) MapSet.Apply(collection, set, "map-set.json");
         return (collection, collection.Program(ProgramName(obj)));
     }

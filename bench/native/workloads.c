@@ -13,3 +13,23 @@ EXPORT __u32 hbpf_bench_parse(const __u8 *data, const __u8 *data_end)
 {
 	return workload_parse(data, data_end);
 }
+
+EXPORT __u32 hbpf_bench_sieve(const __u8 *data, const __u8 *data_end)
+{
+	return workload_sieve((__u8 *)data, data_end);
+}
+
+EXPORT __u32 hbpf_bench_checksum(const __u8 *data, const __u8 *data_end)
+{
+	return workload_checksum(data, data_end);
+}
+
+EXPORT __u32 hbpf_bench_hashmix(const __u8 *data, const __u8 *data_end)
+{
+	return workload_hashmix(data, data_end);
+}
+
+EXPORT __u32 hbpf_bench_tlv(const __u8 *data, const __u8 *data_end)
+{
+	return workload_tlv(data, data_end);
+}

@@ -19,11 +19,11 @@ struct raw_ctx {
 #define HBPF_ENTRIES(name, fn)                                                                  \
 	SEC("xdp") int name##_xdp(struct xdp_md *ctx)                                             \
 	{                                                                                          \
-		return fn((const __u8 *)(long)ctx->data, (const __u8 *)(long)ctx->data_end);       \
+		return fn((__u8 *)(long)ctx->data, (const __u8 *)(long)ctx->data_end);       \
 	}                                                                                          \
 	SEC("raw") int name##_raw(struct raw_ctx *ctx)                                            \
 	{                                                                                          \
-		return fn((const __u8 *)(long)ctx->data, (const __u8 *)(long)ctx->data_end);       \
+		return fn((__u8 *)(long)ctx->data, (const __u8 *)(long)ctx->data_end);       \
 	}                                                                                          \
 	char LICENSE[] SEC("license") = "GPL";
 

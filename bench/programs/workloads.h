@@ -162,4 +162,98 @@ WL_INLINE __u32 workload_parse(const __u8 *data, const __u8 *data_end)
 	return WL_XDP_PASS | (count << 8) | (wscale << 16) | (sack << 24) | (ts << 28);
 }
 
+/* ---- The compute kernels of issue 8: each reads a packet of at least KERNEL_PACKET bytes. ---- */
+
+#define KERNEL_PACKET 1500
+
+/* Sieve of Eratosthenes over the first SIEVE_N bytes of the packet (the packet is the scratch array, so every engine
+ * writes memory): flags set, multiples of each prime below sqrt(N) cleared, then the primes counted and summed. */
+#define SIEVE_N 1024
+
+WL_INLINE __u32 workload_sieve(__u8 *data, const __u8 *data_end)
+{
+	if (data + SIEVE_N > data_end)
+		return 0;
+	for (__u32 i = 0; i < SIEVE_N; i++)
+		data[i] = i >= 2;
+	for (__u32 i = 2; i < 32; i++) {
+		if (!data[i])
+			continue;
+		for (__u32 j = i * i; j < SIEVE_N; j += i)
+			data[j] = 0;
+	}
+	__u32 count = 0, sum = 0;
+	for (__u32 i = 0; i < SIEVE_N; i++) {
+		count += data[i];
+		sum += data[i] * i;
+	}
+	return count | (sum << 8);
+}
+
+/* The Internet checksum (RFC 1071) of a 1500-byte packet: 750 16-bit words summed into 64 bits, folded, inverted. */
+WL_INLINE __u32 workload_checksum(const __u8 *data, const __u8 *data_end)
+{
+	if (data + KERNEL_PACKET > data_end)
+		return 0;
+	__u64 sum = 0;
+	for (__u32 i = 0; i < KERNEL_PACKET; i += 2)
+		sum += *(const __u16 *)(data + i);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
+/* A 64-bit hash mix (xxhash64-like rounds) over the packet's first 64 bytes as eight u64 lanes, 512 rounds. */
+#define HASH_ROUNDS 512
+
+WL_INLINE __u32 workload_hashmix(const __u8 *data, const __u8 *data_end)
+{
+	if (data + 64 > data_end)
+		return 0;
+	const __u64 *lanes = (const __u64 *)data;
+	__u64 h = 0x27d4eb2f165667c5ull;
+	for (__u32 i = 0; i < HASH_ROUNDS; i++) {
+		h ^= lanes[i & 7] * 0xc2b2ae3d27d4eb4full;
+		h = (h << 31) | (h >> 33);
+		h = h * 0x9e3779b185ebca87ull + 0x85ebca77c2b2ae63ull;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 29;
+	return (__u32)(h ^ (h >> 32));
+}
+
+/* A switch-heavy parser: type-length-value records (type byte, length byte, value) from offset 0 of the packet, up to
+ * 64 records within the first 1024 bytes; each of 10 types folds its value into the state differently. */
+WL_INLINE __u32 workload_tlv(const __u8 *data, const __u8 *data_end)
+{
+	__u32 off = 0, a = 0, b = 0, records = 0;
+	for (int i = 0; i < 64; i++) {
+		off &= 0x3ff; /* bounds the offset for the verifier */
+		const __u8 *r = data + off;
+		if (r + 4 > data_end)
+			return 0;
+		__u8 type = r[0];
+		__u8 len = r[1];
+		__u8 v = r[2];
+		switch (type) {
+		case 0: a += v; break;
+		case 1: b ^= v << 3; break;
+		case 2: a = a * 33 + v; break;
+		case 3: b += a ^ v; break;
+		case 4: a ^= b >> 2; break;
+		case 5: b = b * 5 + len; break;
+		case 6: a += r[3] << 8 | v; break;
+		case 7: b -= v; break;
+		case 8: a = (a << 5) | (a >> 27); break;
+		case 9: records += 100; break;
+		default: return a ^ b ^ records ^ 0xdead0000;
+		}
+		records++;
+		off += 2 + (len & 0x1f);
+	}
+	return a ^ (b << 1) ^ records;
+}
+
 #endif

@@ -21,6 +21,10 @@ internal static unsafe class NativeWorkloads
         {
             Workload.Compute => "hbpf_bench_compute",
             Workload.Parse => "hbpf_bench_parse",
+            Workload.Sieve => "hbpf_bench_sieve",
+            Workload.Checksum => "hbpf_bench_checksum",
+            Workload.HashMix => "hbpf_bench_hashmix",
+            Workload.Tlv => "hbpf_bench_tlv",
             _ => throw new ArgumentOutOfRangeException(nameof(workload)),
         };
         return (delegate* unmanaged[Cdecl, SuppressGCTransition]<byte*, byte*, uint>)NativeLibrary.GetExport(library, symbol);

@@ -22,7 +22,7 @@ internal static class ProgCommand
                 return 0;
             });
         });
-        return new Command("prog", "Inspect the programs of an object file.") { show };
+        return new Command("prog", "Inspect the programs of an object file.") { show, ProgDumpJitedCommand.Create(io) };
     }
 
     private static void Text(ObjectInput obj, TextWriter o)

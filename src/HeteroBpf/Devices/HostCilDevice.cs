@@ -7,8 +7,8 @@ namespace HeteroBpf.Devices;
 
 /// <summary>
 /// <c>host-cil</c>: programs compiled by the CIL JIT (<see cref="CilCompiler"/>) to native code through RyuJIT, every
-/// access still bounds-checked (no verifier yet). Refuses <c>bpf_tail_call</c>, <c>bpf_loop</c> and
-/// <c>bpf_for_each_map_elem</c> at load, naming the helper.
+/// access still bounds-checked (no verifier yet). As on <c>host-interp</c>, <c>bpf_loop</c> runs its callback and a
+/// bare program (no loader, so no prog arrays or maps) finds no tail-call targets.
 /// </summary>
 public sealed class HostCilDevice : IDevice
 {

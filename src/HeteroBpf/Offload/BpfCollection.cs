@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using HeteroBpf.Elf;
 using HeteroBpf.Helpers;
 using HeteroBpf.Interpreter;
+using HeteroBpf.Jit.Cil;
 using HeteroBpf.Isa;
 using HeteroBpf.Maps;
 
@@ -50,7 +51,7 @@ public sealed class BpfCollection : IDisposable
     /// <param name="helpers">Helpers beyond the map and printf ones (default <see cref="HelperRegistry.Basic"/>).</param>
     /// <param name="options">Interpreter limits.</param>
     /// <param name="typeOps">For the program types it handles: context accesses rewritten to the runtime layout and the type's helpers added.</param>
-    /// <param name="engine">What runs the programs (the CIL JIT refuses programs with tail calls or callbacks, naming the helper).</param>
+    /// <param name="engine">What runs the programs (the interpreter or the CIL JIT, same semantics).</param>
     /// <exception cref="HbpfException">A map spec the kernel would refuse, an initial entry naming nothing, a map
     /// <c>lddw</c> naming no map, a context access the type forbids, or a call of a helper that is not available
     /// (the error names helper and slot).</exception>
@@ -69,9 +70,10 @@ public sealed class BpfCollection : IDisposable
             // A prog array slot holds the index of a program of this collection (see ApplyContents).
             var withTailCalls = (options ?? new InterpreterOptions()) with
             {
-                TailCalls = (handle, index) => TailCallTarget(mapHelpers, programs, handle, index),
+                TailCalls = (handle, index) => TailCallTarget(mapHelpers, programs, handle, index)?.Interpreter,
                 Maps = handle => mapHelpers.TryResolve(handle, out var map) ? map : null,
             };
+            CilTailCallResolver cilTailCalls = (handle, index) => TailCallTarget(mapHelpers, programs, handle, index)?.Compiled;
             var typeRegistry = typeOps?.AddHelpers(registry, mapHelpers);
             foreach (var spec in objectFile.Programs)
             {
@@ -79,11 +81,11 @@ public sealed class BpfCollection : IDisposable
                 if (typeOps is not null && typeOps.Handles(spec.Type))
                 {
                     ConvertContext(spec, insns, typeOps);
-                    programs.Add(new BpfProgram(spec, insns, typeRegistry!, regions, withTailCalls, engine));
+                    programs.Add(new BpfProgram(spec, insns, typeRegistry!, regions, withTailCalls, engine, cilTailCalls));
                 }
                 else
                 {
-                    programs.Add(new BpfProgram(spec, insns, registry, regions, withTailCalls, engine));
+                    programs.Add(new BpfProgram(spec, insns, registry, regions, withTailCalls, engine, cilTailCalls));
                 }
             }
 
@@ -105,11 +107,11 @@ public sealed class BpfCollection : IDisposable
         foreach (var m in Maps) m.Dispose();
     }
 
-    private static unsafe BpfInterpreter? TailCallTarget(MapHelpers maps, List<BpfProgram> programs, ulong handle, uint index)
+    private static unsafe BpfProgram? TailCallTarget(MapHelpers maps, List<BpfProgram> programs, ulong handle, uint index)
     {
         if (!maps.TryResolve(handle, out var map) || map.Type != MapType.ProgArray) return null;
         int program = map.HandleAt((byte*)&index);
-        return (uint)program < (uint)programs.Count ? programs[program].Interpreter : null;
+        return (uint)program < (uint)programs.Count ? programs[program] : null;
     }
 
     private static MemoryRegion[] MapRegions(List<BpfMap> maps)

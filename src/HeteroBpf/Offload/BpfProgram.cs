@@ -10,7 +10,7 @@ public enum HostEngine
 {
     /// <summary>The reference interpreter (<c>host-interp</c>).</summary>
     Interpreter,
-    /// <summary>The CIL JIT (<c>host-cil</c>): no tail calls, <c>bpf_loop</c> or <c>for_each_map_elem</c> yet (refused at load).</summary>
+    /// <summary>The CIL JIT (<c>host-cil</c>): same semantics as the interpreter, tail calls and callbacks included.</summary>
     Cil,
 }
 
@@ -24,7 +24,7 @@ public sealed class BpfProgram : IDisposable
     private readonly CilProgram? _compiled;
     private readonly MemoryRegion[] _mapRegions;
 
-    internal BpfProgram(ProgramSpec spec, Instruction[] instructions, HelperRegistry helpers, MemoryRegion[] mapRegions, InterpreterOptions? options, HostEngine engine = HostEngine.Interpreter)
+    internal BpfProgram(ProgramSpec spec, Instruction[] instructions, HelperRegistry helpers, MemoryRegion[] mapRegions, InterpreterOptions? options, HostEngine engine = HostEngine.Interpreter, CilTailCallResolver? cilTailCalls = null)
     {
         if (!InstructionDecoder.TryValidate(instructions, out var error)) throw error.ToException().WithLocation(new BpfLocation { Section = spec.SectionName, Instruction = error.Slot });
         for (int pc = 0; pc < instructions.Length; pc += instructions[pc].Width)
@@ -45,8 +45,13 @@ public sealed class BpfProgram : IDisposable
         _interpreter = new BpfInterpreter(instructions, helpers, options);
         if (engine == HostEngine.Cil)
         {
-            if (CilCompiler.FindUnsupported(instructions, out int slot) is { } reason) throw BpfCollection.Located(spec, slot, ErrorCode.UnsupportedInstruction, reason);
-            _compiled = CilCompiler.Compile(instructions, helpers, new CilCompilerOptions { InstructionBudget = (options ?? new InterpreterOptions()).InstructionBudget });
+            var maps = options?.Maps;
+            _compiled = CilCompiler.Compile(instructions, helpers, new CilCompilerOptions
+            {
+                InstructionBudget = (options ?? new InterpreterOptions()).InstructionBudget,
+                TailCalls = cilTailCalls,
+                Maps = maps is null ? null : handle => maps(handle),
+            });
         }
 
         Engine = engine;
@@ -65,6 +70,9 @@ public sealed class BpfProgram : IDisposable
 
     /// <summary>What runs the program on the host.</summary>
     public HostEngine Engine { get; }
+
+    /// <summary>The compiled program when <see cref="Engine"/> is <see cref="HostEngine.Cil"/> (tail calls switch to another program's).</summary>
+    internal CilProgram? Compiled => _compiled;
 
     /// <summary>The spec the program was loaded from (its instructions still unresolved).</summary>
     public ProgramSpec Spec { get; }

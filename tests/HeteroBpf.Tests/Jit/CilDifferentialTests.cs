@@ -29,7 +29,7 @@ public sealed unsafe class CilDifferentialTests(ITestOutputHelper output)
         byte[] initialReadOnly = new byte[readOnly.Length];
         byte[] afterInterpreter = new byte[buffer.Length];
         var outcomes = new Dictionary<string, int>(StringComparer.Ordinal);
-        int invalid = 0;
+        int invalid = 0, provenPrograms = 0, withCallbacks = 0, withLoops = 0;
         for (int i = 0; i - invalid < count; i++)
         {
             var program = gen.Next();
@@ -55,6 +55,61 @@ public sealed unsafe class CilDifferentialTests(ITestOutputHelper output)
             var actual = Run(buffer, readOnly, (memory, r1, r2) => compiled.Run(memory, r1, r2));
 
             var where = new Where(i, seed, budget, program);
+            if (program.Any(x => x.OpCode == Opcodes.Call && x.SrcNumber == 0 && x.Imm == (int)HelperId.Loop)) withCallbacks++;
+            if (program.Any(x => InstructionForms.Of(x.OpCode).Kind == InstructionKind.CondJump && x.Offset < 0)) withLoops++;
+            Compare(where, program, expected, actual, afterInterpreter, buffer, readOnly, outcomes);
+
+            // Again with the accesses that are safe by construction compiled unchecked (ProvenSafe, as a verifier's facts would).
+            if (ProvenSafeByConstruction(program) is { } proven)
+            {
+                provenPrograms++;
+                var unchecked_ = CilCompiler.Compile(program, RandomProgramGen.Helpers, new CilCompilerOptions { InstructionBudget = budget, ProvenSafe = proven });
+                initialBuffer.CopyTo(buffer, 0);
+                initialReadOnly.CopyTo(readOnly, 0);
+                var fast = Run(buffer, readOnly, (memory, r1, r2) => unchecked_.Run(memory, r1, r2));
+                Compare(where with { ProvenSafe = true }, program, expected, fast, afterInterpreter, buffer, readOnly, null);
+            }
+        }
+
+        output.WriteLine($"{count} programs ({invalid} invalid layouts skipped, {provenPrograms} also run with proven-safe accesses unchecked, {withLoops} with bounded loops, {withCallbacks} with bpf_loop callbacks): " + string.Join(", ", outcomes.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key} {o.Value}")));
+        Assert.True(invalid < count / 100, $"{invalid} of {count} generated programs were invalid");
+        Assert.True(outcomes.Count >= 5, "the generator should reach results and several kinds of fault");
+        Assert.True(provenPrograms > count / 2, $"only {provenPrograms} programs had proven-safe accesses");
+        Assert.True(withLoops > count / 10 && withCallbacks > count / 100, $"{withLoops} programs with loops, {withCallbacks} with callbacks");
+    }
+
+    /// <summary>
+    /// Per slot, true for the accesses that cannot fail by construction of the generator (a hand-made stand-in for the
+    /// verifier's <c>AccessProven</c>): R10 with the whole access inside its 512-byte frame, and R9 (the buffer, which
+    /// nothing writes) inside the buffer unless a <c>bpf_loop</c> callback may run (R9 is 0 there). Null when there is none.
+    /// </summary>
+    internal static bool[]? ProvenSafeByConstruction(Instruction[] program)
+    {
+        bool callbacks = program.Any(i => i.OpCode == Opcodes.Call && i.SrcNumber == 0 && i.Imm == (int)HelperId.Loop);
+        var proven = new bool[program.Length];
+        bool any = false;
+        for (int pc = 0; pc < program.Length; pc += program[pc].Width)
+        {
+            var insn = program[pc];
+            var kind = InstructionForms.Of(insn.OpCode).Kind;
+            if (kind is not (InstructionKind.Load or InstructionKind.LoadSx or InstructionKind.StoreImm or InstructionKind.StoreReg or InstructionKind.Atomic)) continue;
+            int size = Instruction.SizeInBytes(insn.Size);
+            byte baseRegister = kind is InstructionKind.Load or InstructionKind.LoadSx ? insn.SrcNumber : insn.DstNumber;
+            bool safe = baseRegister switch
+            {
+                10 => insn.Offset >= -512 && insn.Offset <= -size,
+                9 => !callbacks && insn.Offset >= 0 && insn.Offset <= RandomProgramGen.BufferSize - size,
+                _ => false,
+            };
+            proven[pc] = safe;
+            any |= safe;
+        }
+
+        return any ? proven : null;
+    }
+
+    private static void Compare(Where where, Instruction[] program, Outcome expected, Outcome actual, byte[] afterInterpreter, byte[] buffer, byte[] readOnly, Dictionary<string, int>? outcomes)
+    {
             if (!(expected.Fault?.Code == actual.Fault?.Code)) Assert.Fail($"{where}\nfault {Describe(expected)} vs {Describe(actual)}");
             if (expected.Fault is { } e)
             {
@@ -65,26 +120,21 @@ public sealed unsafe class CilDifferentialTests(ITestOutputHelper output)
                     if (!(e.Address == a.Address)) Assert.Fail($"{where}\nfault address 0x{e.Address:x} vs 0x{a.Address:x}");
                 }
 
-                Tally(outcomes, e.Code.ToString());
+                if (outcomes is not null) Tally(outcomes, e.Code.ToString());
             }
             else
             {
                 if (!(expected.Result == actual.Result)) Assert.Fail($"{where}\nresult {expected.Result} vs {actual.Result}");
-                Tally(outcomes, "ok");
+                if (outcomes is not null) Tally(outcomes, "ok");
             }
 
             if (!(afterInterpreter.AsSpan().SequenceEqual(buffer))) Assert.Fail($"{where}\nbuffer differs: {Convert.ToHexString(afterInterpreter)} vs {Convert.ToHexString(buffer)}");
-        }
-
-        output.WriteLine($"{count} programs ({invalid} invalid layouts skipped): " + string.Join(", ", outcomes.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key} {o.Value}")));
-        Assert.True(invalid < count / 100, $"{invalid} of {count} generated programs were invalid");
-        Assert.True(outcomes.Count >= 5, "the generator should reach results and several kinds of fault");
     }
 
     // Formats the failing program only when an assertion message needs it.
-    private sealed record Where(int Index, int Seed, long Budget, Instruction[] Program)
+    private sealed record Where(int Index, int Seed, long Budget, Instruction[] Program, bool ProvenSafe = false)
     {
-        public override string ToString() => $"program {Index} (seed {Seed}, budget {Budget}):\n{Disassemble(Program)}";
+        public override string ToString() => $"program {Index} (seed {Seed}, budget {Budget}{(ProvenSafe ? ", proven-safe accesses unchecked" : "")}):\n{Disassemble(Program)}";
     }
 
     private delegate ExecutionResult Runner(MemoryMap memory, ulong r1, ulong r2);

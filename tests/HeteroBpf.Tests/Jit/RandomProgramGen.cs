@@ -6,7 +6,8 @@ namespace HeteroBpf.Tests.Jit;
 /// <summary>
 /// Random valid programs for differential runs: straight-line mixes of every ALU and jump opcode with forward branches,
 /// stack and buffer loads, stores and atomics (some out of bounds), legacy packet loads, helper calls (some failing),
-/// and sometimes a subprogram reached by <c>call</c> or <c>callx</c> (sometimes recursing until the depth fault).
+/// bounded loops (a counter in R6 and a backward branch), and sometimes a subprogram reached by <c>call</c>, <c>callx</c>
+/// or as a <c>bpf_loop</c> callback (sometimes recursing until the depth fault).
 /// </summary>
 /// <remarks>
 /// Entry: R1 = the read-write buffer (also the packet), R2 = a read-only region. R9 and R8 keep them; random ALU
@@ -147,7 +148,19 @@ internal sealed class RandomProgramGen(int seed)
             case < 82: c.Add(ReadOnlyAccess()); break;
             case < 83: c.Add(WildAccess()); break;
             case < 85: c.Add(LegacyLoad()); break;
-            case < 91: HelperCall(c); break;
+            case < 89: HelperCall(c); break;
+            case < 91: BoundedLoop(c); break;
+            case < 92 when hasSub:
+                // bpf_loop(n, sub, buffer, flags): sub runs as the callback (R1 = index, R2 = the buffer, R9 = 0 there).
+                item.CallsSub = true;
+                c.Add(I(Opcodes.Alu(true, AluOp.Mov, OperandSource.Imm), 1, 0, 0, _rng.Next(8) == 0 ? Imm32() : _rng.Next(0, 6)));
+                c.Add(I(Opcodes.Lddw, 2, (byte)LoadImmKind.Func, 0, 0));
+                c.Add(I(0, 0, 0, 0, 0));
+                c.Add(Mov64Reg(3, 9));
+                c.Add(I(Opcodes.Alu(true, AluOp.Mov, OperandSource.Imm), 4, 0, 0, _rng.Next(10) == 0 ? 1 : 0));
+                c.Add(I(Opcodes.Call, 0, 0, 0, (int)HelperId.Loop));
+                for (byte r = 1; r <= 5; r++) c.Add(I(Opcodes.Alu(true, AluOp.Mov, OperandSource.Imm), r, 0, 0, Imm32()));
+                break;
             default:
                 if (!hasSub || (inSub && _rng.Next(6) != 0))
                 {
@@ -172,6 +185,37 @@ internal sealed class RandomProgramGen(int seed)
         }
 
         return item;
+    }
+
+    // A bounded loop: R6 counts 1–8 iterations down over a body of ALU instructions (never writing R6) and accesses,
+    // closed by a backward conditional jump.
+    private void BoundedLoop(List<Instruction> c)
+    {
+        c.Add(I(Opcodes.Alu(true, AluOp.Mov, OperandSource.Imm), 6, 0, 0, _rng.Next(1, 9)));
+        int start = c.Count;
+        int body = _rng.Next(1, 6);
+        for (int i = 0; i < body; i++)
+        {
+            Instruction insn;
+            do
+            {
+                insn = _rng.Next(3) switch { 0 => StackAccess(), 1 => BufferAccess(), _ => AluInstruction() };
+            }
+            while (WritesR6(insn));
+            c.Add(insn);
+        }
+
+        c.Add(I(Opcodes.Alu(true, AluOp.Add, OperandSource.Imm), 6, 0, 0, -1));
+        int back = start - (c.Count + 1);
+        c.Add(I(Opcodes.Jump(_rng.Next(2) == 0, JumpOp.Jne, OperandSource.Imm), 6, 0, back, 0));
+    }
+
+    private static bool WritesR6(in Instruction insn)
+    {
+        var kind = InstructionForms.Of(insn.OpCode).Kind;
+        if (kind is InstructionKind.StoreImm or InstructionKind.StoreReg) return false;
+        if (kind == InstructionKind.Atomic) return insn.SrcNumber == 6;
+        return insn.DstNumber == 6;
     }
 
     private static readonly AluOp[] AluOps = Enum.GetValues<AluOp>();

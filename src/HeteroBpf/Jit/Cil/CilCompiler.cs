@@ -6,6 +6,8 @@ using System.Reflection.Emit;
 using System.Runtime.CompilerServices;
 using HeteroBpf.Helpers;
 using HeteroBpf.Isa;
+using HeteroBpf.Maps;
+using HeteroBpf.Verifier;
 
 namespace HeteroBpf.Jit.Cil;
 
@@ -23,7 +25,33 @@ public sealed record CilCompilerOptions
     /// bounds check. Null (today, with no verifier): every access is checked against the run's <see cref="MemoryMap"/>.
     /// </summary>
     public IReadOnlyList<bool>? ProvenSafe { get; init; }
+
+    /// <summary>
+    /// <see cref="ProvenSafe"/> from a verifier's per-slot facts: the slots marked <see cref="SlotFacts.AccessProven"/>
+    /// (e.g. <c>VerifiedProgram.Facts</c>, one entry per slot).
+    /// </summary>
+    public static bool[] ProvenSafeFrom(ReadOnlySpan<SlotFacts> facts)
+    {
+        var proven = new bool[facts.Length];
+        for (int i = 0; i < facts.Length; i++) proven[i] = (facts[i] & SlotFacts.AccessProven) != 0;
+        return proven;
+    }
+
+    /// <summary>
+    /// Resolves <c>bpf_tail_call</c> targets (a loader knows its prog arrays and compiled programs); without it a tail
+    /// call is an ordinary helper call (unknown unless the registry has one), as in the interpreter.
+    /// </summary>
+    public CilTailCallResolver? TailCalls { get; init; }
+
+    /// <summary>The live map a map handle names: enables <c>bpf_for_each_map_elem</c> and inlined array lookups; null: no maps.</summary>
+    public CilMapResolver? Maps { get; init; }
 }
+
+/// <summary>The compiled program in slot <paramref name="index"/> of the prog array whose map handle is <paramref name="programArray"/>, or null (the tail call then falls through).</summary>
+public delegate CilProgram? CilTailCallResolver(ulong programArray, uint index);
+
+/// <summary>The map a program's map handle names, or null when it names none.</summary>
+public delegate BpfMap? CilMapResolver(ulong handle);
 
 /// <summary>
 /// eBPF → CIL: one <see cref="DynamicMethod"/> per program, RFC 9669 semantics equal to the interpreter's (same results,
@@ -36,46 +64,19 @@ public sealed record CilCompilerOptions
 /// fault or touch memory; a segment adds its length to the count and checks the budget once, on entry. Since only the
 /// last instruction of a segment can fault or write memory, a budget fault raised at the entry is indistinguishable
 /// from the interpreter's (same slot, same memory), and the count of a finished run is exact.
-/// <c>bpf_tail_call</c>, <c>bpf_loop</c> and <c>bpf_for_each_map_elem</c> are refused (<see cref="FindUnsupported"/>).
+/// <c>bpf_loop</c> and <c>bpf_for_each_map_elem</c> re-enter the same method at the callback's entry one frame deeper
+/// (sharing the run's count); a tail call hands the registers to the driver in <see cref="CilProgram.Run"/>, which
+/// starts the target program in the same frame, at most 33 times a run.
 /// </remarks>
 public static class CilCompiler
 {
-    /// <summary>The first call this compiler cannot translate yet, with the reason naming the helper; null when there is none.</summary>
-    public static string? FindUnsupported(ReadOnlySpan<Instruction> program, out int slot)
-    {
-        for (slot = 0; slot < program.Length; slot += program[slot].Width)
-        {
-            var insn = program[slot];
-            if (insn.OpCode != Opcodes.Call || insn.SrcNumber != (byte)CallKind.Helper) continue;
-            string? name = (HelperId)insn.Imm switch
-            {
-                HelperId.TailCall => "bpf_tail_call",
-                HelperId.Loop => "bpf_loop",
-                HelperId.ForEachMapElem => "bpf_for_each_map_elem",
-                _ => null,
-            };
-            if (name is not null)
-            {
-                return $"{name} (helper {HelperIds.Describe(insn.Imm)}) is not supported by the CIL JIT yet: it changes control flow (tail call or callback); run the program on host-interp";
-            }
-        }
-
-        slot = -1;
-        return null;
-    }
-
     /// <summary>Compiles <paramref name="program"/> to run with <paramref name="helpers"/>.</summary>
-    /// <exception cref="HbpfException">The program is not valid, or calls a helper this compiler refuses (HB3006).</exception>
+    /// <exception cref="HbpfException">The program is not valid, or this runtime cannot emit dynamic code.</exception>
     public static CilProgram Compile(Instruction[] program, HelperRegistry helpers, CilCompilerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(program);
         ArgumentNullException.ThrowIfNull(helpers);
         if (!InstructionDecoder.TryValidate(program, out var error)) throw error.ToException();
-        if (FindUnsupported(program, out int slot) is { } reason)
-        {
-            throw new HbpfException(ErrorCode.UnsupportedInstruction, reason, BpfLocation.AtInstruction(slot));
-        }
-
         options ??= new CilCompilerOptions();
         if (options.ProvenSafe is { } safe && safe.Count != program.Length)
         {
@@ -88,6 +89,30 @@ public static class CilCompiler
         }
 
         return new CilEmitter(program, helpers, options).Emit();
+    }
+
+    private static int s_dumps;
+
+    /// <summary>
+    /// Compiles like <see cref="Compile"/> and keeps what <c>hbpf prog dump jited</c> prints: the IL of every slot and,
+    /// where the runtime reports it, the native code RyuJIT made of it (<see cref="CilDump.Native"/>).
+    /// </summary>
+    /// <exception cref="HbpfException">As <see cref="Compile"/>.</exception>
+    public static CilDump Dump(Instruction[] program, HelperRegistry helpers, CilCompilerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        ArgumentNullException.ThrowIfNull(helpers);
+        if (!InstructionDecoder.TryValidate(program, out var error)) throw error.ToException();
+        if (!RuntimeFeature.IsDynamicCodeSupported)
+        {
+            throw new HbpfException(ErrorCode.UnsupportedInstruction, "the CIL JIT needs dynamic code, which this runtime (native AOT) does not allow; use host-interp");
+        }
+
+        string name = $"bpf_cil_dump_{Interlocked.Increment(ref s_dumps)}_{Environment.ProcessId}";
+        var emitter = new CilEmitter(program, helpers, options ?? new CilCompilerOptions(), name);
+        var compiled = emitter.Emit();
+        var native = CilNativeCode.Capture(compiled, name);
+        return new CilDump(compiled, emitter.Listing!.Select(l => new CilSlotIl(l.Slot, l.Lines)).ToList(), native);
     }
 }
 
@@ -107,8 +132,12 @@ internal sealed class CilEmitter
     private static readonly MethodInfo ThrowFellOffEnd = Method(typeof(CilRuntime), nameof(CilRuntime.ThrowFellOffEnd));
     private static readonly MethodInfo ThrowBudget = Method(typeof(CilImage), nameof(CilImage.ThrowBudget));
     private static readonly MethodInfo ResolveCallx = Method(typeof(CilImage), nameof(CilImage.ResolveCallx));
-    private static readonly FieldInfo ImageBudget = typeof(CilImage).GetField(nameof(CilImage.Budget))!;
+    private static readonly MethodInfo Loop = Method(typeof(CilRuntime), nameof(CilRuntime.Loop));
+    private static readonly MethodInfo ForEachMapElem = Method(typeof(CilRuntime), nameof(CilRuntime.ForEachMapElem));
+    private static readonly MethodInfo TailCall = Method(typeof(CilRuntime), nameof(CilRuntime.TailCall));
+    private static readonly FieldInfo StateBudget = typeof(CilRunState).GetField(nameof(CilRunState.Budget))!;
     private static readonly FieldInfo ImageHelpers = typeof(CilImage).GetField(nameof(CilImage.Helpers))!;
+    private static readonly FieldInfo ImageHelperTargets = typeof(CilImage).GetField(nameof(CilImage.HelperTargets))!;
     private static readonly FieldInfo StateMemory = typeof(CilRunState).GetField(nameof(CilRunState.Memory))!;
     private static readonly FieldInfo StateStackRegion = typeof(CilRunState).GetField(nameof(CilRunState.StackRegion))!;
     private static readonly FieldInfo StateStackTop = typeof(CilRunState).GetField(nameof(CilRunState.StackTop))!;
@@ -118,40 +147,51 @@ internal sealed class CilEmitter
     private readonly HelperRegistry _registry;
     private readonly CilCompilerOptions _options;
     private readonly DynamicMethod _method;
-    private readonly ILGenerator _il;
+    private readonly CilIlWriter _il;
     private readonly bool[] _segmentStart;
     private readonly int[] _entryIndexBySlot;
     private readonly List<int> _entries = [];
     private readonly List<int> _returnSlots = [];
     private readonly List<BpfHelper> _helpers = [];
+    private readonly List<object> _helperTargets = [];
+    private readonly bool[] _jumpTarget;
+    private ulong?[] _r1Constant = [];
+    private LocalBuilder? _call;
+    private int _inlinedLookups, _directHelperCalls;
     private readonly Label[] _slot;
     private Label _pop;
     private int _segments;
     private bool _hasCalls;
+    private bool _hasCallbacks;
 
     // Locals.
     private readonly LocalBuilder[] _r = new LocalBuilder[11];
     private LocalBuilder _count = null!, _budget = null!, _frameLow = null!, _stackTop = null!, _stackSpan = null!;
     private LocalBuilder _memory = null!, _stackRegion = null!, _depth = null!, _frames = null!, _frame = null!;
+    private LocalBuilder _baseDepth = null!;
     private LocalBuilder _addr = null!, _tmp = null!, _entry = null!, _dividend32 = null!, _divisor32 = null!;
 
-    public CilEmitter(Instruction[] program, HelperRegistry registry, CilCompilerOptions options)
+    public CilEmitter(Instruction[] program, HelperRegistry registry, CilCompilerOptions options, string? dumpName = null)
     {
         _program = program;
         _registry = registry;
         _options = options;
         _method = new DynamicMethod(
-            "bpf_cil",
+            dumpName ?? "bpf_cil",
             typeof(ulong),
-            [typeof(CilImage), typeof(CilRunState).MakeByRefType(), typeof(ulong), typeof(ulong)],
+            [typeof(CilImage), typeof(CilRunState).MakeByRefType(), typeof(ulong*), typeof(int), typeof(int), typeof(ulong)],
             typeof(CilImage).Module,
             skipVisibility: true);
-        _il = _method.GetILGenerator(64 + program.Length * 24);
+        _il = new CilIlWriter(_method.GetILGenerator(64 + program.Length * 24), listing: dumpName is not null);
         _segmentStart = new bool[program.Length + 1];
         _entryIndexBySlot = new int[program.Length];
         Array.Fill(_entryIndexBySlot, -1);
         _slot = new Label[program.Length + 1];
+        _jumpTarget = new bool[program.Length + 1];
     }
+
+    /// <summary>The IL listing by slot (after <see cref="Emit"/>, when a dump name was given).</summary>
+    public List<(int Slot, List<string> Lines)>? Listing => _il.Listing;
 
     public CilProgram Emit()
     {
@@ -161,12 +201,14 @@ internal sealed class CilEmitter
         Prologue();
         for (int pc = 0; pc < _program.Length; pc += _program[pc].Width)
         {
+            _il.BeginSlot(pc);
             _il.MarkLabel(_slot[pc]);
             if (_segmentStart[pc]) CountSegment(pc);
             Translate(pc);
         }
 
         // Past the last slot: the interpreter counts one more step (budget first), then faults at the last slot.
+        _il.BeginSlot(_program.Length);
         _il.MarkLabel(_slot[_program.Length]);
         CountSegment(_program.Length);
         _il.Emit(OpCodes.Ldc_I4, _program.Length);
@@ -175,9 +217,9 @@ internal sealed class CilEmitter
         _il.Emit(OpCodes.Ret);
         ReturnFromSubprogram();
 
-        var image = new CilImage(_program, [.. _helpers], _options.InstructionBudget, _entryIndexBySlot);
-        var entry = (CilEntry)_method.CreateDelegate(typeof(CilEntry), image);
-        return new CilProgram(entry, _il.ILOffset, _segments);
+        var image = new CilImage(_program, [.. _helpers], [.. _helperTargets], _options.InstructionBudget, _entryIndexBySlot, _options.TailCalls, _options.Maps);
+        image.Entry = (CilEntry)_method.CreateDelegate(typeof(CilEntry), image);
+        return new CilProgram(image, _il.ILOffset, _segments, _directHelperCalls, _inlinedLookups);
     }
 
     // ---- Analysis. ----
@@ -192,6 +234,11 @@ internal sealed class CilEmitter
         }
 
         _hasCalls = HasCalls();
+        _hasCallbacks = HasCallbacks();
+        for (int pc = 0; pc < _program.Length; pc += _program[pc].Width)
+        {
+            if (_program[pc].OpCode == Opcodes.Call && _program[pc].SrcNumber == (byte)CallKind.Local) _jumpTarget[pc + 1] = true; // return site
+        }
         _segmentStart[0] = true;
         _segmentStart[_program.Length] = true;
         foreach (int entry in _entries) _segmentStart[entry] = true;
@@ -202,9 +249,44 @@ internal sealed class CilEmitter
             if (kind is InstructionKind.CondJump or InstructionKind.Ja or InstructionKind.Gotol && Branches.TryGetTarget(insn, pc, out long target))
             {
                 _segmentStart[target] = true;
+                _jumpTarget[target] = true;
             }
 
             if (EndsSegment(kind, insn, pc)) _segmentStart[pc + insn.Width] = true;
+        }
+
+        if (_options.Maps is not null) TrackR1Constants();
+    }
+
+    // R1's value before each slot when it is a 64-bit immediate set earlier in the same straight-line run (a map handle
+    // the loader resolved): what lets a map lookup be inlined. Unknown at jump targets, function entries, return sites
+    // and after anything that may write R1.
+    private void TrackR1Constants()
+    {
+        _r1Constant = new ulong?[_program.Length];
+        ulong? known = null;
+        for (int pc = 0; pc < _program.Length; pc += _program[pc].Width)
+        {
+            if (_jumpTarget[pc] || _entryIndexBySlot[pc] >= 0) known = null;
+            _r1Constant[pc] = known;
+            var insn = _program[pc];
+            var kind = InstructionForms.Of(insn.OpCode).Kind;
+            if (kind == InstructionKind.Lddw && insn.DstNumber == 1)
+            {
+                known = insn.SrcNumber == (byte)LoadImmKind.Imm64 ? Instruction.WideImmediate(insn, _program[pc + 1]) : null;
+            }
+            else if (kind is InstructionKind.Call or InstructionKind.CallX or InstructionKind.Exit or InstructionKind.Ja or InstructionKind.Gotol)
+            {
+                known = null; // calls clobber R1–R5; after an unconditional jump the next slot is reached from elsewhere
+            }
+            else if (kind is InstructionKind.Atomic)
+            {
+                if (insn.SrcNumber == 1) known = null;
+            }
+            else if (kind is not (InstructionKind.StoreImm or InstructionKind.StoreReg or InstructionKind.CondJump or InstructionKind.LoadAbs or InstructionKind.LoadInd) && insn.DstNumber == 1)
+            {
+                known = null;
+            }
         }
     }
 
@@ -246,23 +328,28 @@ internal sealed class CilEmitter
 
     private void Prologue()
     {
-        for (int i = 0; i < _r.Length; i++) _r[i] = _il.DeclareLocal(typeof(ulong));
-        _count = _il.DeclareLocal(typeof(long));
-        _budget = _il.DeclareLocal(typeof(long));
-        _frameLow = _il.DeclareLocal(typeof(ulong));
-        _stackTop = _il.DeclareLocal(typeof(ulong));
-        _stackSpan = _il.DeclareLocal(typeof(ulong));
-        _memory = _il.DeclareLocal(typeof(MemoryMap));
-        _stackRegion = _il.DeclareLocal(typeof(int));
-        _depth = _il.DeclareLocal(typeof(int));
-        _frames = _il.DeclareLocal(typeof(nint));
-        _frame = _il.DeclareLocal(typeof(nint));
-        _addr = _il.DeclareLocal(typeof(ulong));
-        _tmp = _il.DeclareLocal(typeof(ulong));
-        _entry = _il.DeclareLocal(typeof(int));
-        _dividend32 = _il.DeclareLocal(typeof(int));
-        _divisor32 = _il.DeclareLocal(typeof(int));
+        for (int i = 0; i < _r.Length; i++) _r[i] = _il.DeclareLocal(typeof(ulong), "r" + i);
+        _count = _il.DeclareLocal(typeof(long), "count");
+        _budget = _il.DeclareLocal(typeof(long), "budget");
+        _frameLow = _il.DeclareLocal(typeof(ulong), "frameLow");
+        _stackTop = _il.DeclareLocal(typeof(ulong), "stackTop");
+        _stackSpan = _il.DeclareLocal(typeof(ulong), "stackSpan");
+        _memory = _il.DeclareLocal(typeof(MemoryMap), "memory");
+        _stackRegion = _il.DeclareLocal(typeof(int), "stackRegion");
+        _depth = _il.DeclareLocal(typeof(int), "depth");
+        _frames = _il.DeclareLocal(typeof(nint), "frames");
+        _frame = _il.DeclareLocal(typeof(nint), "frame");
+        _addr = _il.DeclareLocal(typeof(ulong), "addr");
+        _tmp = _il.DeclareLocal(typeof(ulong), "tmp");
+        _entry = _il.DeclareLocal(typeof(int), "entry");
+        _dividend32 = _il.DeclareLocal(typeof(int), "dividend32");
+        _divisor32 = _il.DeclareLocal(typeof(int), "divisor32");
 
+        _baseDepth = _il.DeclareLocal(typeof(int), "baseDepth");
+
+        // Arguments: 0 image, 1 ref state, 2 the starting registers R0–R9, 3 the entry to start at (its dense index),
+        // 4 the call depth of that frame, 5 the frame's low address. A plain run starts at entry 0, depth 1; a callback
+        // one frame below its caller; a tail call's target with the registers its caller left.
         var il = _il;
         il.Emit(OpCodes.Ldarg_1);
         il.Emit(OpCodes.Ldfld, StateMemory);
@@ -272,25 +359,40 @@ internal sealed class CilEmitter
         il.Emit(OpCodes.Stloc, _stackRegion);
         il.Emit(OpCodes.Ldarg_1);
         il.Emit(OpCodes.Ldfld, StateStackTop);
-        il.Emit(OpCodes.Dup);
         il.Emit(OpCodes.Stloc, _stackTop);
+        il.Emit(OpCodes.Ldarg_S, (byte)5);
         il.Emit(OpCodes.Dup);
-        il.Emit(OpCodes.Stloc, _r[10]);
-        il.Emit(OpCodes.Ldc_I8, (long)CilRuntime.FrameSize);
-        il.Emit(OpCodes.Sub);
         il.Emit(OpCodes.Stloc, _frameLow);
         il.Emit(OpCodes.Ldc_I8, (long)CilRuntime.FrameSize);
+        il.Emit(OpCodes.Add);
+        il.Emit(OpCodes.Stloc, _r[10]);
+        il.Emit(OpCodes.Ldloc, _stackTop);
+        il.Emit(OpCodes.Ldloc, _frameLow);
+        il.Emit(OpCodes.Sub);
         il.Emit(OpCodes.Stloc, _stackSpan);
-        il.Emit(OpCodes.Ldarg_0);
-        il.Emit(OpCodes.Ldfld, ImageBudget);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldfld, StateBudget);
         il.Emit(OpCodes.Stloc, _budget);
-        il.Emit(OpCodes.Ldarg_2);
-        il.Emit(OpCodes.Stloc, _r[1]);
-        il.Emit(OpCodes.Ldarg_3);
-        il.Emit(OpCodes.Stloc, _r[2]);
-        // Locals start at zero (InitLocals), which gives R0, R3–R9 and the count; the frame stack is zeroed too.
-        il.Emit(OpCodes.Ldc_I4_1);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldfld, StateCount);
+        il.Emit(OpCodes.Stloc, _count);
+        for (int r = 0; r <= 9; r++)
+        {
+            il.Emit(OpCodes.Ldarg_2);
+            if (r != 0)
+            {
+                il.Emit(OpCodes.Ldc_I4, r * 8);
+                il.Emit(OpCodes.Add);
+            }
+
+            il.Emit(OpCodes.Ldind_I8);
+            St(r);
+        }
+
+        il.Emit(OpCodes.Ldarg_S, (byte)4);
+        il.Emit(OpCodes.Dup);
         il.Emit(OpCodes.Stloc, _depth);
+        il.Emit(OpCodes.Stloc, _baseDepth);
         if (_hasCalls)
         {
             il.Emit(OpCodes.Ldc_I4, CilRuntime.MaxCallDepth * SavedPerFrame * 8);
@@ -298,6 +400,28 @@ internal sealed class CilEmitter
             il.Emit(OpCodes.Localloc);
             il.Emit(OpCodes.Stloc, _frames);
         }
+
+        if (_hasCallbacks)
+        {
+            // A callback starts at its function's entry; entry 0 is slot 0.
+            il.Emit(OpCodes.Ldarg_3);
+            var targets = new Label[_entries.Count];
+            for (int i = 0; i < targets.Length; i++) targets[i] = _slot[_entries[i]];
+            il.Emit(OpCodes.Switch, targets);
+        }
+    }
+
+    // bpf_loop always, bpf_for_each_map_elem when maps are known: both run a subprogram of this one as a callback.
+    private bool HasCallbacks()
+    {
+        for (int pc = 0; pc < _program.Length; pc += _program[pc].Width)
+        {
+            var insn = _program[pc];
+            if (insn.OpCode != Opcodes.Call || insn.SrcNumber != (byte)CallKind.Helper) continue;
+            if (insn.Imm == (int)HelperId.Loop || (insn.Imm == (int)HelperId.ForEachMapElem && _options.Maps is not null)) return true;
+        }
+
+        return false;
     }
 
     private bool HasCalls()
@@ -325,6 +449,7 @@ internal sealed class CilEmitter
         il.Emit(OpCodes.Ldloc, _budget);
         il.Emit(OpCodes.Ble, ok);
         il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldloc, _budget);
         il.Emit(OpCodes.Ldloc, _count);
         il.Emit(OpCodes.Ldc_I4, length);
         il.Emit(OpCodes.Ldc_I4, start);
@@ -704,17 +829,22 @@ internal sealed class CilEmitter
                 PushFrame(pc);
                 il.Emit(OpCodes.Br, _slot[pc + 1 + insn.Imm]);
                 break;
+            case CallKind.Helper when insn.Imm == (int)HelperId.TailCall && _options.TailCalls is not null:
+                TailCallSite(pc);
+                break;
+            case CallKind.Helper when insn.Imm == (int)HelperId.Loop || (insn.Imm == (int)HelperId.ForEachMapElem && _options.Maps is not null):
+                Callback(insn.Imm == (int)HelperId.Loop ? Loop : ForEachMapElem, pc);
+                break;
             case CallKind.Helper when _registry.TryGet(insn.Imm, out var helper):
-                il.Emit(OpCodes.Ldarg_0);
-                il.Emit(OpCodes.Ldfld, ImageHelpers);
-                il.Emit(OpCodes.Ldc_I4, _helpers.Count);
-                il.Emit(OpCodes.Ldelem_Ref);
-                _helpers.Add(helper);
-                for (int r = 1; r <= 5; r++) Ld(r);
-                il.Emit(OpCodes.Ldloc, _memory);
-                il.Emit(OpCodes.Ldc_I4, pc);
-                il.Emit(OpCodes.Call, CallHelper);
-                St(0);
+                if (insn.Imm == (int)HelperId.MapLookupElem && InlinableArray(helper, pc) is { } array)
+                {
+                    InlineArrayLookup(helper, array, pc);
+                }
+                else
+                {
+                    HelperCallSite(helper, pc);
+                }
+
                 break;
             case CallKind.Helper:
                 // As in the interpreter, a helper the registry lacks faults when the call is reached.
@@ -728,6 +858,184 @@ internal sealed class CilEmitter
                 il.Emit(OpCodes.Call, ThrowUnsupported);
                 break;
         }
+    }
+
+    // A helper call: a direct call of the implementing method (static, or an instance method of the delegate's target,
+    // which the image holds) with a HelperCall local, so no delegate dispatch; a delegate that is not one plain method
+    // (multicast, dynamic) goes through the trampoline.
+    private void HelperCallSite(BpfHelper helper, int pc)
+    {
+        var il = _il;
+        var method = helper.Method;
+        // Instance methods of value types would need the boxed target unboxed to a managed pointer: left to the trampoline.
+        bool direct = helper.HasSingleTarget && method is not DynamicMethod && method.DeclaringType is { ContainsGenericParameters: false, IsValueType: false }
+            && (method.IsStatic ? helper.Target is null : helper.Target is not null);
+        if (!direct)
+        {
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldfld, ImageHelpers);
+            il.Emit(OpCodes.Ldc_I4, _helpers.Count);
+            il.Emit(OpCodes.Ldelem_Ref);
+            _helpers.Add(helper);
+            for (int r = 1; r <= 5; r++) Ld(r);
+            il.Emit(OpCodes.Ldloc, _memory);
+            il.Emit(OpCodes.Ldc_I4, pc);
+            il.Emit(OpCodes.Call, CallHelper);
+            St(0);
+            return;
+        }
+
+        _directHelperCalls++;
+        _call ??= il.DeclareLocal(typeof(HelperCall), "call");
+        il.Emit(OpCodes.Ldloca, _call);
+        il.Emit(OpCodes.Initobj, typeof(HelperCall));
+        for (int r = 1; r <= 5; r++)
+        {
+            il.Emit(OpCodes.Ldloca, _call);
+            Ld(r);
+            il.Emit(OpCodes.Stfld, HelperCallRegisters[r - 1]);
+        }
+
+        il.Emit(OpCodes.Ldloca, _call);
+        il.Emit(OpCodes.Ldloc, _memory);
+        il.Emit(OpCodes.Stfld, HelperCallMemory);
+        il.Emit(OpCodes.Ldloca, _call);
+        il.Emit(OpCodes.Ldc_I4, pc);
+        il.Emit(OpCodes.Stfld, HelperCallSlot);
+        if (!method.IsStatic)
+        {
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldfld, ImageHelperTargets);
+            il.Emit(OpCodes.Ldc_I4, _helperTargets.Count);
+            il.Emit(OpCodes.Ldelem_Ref);
+            _helperTargets.Add(helper.Target!);
+            // No castclass: the element is the delegate's own target, of the method's declaring type by construction.
+        }
+
+        il.Emit(OpCodes.Ldloca, _call);
+        il.Emit(OpCodes.Call, method);
+        St(0);
+    }
+
+    private static readonly FieldInfo[] HelperCallRegisters = [.. new[] { "R1", "R2", "R3", "R4", "R5" }.Select(HelperCallField)];
+    private static readonly FieldInfo HelperCallMemory = HelperCallField(nameof(HelperCall.Memory));
+    private static readonly FieldInfo HelperCallSlot = HelperCallField(nameof(HelperCall.Slot));
+
+    private static FieldInfo HelperCallField(string name) => typeof(HelperCall).GetField(name) ?? throw new UnreachableException($"HelperCall.{name} is missing");
+
+    // Where an array map's values are: value i at Base + i * Stride, for i < MaxEntries.
+    private sealed record ArrayLayout(ulong Base, ulong Stride, uint MaxEntries);
+
+    // map_lookup_elem of a plain (not per-CPU) array named by a constant handle, with the loader's map helpers: the
+    // kernel's map_gen_lookup idea. Values never move, so the layout is read once here.
+    private unsafe ArrayLayout? InlinableArray(BpfHelper helper, int pc)
+    {
+        if (_options.Maps is not { } maps || helper.Target is not MapHelpers || _r1Constant.Length == 0 || _r1Constant[pc] is not { } handle) return null;
+        if (maps(handle) is not { Type: MapType.Array, KeySize: 4 } map || map.MaxEntries == 0) return null;
+        uint key = 0;
+        ulong first = (ulong)map.LookupElem((byte*)&key, 0);
+        key = 1;
+        ulong stride = map.MaxEntries > 1 ? (ulong)map.LookupElem((byte*)&key, 0) - first : 0;
+        return first == 0 ? null : new ArrayLayout(first, stride, (uint)map.MaxEntries);
+    }
+
+    // R0 = *(u32*)R2 < max ? base + index * stride : 0, when the key lies in the current call chain's frames (the common
+    // case: a key on the stack); any other key pointer goes through the helper, which checks it and faults the same way.
+    private void InlineArrayLookup(BpfHelper helper, ArrayLayout array, int pc)
+    {
+        _inlinedLookups++;
+        var il = _il;
+        var slow = il.DefineLabel();
+        var done = il.DefineLabel();
+        var miss = il.DefineLabel();
+        Ld(2);
+        il.Emit(OpCodes.Ldloc, _frameLow);
+        il.Emit(OpCodes.Sub);
+        il.Emit(OpCodes.Ldloc, _stackSpan);
+        il.Emit(OpCodes.Ldc_I8, 4L);
+        il.Emit(OpCodes.Sub);
+        il.Emit(OpCodes.Bgt_Un, slow);
+        Ld(2);
+        il.Emit(OpCodes.Conv_U);
+        il.Emit(OpCodes.Unaligned, (byte)1);
+        il.Emit(OpCodes.Ldind_U4);
+        il.Emit(OpCodes.Conv_U8);
+        il.Emit(OpCodes.Dup);
+        il.Emit(OpCodes.Stloc, _tmp);
+        il.Emit(OpCodes.Ldc_I8, (long)array.MaxEntries);
+        il.Emit(OpCodes.Bge_Un, miss);
+        il.Emit(OpCodes.Ldloc, _tmp);
+        il.Emit(OpCodes.Ldc_I8, (long)array.Stride);
+        il.Emit(OpCodes.Mul);
+        il.Emit(OpCodes.Ldc_I8, (long)array.Base);
+        il.Emit(OpCodes.Add);
+        St(0);
+        il.Emit(OpCodes.Br, done);
+        il.MarkLabel(miss);
+        il.Emit(OpCodes.Ldc_I8, 0L);
+        St(0);
+        il.Emit(OpCodes.Br, done);
+        il.MarkLabel(slow);
+        HelperCallSite(helper, pc);
+        il.MarkLabel(done);
+    }
+
+    // bpf_loop / bpf_for_each_map_elem: the runtime re-enters this method at the callback, so the count goes through the state.
+    private void Callback(MethodInfo runtime, int pc)
+    {
+        var il = _il;
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldloc, _count);
+        il.Emit(OpCodes.Stfld, StateCount);
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldarg_1);
+        for (int r = 1; r <= 4; r++) Ld(r);
+        il.Emit(OpCodes.Ldloc, _depth);
+        il.Emit(OpCodes.Ldloc, _frameLow);
+        il.Emit(OpCodes.Ldc_I4, pc);
+        il.Emit(OpCodes.Call, runtime);
+        St(0);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldfld, StateCount);
+        il.Emit(OpCodes.Stloc, _count);
+        // A callback moved the stack region down and back: the frame span of this level is unchanged.
+    }
+
+    // bpf_tail_call: when the runtime finds a target (and the run has tail calls left), R0–R9 go to the state's
+    // register block and this method returns; the driver starts the target in the same frame. Otherwise it falls through.
+    private void TailCallSite(int pc)
+    {
+        var il = _il;
+        var ok = il.DefineLabel();
+        var fallThrough = il.DefineLabel();
+        il.Emit(OpCodes.Ldloc, _depth);
+        il.Emit(OpCodes.Ldc_I4_1);
+        il.Emit(OpCodes.Beq, ok);
+        il.Emit(OpCodes.Ldc_I4, pc);
+        il.Emit(OpCodes.Ldstr, "bpf_tail_call from a subprogram or callback is not supported");
+        il.Emit(OpCodes.Call, ThrowUnsupported);
+        il.MarkLabel(ok);
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldarg_1);
+        Ld(2);
+        Ld(3);
+        il.Emit(OpCodes.Call, TailCall);
+        il.Emit(OpCodes.Brfalse, fallThrough);
+        for (int r = 0; r <= 9; r++)
+        {
+            il.Emit(OpCodes.Ldarg_2);
+            if (r != 0)
+            {
+                il.Emit(OpCodes.Ldc_I4, r * 8);
+                il.Emit(OpCodes.Add);
+            }
+
+            Ld(r);
+            il.Emit(OpCodes.Stind_I8);
+        }
+
+        ReturnR0();
+        il.MarkLabel(fallThrough);
     }
 
     private void CallX(in Instruction insn, int pc)
@@ -835,7 +1143,7 @@ internal sealed class CilEmitter
         if (_hasCalls)
         {
             il.Emit(OpCodes.Ldloc, _depth);
-            il.Emit(OpCodes.Ldc_I4_1);
+            il.Emit(OpCodes.Ldloc, _baseDepth);
             il.Emit(OpCodes.Bne_Un, _pop);
         }
 

@@ -11,14 +11,22 @@ namespace HeteroBpf.Jit.Cil;
 /// </summary>
 public sealed unsafe class CilProgram
 {
-    private readonly CilEntry _entry;
+    private readonly CilImage _image;
 
-    internal CilProgram(CilEntry entry, int ilBytes, int segments)
+    internal CilProgram(CilImage image, int ilBytes, int segments, int directHelperCalls, int inlinedLookups)
     {
-        _entry = entry;
+        _image = image;
         IlBytes = ilBytes;
         Segments = segments;
+        DirectHelperCalls = directHelperCalls;
+        InlinedLookups = inlinedLookups;
     }
+
+    /// <summary>Helper call sites compiled as direct calls of the implementing method (no delegate dispatch).</summary>
+    public int DirectHelperCalls { get; }
+
+    /// <summary><c>map_lookup_elem</c> call sites on array maps compiled inline (index check and address arithmetic).</summary>
+    public int InlinedLookups { get; }
 
     /// <summary>Bytes of IL emitted.</summary>
     public int IlBytes { get; }
@@ -27,9 +35,33 @@ public sealed unsafe class CilProgram
     public int Segments { get; }
 
     /// <summary>
+    /// Makes RyuJIT compile the method now: a run with an instruction budget of zero stops at the first count, before
+    /// any instruction has an effect.
+    /// </summary>
+    internal void CompileNow()
+    {
+        byte* stack = stackalloc byte[CilRuntime.FrameSize];
+        ulong* regs = stackalloc ulong[10];
+        new Span<ulong>(regs, 10).Clear();
+        ulong top = (ulong)stack + CilRuntime.FrameSize;
+        var memory = new MemoryMap();
+        int region = memory.Add(new MemoryRegion((ulong)stack, CilRuntime.FrameSize, RegionKind.Stack, true));
+        var state = new CilRunState { Memory = memory, StackRegion = region, StackTop = top, Budget = 0 };
+        try
+        {
+            _image.Entry(ref state, regs, 0, 1, (ulong)stack);
+        }
+        catch (BpfFaultException fault) when (fault.Code == ErrorCode.InstructionBudgetExceeded)
+        {
+            // Expected: the budget of zero stopped the run before its first instruction.
+        }
+    }
+
+    /// <summary>
     /// Runs once from slot 0 with R1 and R2 set, R10 at the top of a fresh zeroed stack, as the interpreter does: the
     /// stack (8 frames of 512 bytes) is a <see cref="RegionKind.Stack"/> region of <paramref name="memory"/> while the run
-    /// lasts, moved on every call and return. The instruction count is exact (a <c>lddw</c> counts once).
+    /// lasts, moved on every call and return. The instruction count is exact (a <c>lddw</c> counts once). A tail call
+    /// runs its target here, in the same frame with the registers as they were, at most 33 times a run.
     /// </summary>
     /// <exception cref="BpfFaultException">The program faulted (same code, slot, address and size as the interpreter).</exception>
     [SkipLocalsInit] // only the entry frame is cleared here; callees clear their own frames
@@ -39,12 +71,23 @@ public sealed unsafe class CilProgram
         const int stackBytes = CilRuntime.FrameSize * CilRuntime.MaxCallDepth;
         byte* stack = stackalloc byte[stackBytes];
         new Span<byte>(stack + stackBytes - CilRuntime.FrameSize, CilRuntime.FrameSize).Clear();
+        ulong* regs = stackalloc ulong[10];
+        new Span<ulong>(regs, 10).Clear();
+        regs[1] = r1;
+        regs[2] = r2;
         ulong stackTop = (ulong)stack + stackBytes;
-        int stackRegion = memory.Add(new MemoryRegion(stackTop - CilRuntime.FrameSize, CilRuntime.FrameSize, RegionKind.Stack, true));
+        ulong frameLow = stackTop - CilRuntime.FrameSize;
+        int stackRegion = memory.Add(new MemoryRegion(frameLow, CilRuntime.FrameSize, RegionKind.Stack, true));
         try
         {
-            var state = new CilRunState { Memory = memory, StackRegion = stackRegion, StackTop = stackTop };
-            ulong r0 = _entry(ref state, r1, r2);
+            var state = new CilRunState { Memory = memory, StackRegion = stackRegion, StackTop = stackTop, Budget = _image.Budget };
+            ulong r0 = _image.Entry(ref state, regs, 0, 1, frameLow);
+            while (state.Next is { } next)
+            {
+                state.Next = null;
+                r0 = next._image.Entry(ref state, regs, 0, 1, frameLow);
+            }
+
             return new ExecutionResult(r0, state.Count);
         }
         finally
@@ -54,23 +97,48 @@ public sealed unsafe class CilProgram
     }
 }
 
-/// <summary>The compiled method, closed over its <see cref="CilImage"/>.</summary>
-internal delegate ulong CilEntry(ref CilRunState state, ulong r1, ulong r2);
+/// <summary>
+/// The compiled method, closed over its <see cref="CilImage"/>: starts at function entry <paramref name="startEntry"/>
+/// (dense index; 0 is slot 0) with R0–R9 from <paramref name="regs"/>, in the frame at <paramref name="frameLow"/> of call
+/// depth <paramref name="baseDepth"/>, and returns R0 when that frame exits.
+/// </summary>
+internal unsafe delegate ulong CilEntry(ref CilRunState state, ulong* regs, int startEntry, int baseDepth, ulong frameLow);
 
-/// <summary>What one run hands the compiled method and gets back (the instruction count).</summary>
-internal struct CilRunState
+/// <summary>What one run shares across its levels (callbacks) and programs (tail calls).</summary>
+internal unsafe struct CilRunState
 {
     public MemoryMap Memory;
     public int StackRegion;
     public ulong StackTop;
     public long Count;
+    public long Budget;
+    public int TailCalls;
+
+    /// <summary>Set by a successful tail call: the program the driver runs next.</summary>
+    public CilProgram? Next;
 }
 
 /// <summary>The per-program data compiled code reads: helper delegates by call site, the budget, function entries for <c>callx</c>.</summary>
-internal sealed class CilImage(Instruction[] program, BpfHelper[] helpers, long budget, int[] entryIndexBySlot)
+internal sealed class CilImage(Instruction[] program, BpfHelper[] helpers, object[] helperTargets, long budget, int[] entryIndexBySlot, CilTailCallResolver? tailCalls, CilMapResolver? maps)
 {
     public readonly BpfHelper[] Helpers = helpers;
+
+    /// <summary>The targets of helpers called directly as instance methods, by call site.</summary>
+    public readonly object[] HelperTargets = helperTargets;
     public readonly long Budget = budget;
+    public readonly CilTailCallResolver? TailCalls = tailCalls;
+    public readonly CilMapResolver? Maps = maps;
+
+    /// <summary>The compiled method (set once, right after it is created).</summary>
+    public CilEntry Entry = null!;
+
+    /// <summary>The dense function index of <paramref name="address"/> (a <c>lddw</c> func value), or -1.</summary>
+    public int EntryIndexOf(ulong address)
+    {
+        ulong delta = address - CilRuntime.CodeBase;
+        if (address < CilRuntime.CodeBase || delta % 8 != 0 || delta / 8 >= (ulong)entryIndexBySlot.Length) return -1;
+        return entryIndexBySlot[(int)(delta / 8)];
+    }
 
     /// <summary>
     /// The dense index of the function whose address <c>callx</c> was given (its dispatch switch case), or a fault
@@ -93,12 +161,12 @@ internal sealed class CilImage(Instruction[] program, BpfHelper[] helpers, long 
     /// Only the last instruction of a segment can fault otherwise or touch memory, so stopping at its entry is equal.
     /// </summary>
     [DoesNotReturn]
-    public void ThrowBudget(long count, int length, int start)
+    public void ThrowBudget(long budget, long count, int length, int start)
     {
         long before = count - length;
-        long index = Budget - before; // the (index)th instruction of the segment (0-based) is the one that exceeds it
+        long index = budget - before; // the (index)th instruction of the segment (0-based) is the one that exceeds it
         int slot = start;
         for (long i = 0; i < index && slot < program.Length; i++) slot += program[slot].Width;
-        throw new BpfFaultException(ErrorCode.InstructionBudgetExceeded, $"instruction budget of {Budget} exhausted (runaway loop?)", slot);
+        throw new BpfFaultException(ErrorCode.InstructionBudgetExceeded, $"instruction budget of {budget} exhausted (runaway loop?)", slot);
     }
 }

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using HeteroBpf.Helpers;
+using HeteroBpf.Maps;
 
 namespace HeteroBpf.Jit.Cil;
 
@@ -66,7 +67,126 @@ internal static unsafe class CilRuntime
         return helper(ref call);
     }
 
+    // ---- Control-flow helpers: tail calls and callbacks (the interpreter's semantics). ----
+
+    /// <summary>Most iterations <c>bpf_loop</c> runs (kernel BPF_MAX_LOOPS); more is -E2BIG.</summary>
+    public const ulong MaxLoops = 1 << 23;
+
+    /// <summary>
+    /// <c>bpf_tail_call(ctx, prog_array, index)</c>: true when the target exists and the run has tail calls left (the
+    /// kernel's 33); the caller then hands its registers to the driver. False: the call falls through.
+    /// </summary>
+    public static bool TailCall(CilImage image, ref CilRunState state, ulong programArray, ulong index)
+    {
+        if (state.TailCalls >= Abi.MaxTailCalls || image.TailCalls!(programArray, (uint)index) is not { } target) return false;
+        state.TailCalls++;
+        state.Next = target;
+        return true;
+    }
+
+    /// <summary>
+    /// <c>bpf_loop(nr_loops, callback, ctx, flags)</c>: calls the callback (i, ctx) for i = 0.. until it returns non-zero,
+    /// each call a fresh zeroed frame one deeper than the caller's, re-entering the compiled method, sharing the run's
+    /// count; gives the number of calls. flags != 0: -EINVAL; nr_loops > 1 &lt;&lt; 23: -E2BIG.
+    /// </summary>
+    public static ulong Loop(CilImage image, ref CilRunState state, ulong loops, ulong callback, ulong ctx, ulong flags, int depth, ulong frameLow, int slot)
+    {
+        if (flags != 0) return unchecked((ulong)-(long)Errno.EINVAL);
+        if (loops > MaxLoops) return unchecked((ulong)-(long)Errno.E2BIG);
+        int entry = image.EntryIndexOf(callback);
+        if (entry < 0) ThrowNotACallback(slot, callback);
+        if (depth >= MaxCallDepth) ThrowCallDepth(slot);
+        ulong calleeLow = frameLow - FrameSize;
+        var stack = new MemoryRegion(calleeLow, state.StackTop - calleeLow, RegionKind.Stack, true);
+        ulong* regs = stackalloc ulong[10];
+        ulong i = 0;
+        try
+        {
+            while (i < loops)
+            {
+                new Span<byte>((void*)calleeLow, FrameSize).Clear();
+                state.Memory.Set(state.StackRegion, stack);
+                new Span<ulong>(regs, 10).Clear();
+                regs[1] = i;
+                regs[2] = ctx;
+                ulong stop = image.Entry(ref state, regs, entry, depth + 1, calleeLow);
+                i++;
+                if (stop != 0) break; // the verifier allows 0 and 1; the kernel stops on anything but 0
+            }
+        }
+        finally
+        {
+            state.Memory.Set(state.StackRegion, new MemoryRegion(frameLow, state.StackTop - frameLow, RegionKind.Stack, true));
+        }
+
+        return i;
+    }
+
+    /// <summary>
+    /// <c>bpf_for_each_map_elem(map, callback, ctx, flags)</c>: calls the callback (map, key, value, ctx) for each element
+    /// in the map's get_next_key order until it returns non-zero, as <see cref="Loop"/> does; gives the number of calls.
+    /// The key is a read-only region for the call; per-CPU maps give this CPU's value.
+    /// </summary>
+    public static ulong ForEachMapElem(CilImage image, ref CilRunState state, ulong handle, ulong callback, ulong ctx, ulong flags, int depth, ulong frameLow, int slot)
+    {
+        var map = image.Maps!(handle) ?? throw new BpfFaultException(ErrorCode.HelperFault, $"helper argument R1 (map): 0x{handle:x} is not a map", slot, handle, 0);
+        if (flags != 0) return unchecked((ulong)-(long)Errno.EINVAL);
+        if (map.Type is not (MapType.Array or MapType.PerCpuArray or MapType.Hash or MapType.PerCpuHash or MapType.LruHash or MapType.LruPerCpuHash))
+        {
+            return unchecked((ulong)-(long)Errno.EINVAL); // the kernel offers the iterator for these types only
+        }
+
+        int entry = image.EntryIndexOf(callback);
+        if (entry < 0) ThrowNotACallback(slot, callback);
+        if (depth >= MaxCallDepth) ThrowCallDepth(slot);
+        ulong calleeLow = frameLow - FrameSize;
+        var stack = new MemoryRegion(calleeLow, state.StackTop - calleeLow, RegionKind.Stack, true);
+        int keySize = map.KeySize;
+        Span<byte> keys = keySize <= 256 ? stackalloc byte[2 * keySize] : GC.AllocateArray<byte>(2 * keySize, pinned: true);
+        ulong* regs = stackalloc ulong[10];
+        fixed (byte* keyBase = keys)
+        {
+            int keyRegion = state.Memory.Add(new MemoryRegion((ulong)keyBase, (ulong)keySize, RegionKind.MapKey, false));
+            ulong calls = 0;
+            try
+            {
+                scoped Span<byte> current = default;
+                Span<byte> next = keys[keySize..];
+                int cpu = MapHelpers.CurrentCpu;
+                while (map.GetNextKey(current, next) == Errno.Ok)
+                {
+                    next.CopyTo(keys);
+                    current = keys[..keySize];
+                    byte* value = map.LookupElem(keyBase, cpu);
+                    if (value is null) continue; // deleted by an earlier callback
+                    new Span<byte>((void*)calleeLow, FrameSize).Clear();
+                    state.Memory.Set(state.StackRegion, stack);
+                    new Span<ulong>(regs, 10).Clear();
+                    regs[1] = handle;
+                    regs[2] = (ulong)keyBase;
+                    regs[3] = (ulong)value;
+                    regs[4] = ctx;
+                    ulong stop = image.Entry(ref state, regs, entry, depth + 1, calleeLow);
+                    calls++;
+                    if (stop != 0) break;
+                }
+            }
+            finally
+            {
+                state.Memory.RemoveAt(keyRegion);
+                state.Memory.Set(state.StackRegion, new MemoryRegion(frameLow, state.StackTop - frameLow, RegionKind.Stack, true));
+            }
+
+            return calls;
+        }
+    }
+
     // ---- Faults (the interpreter's codes and messages). ----
+
+    [DoesNotReturn]
+    public static void ThrowNotACallback(int slot, ulong callback) =>
+        throw new BpfFaultException(ErrorCode.HelperFault, $"helper argument R2 (callback_fn): 0x{callback:x} is not the address of a function of this program", slot, callback, 0);
+
 
     [DoesNotReturn]
     public static void ThrowAccess(MemoryMap memory, ulong address, int size, bool write, int slot) =>

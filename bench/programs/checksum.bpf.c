@@ -1,0 +1,4 @@
+/* The checksum kernel of issue 8 as eBPF: raw entry for HeteroBpf, xdp entry for the kernel (JIT). */
+#include "entries.h"
+
+HBPF_ENTRIES(checksum, workload_checksum)

@@ -1,0 +1,4 @@
+/* The sieve kernel of issue 8 as eBPF: raw entry for HeteroBpf, xdp entry for the kernel (JIT). */
+#include "entries.h"
+
+HBPF_ENTRIES(sieve, workload_sieve)

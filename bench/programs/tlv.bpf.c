@@ -1,0 +1,4 @@
+/* The tlv kernel of issue 8 as eBPF: raw entry for HeteroBpf, xdp entry for the kernel (JIT). */
+#include "entries.h"
+
+HBPF_ENTRIES(tlv, workload_tlv)
