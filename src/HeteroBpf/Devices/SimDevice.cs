@@ -102,36 +102,36 @@ public sealed class SimDevice : OffloadDevice, IDevice
     /// <inheritdoc/>
     protected internal override string? RefuseAttach(BpfDeviceProgram program) => RefuseAttaching ? "attach refused (switch)" : null;
 
+    /// <summary>Programs inside the <c>prepare</c> hook right now (what a test waits for before removing the device mid-verification).</summary>
+    public int VerificationsInProgress => Volatile.Read(ref _verifying);
+
+    private int _verifying;
+
     /// <inheritdoc/>
     protected override string? Prepare(ProgramSpec program)
     {
-        if (VerificationDelay > TimeSpan.Zero) Thread.Sleep(VerificationDelay);
-        return RefuseVerification ? "verification refused (switch)" : null;
+        Interlocked.Increment(ref _verifying);
+        try
+        {
+            if (VerificationDelay > TimeSpan.Zero) Thread.Sleep(VerificationDelay);
+            return RefuseVerification ? "verification refused (switch)" : null;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _verifying);
+        }
     }
 
     /// <inheritdoc/>
-    protected override unsafe DeviceCode Translate(DeviceDomain domain, VerifiedProgram program, IReadOnlyList<BpfDeviceMap> maps)
+    protected override DeviceCode Translate(DeviceDomain domain, VerifiedProgram program, IReadOnlyList<BpfDeviceMap> maps)
     {
         var memory = (SimMemory)domain;
         var live = maps.Select(m => ((SimMap)m.Ops).Map).ToArray();
         var mapHelpers = new MapHelpers(live);
-        var insns = LddwResolver.Resolve(program.Program, live.Length, MapHelpers.HandleOf, (index, offset) =>
-        {
-            var map = live[index];
-            uint zero = 0;
-            byte* first = map.Type == MapType.Array ? map.LookupElem((byte*)&zero, 0) : null;
-            return first is null || offset >= (uint)map.ValueSize ? null : (ulong)first + offset;
-        });
+        var insns = LddwResolver.Resolve(program.Program, live.Length, MapHelpers.HandleOf, (index, offset) => LddwResolver.ArrayValueAddress(live[index], offset));
         var helpers = new SimXdpHelpers(mapHelpers).AddTo(mapHelpers.AddTo(HelperRegistry.Basic));
-        var regions = new List<MemoryRegion>();
-        foreach (var map in live)
-        {
-            bool writable = !map.Spec.Flags.HasFlag(MapFlags.ReadOnlyProg);
-            foreach (var (start, length) in map.ValueMemory) regions.Add(new MemoryRegion((ulong)start, (ulong)length, RegionKind.MapValue, writable));
-        }
-
         var options = new InterpreterOptions { Maps = handle => mapHelpers.TryResolve(handle, out var m) ? m : null };
-        return new SimCode(memory, insns, helpers, [.. regions], options);
+        return new SimCode(memory, insns, helpers, LddwResolver.ValueRegions(live), options);
     }
 
     // A sim map: a live map with the kernel's semantics, allocated by the device and freed with it.

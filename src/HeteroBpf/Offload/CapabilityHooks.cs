@@ -34,25 +34,25 @@ public static class CapabilityHooks
     {
         ArgumentNullException.ThrowIfNull(caps);
         var insn = visit.Instruction;
-        if (!caps.InstructionClasses.Contains(insn.Class)) return $"insn {visit.Slot}: instruction class {insn.Class} not supported";
-        if (insn.Class == OpClass.Stx && insn.Mode == MemMode.Atomic && !caps.Atomics) return $"insn {visit.Slot}: atomic operations not supported";
-        if (insn.OpCode == Opcodes.CallX && !caps.Subprograms) return $"insn {visit.Slot}: indirect calls not supported";
+        if (!caps.InstructionClasses.Contains(insn.Class)) return $"instruction class {insn.Class} not supported";
+        if (insn.Class == OpClass.Stx && insn.Mode == MemMode.Atomic && !caps.Atomics) return $"atomic operations not supported";
+        if (insn.OpCode == Opcodes.CallX && !caps.Subprograms) return $"indirect calls not supported";
         if (insn.OpCode != Opcodes.Call) return null;
         switch ((CallKind)insn.SrcNumber)
         {
             case CallKind.Local:
-                return caps.Subprograms ? null : $"insn {visit.Slot}: bpf-to-bpf calls not supported";
+                return caps.Subprograms ? null : $"bpf-to-bpf calls not supported";
             case CallKind.Kfunc:
-                return $"insn {visit.Slot}: kernel function calls not supported";
+                return $"kernel function calls not supported";
         }
 
-        if (!caps.Helpers.Contains((HelperId)insn.Imm)) return $"insn {visit.Slot}: helper {HelperIds.Describe(insn.Imm)} not supported";
+        if (!caps.Helpers.Contains((HelperId)insn.Imm)) return $"helper {HelperIds.Describe(insn.Imm)} not supported";
         if (insn.Imm == (int)HelperId.XdpAdjustHead && visit.Registers.Length > 2 && visit.Registers[2] is { Type: RegisterType.Scalar } delta && delta.Value.IsConst)
         {
             int value = (int)(uint)delta.Value.UMin;
             if (value < caps.AdjustHead.Min || value > caps.AdjustHead.Max)
             {
-                return string.Create(CultureInfo.InvariantCulture, $"insn {visit.Slot}: adjust_head delta {value} outside the device's range [{caps.AdjustHead.Min}, {caps.AdjustHead.Max}]");
+                return string.Create(CultureInfo.InvariantCulture, $"adjust_head delta {value} outside the device's range [{caps.AdjustHead.Min}, {caps.AdjustHead.Max}]");
             }
         }
 

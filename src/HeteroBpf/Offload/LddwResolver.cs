@@ -1,4 +1,6 @@
+using HeteroBpf.Helpers;
 using HeteroBpf.Isa;
+using HeteroBpf.Maps;
 
 namespace HeteroBpf.Offload;
 
@@ -48,5 +50,28 @@ public static class LddwResolver
         }
 
         return insns;
+    }
+
+    /// <summary>The direct address of byte <paramref name="offset"/> of <paramref name="map"/>'s value (array maps only: their first value), or null.</summary>
+    public static unsafe ulong? ArrayValueAddress(BpfMap map, uint offset)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        uint zero = 0;
+        byte* first = map.Type == MapType.Array ? map.LookupElem((byte*)&zero, 0) : null;
+        return first is null || offset >= (uint)map.ValueSize ? null : (ulong)first + offset;
+    }
+
+    /// <summary>The value memory of <paramref name="maps"/> as run regions (read-only for <c>BPF_F_RDONLY_PROG</c> maps).</summary>
+    public static MemoryRegion[] ValueRegions(IEnumerable<BpfMap> maps)
+    {
+        ArgumentNullException.ThrowIfNull(maps);
+        var regions = new List<MemoryRegion>();
+        foreach (var map in maps)
+        {
+            bool writable = !map.Spec.Flags.HasFlag(MapFlags.ReadOnlyProg);
+            foreach (var (start, length) in map.ValueMemory) regions.Add(new MemoryRegion((ulong)start, (ulong)length, RegionKind.MapValue, writable));
+        }
+
+        return [.. regions];
     }
 }
