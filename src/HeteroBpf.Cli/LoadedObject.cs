@@ -25,7 +25,7 @@ internal sealed class LoadedObject : IDisposable
     {
         "host-interp" => HostEngine.Interpreter,
         "host-cil" => HostEngine.Cil,
-        _ => throw new HbpfException(ErrorCode.BadArgument, $"device '{device.Name}' cannot run XDP objects yet; use host-interp or host-cil"),
+        _ => throw new HbpfException(ErrorCode.BadArgument, $"device '{device.Name}' is not a host device; offload devices load objects through OffloadedObject"),
     };
 
     /// <summary>The XDP program to run.</summary>
@@ -61,7 +61,7 @@ internal sealed class LoadedObject : IDisposable
     }
 
     // The program named by name or section, or the only XDP one; errors list the choices.
-    private static ProgramSpec SelectXdp(ObjectInput input, string? name, string? section)
+    internal static ProgramSpec SelectXdp(ObjectInput input, string? name, string? section)
     {
         if (name is not null && section is not null) throw new HbpfException(ErrorCode.BadArgument, "give --prog or --section, not both");
         var programs = input.Object.Programs;
@@ -154,7 +154,10 @@ internal sealed class LoadedObject : IDisposable
         }
     }
 
-    private static bool IsDumpable(BpfMap map) => map.Type is not (MapType.Queue or MapType.Stack or MapType.RingBuf or MapType.PerfEventArray or MapType.XskMap);
+    private static bool IsDumpable(BpfMap map) => IsDumpable(map.Type);
+
+    /// <summary>True for map types with keyed entries to print.</summary>
+    internal static bool IsDumpable(MapType type) => type is not (MapType.Queue or MapType.Stack or MapType.RingBuf or MapType.PerfEventArray or MapType.XskMap);
 
     private object ValueJson(BpfMap map, byte[] value)
     {
