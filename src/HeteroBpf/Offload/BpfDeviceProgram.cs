@@ -69,12 +69,13 @@ public sealed class BpfDeviceProgram : IDisposable
             throw new HbpfException(ErrorCode.OffloadWrongDevice, $"program '{Spec.Name}' is bound to device '{Device.Name}', not to '{through.Name}'");
         }
 
-        ObjectDisposedException.ThrowIf(IsDisposed, this);
         using var held = Device.EnterRead();
         if (IsOrphaned) throw new DeviceRemovedException(Device.Name, $"cannot run program '{Spec.Name}'");
+        // Read under the lock: disposal and orphaning drop the code only while holding it for writing.
+        var code = _code ?? throw new ObjectDisposedException(nameof(BpfDeviceProgram), $"program '{Spec.Name}' was unloaded");
         if (DeviceTestRun.Check(this, data, context) is { } refused) return refused;
         var input = new DeviceXdpInput(data, (int)(context?.Data ?? 0), context is { IngressIfindex: not 0 and var i } ? i : DeviceTestRun.LoopbackIfindex, context?.RxQueueIndex ?? 0);
-        var result = _code!.RunXdp(input, repeat == 0 ? 1 : repeat);
+        var result = code.RunXdp(input, repeat == 0 ? 1 : repeat);
         // The context given comes back with only data and data_end updated.
         return result with { Context = result.Context with { IngressIfindex = context?.IngressIfindex ?? 0, RxQueueIndex = context?.RxQueueIndex ?? 0 } };
     }

@@ -142,6 +142,12 @@ public abstract class OffloadDevice
         }
     }
 
+    /// <summary>
+    /// The device's verifier hooks (its own <c>prepare</c>, then the capability table) for a verification without a
+    /// load (<c>hbpf verify --device</c>): pass as <see cref="VerifierOptions.Hooks"/>. A load uses its own, bound to the program.
+    /// </summary>
+    public IVerifierHooks VerifierHooks => new Hooks(this, null);
+
     /// <summary>Adds a port (the first one after a removal brings up a fresh domain: old objects stay orphaned).</summary>
     public DevicePort AddPort()
     {
@@ -395,8 +401,11 @@ public abstract class OffloadDevice
 
     // The verifier hooks of one load: the device's own prepare, then the capability table's checks; every call under
     // the read lock and only while the program still has its device (a removal in between makes the next call refuse).
-    private sealed class Hooks(OffloadDevice device, BpfDeviceProgram program) : IVerifierHooks
+    private sealed class Hooks(OffloadDevice device, BpfDeviceProgram? program) : IVerifierHooks
     {
+        // A bound program's device is gone once it is orphaned; without one (a plain verify), once the device is.
+        private bool Gone => program?.IsOrphaned ?? !device.IsPresent;
+
         private const string Removed = "device removed during verification";
 
         public string DeviceName => device.Name;
@@ -408,7 +417,7 @@ public abstract class OffloadDevice
             device._lock.EnterReadLock();
             try
             {
-                return program.IsOrphaned ? Removed : CapabilityHooks.Instruction(device.Capabilities, visit);
+                return Gone ? Removed : CapabilityHooks.Instruction(device.Capabilities, visit);
             }
             finally
             {
@@ -423,8 +432,8 @@ public abstract class OffloadDevice
             device._lock.EnterReadLock();
             try
             {
-                if (program.IsOrphaned) return Removed;
-                return hook() is { } refusal ? refusal : program.IsOrphaned ? Removed : null;
+                if (Gone) return Removed;
+                return hook() is { } refusal ? refusal : Gone ? Removed : null;
             }
             finally
             {

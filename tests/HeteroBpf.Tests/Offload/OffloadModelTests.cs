@@ -68,6 +68,20 @@ public sealed class OffloadModelTests
     }
 
     [Fact]
+    public void TheDeviceHooksVerifyWithoutALoad()
+    {
+        var sim = new SimDevice("simA");
+        var options = new VerifierOptions { Hooks = sim.VerifierHooks };
+        Assert.NotNull(BpfVerifier.Verify(XdpProgram(Pass), [], options));
+        var e = Assert.Throws<VerifierException>(() => BpfVerifier.Verify(XdpProgram(Printk), [], options));
+        Assert.Equal("insn 5: simA: helper 6 (TracePrintk) not supported", e.Message);
+        Assert.Empty(sim.Programs);
+        sim.RemovePort(sim.Ports[0]);
+        e = Assert.Throws<VerifierException>(() => BpfVerifier.Verify(XdpProgram(Pass), [], options));
+        Assert.Contains("simA: device removed during verification", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void CapabilityHooksRefuseAConstantAdjustHeadDeltaOutsideTheDeviceRange()
     {
         var caps = SimDevice.DefaultCapabilities;
