@@ -90,25 +90,7 @@ internal sealed class OffloadedObject : IDisposable
     {
         foreach (var map in Collection.Maps)
         {
-            if (!LoadedObject.IsDumpable(map.Spec.Type))
-            {
-                o.WriteLine($"map {map.Spec.Name} ({map.Spec.Type}): no keyed entries to dump");
-                continue;
-            }
-
-            var entries = map.Entries();
-            o.WriteLine($"map {map.Spec.Name} ({map.Spec.Type}) on {Device.Name}: {entries.Count} entr{(entries.Count == 1 ? "y" : "ies")}");
-            foreach (var (key, value) in entries)
-            {
-                string v = ValueJson(map, value) switch
-                {
-                    string hex => hex,
-                    List<string> perCpu => $"per CPU [{string.Join(", ", perCpu)}]",
-                    Dictionary<string, string> named => $"{named.Keys.Single()} {named.Values.Single()}",
-                    var other => other.ToString() ?? "",
-                };
-                o.WriteLine($"  {Convert.ToHexStringLower(key)}: {v}");
-            }
+            LoadedObject.WriteMapText(o, map.Spec, Device.Name, LoadedObject.IsDumpable(map.Spec.Type) ? map.Entries() : null, value => ValueJson(map, value));
         }
     }
 
