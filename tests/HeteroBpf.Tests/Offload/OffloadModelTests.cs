@@ -330,6 +330,33 @@ public sealed class OffloadModelTests
     }
 
     [Fact]
+    public void ProgramsKeepTheirMapsAndUnloadingDetaches()
+    {
+        var sim = new SimDevice("simA");
+        var map = sim.CreateMap(Array());
+        var program = sim.Load(XdpProgram(Counter), [map]);
+        sim.Ports[0].Attach(program);
+        map.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => map.Lookup(Key(0), new byte[8]));
+        Assert.Equal(2u, program.TestRun(sim, Packet()).Retval); // the program still holds the map's device memory
+        program.Dispose();
+        Assert.Null(sim.Ports[0].DeviceProgram);
+        Assert.Empty(sim.Programs);
+        Assert.Throws<ObjectDisposedException>(() => program.TestRun(sim, Packet()));
+    }
+
+    [Fact]
+    public void AFailedTranslationUndoesTheBinding()
+    {
+        var sim = new SimDevice("simA");
+        using var hash = sim.CreateMap(Hash());
+        // A direct value address (ld_pseudo source 2) exists only for an array's first value.
+        var e = Assert.Throws<HbpfException>(() => sim.Load(XdpProgram("ld_pseudo r1, 2, 0, 0\nr0 = 2\nexit"), [hash]));
+        Assert.Contains("only an array map's first value has a direct address", e.Message, StringComparison.Ordinal);
+        Assert.Empty(sim.Programs);
+    }
+
+    [Fact]
     public void HostTestRunOfADeviceProgramIsRefused()
     {
         var sim = new SimDevice("simA");
