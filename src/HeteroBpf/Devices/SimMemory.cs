@@ -21,7 +21,7 @@ internal sealed unsafe partial class SimMemory : DeviceDomain
     private const int MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MAP_32BIT = 0x40, MAP_FIXED_NOREPLACE = 0x100000;
     private static readonly nint MapFailed = -1;
 
-    private readonly byte* _block;
+    private byte* _block;
     private readonly nuint _length;
     private readonly Stack<int> _free = new();
     private readonly int _slots;
@@ -31,19 +31,22 @@ internal sealed unsafe partial class SimMemory : DeviceDomain
     {
         _slots = slots;
         _length = (nuint)(slots * SlotSize);
-        _block = Map(_length);
-        if (_block is null) throw new HbpfException(ErrorCode.DeviceMemoryUnavailable, $"{device.Name}: cannot map {_length} bytes of device memory below 4 GiB (the sim's 32-bit address space)");
         for (int i = slots - 1; i >= 0; i--) _free.Push(i);
     }
 
-    /// <summary>The first device address.</summary>
-    public ulong Start => (ulong)_block;
-
     /// <summary>A frame slot for one run, or null when every slot is busy; give it back with <see cref="Return"/>.</summary>
+    /// <exception cref="HbpfException">No room below 4 GiB for the device memory (HB9110).</exception>
     public byte* Rent()
     {
         lock (_free)
         {
+            // Mapped at the first run, so that a registry that merely lists the device maps nothing.
+            if (_block is null)
+            {
+                _block = Map(_length);
+                if (_block is null) throw new HbpfException(ErrorCode.DeviceMemoryUnavailable, $"{Device.Name}: cannot map {_length} bytes of device memory below 4 GiB (the sim's 32-bit address space)");
+            }
+
             return _free.Count == 0 ? null : _block + (_free.Pop() * SlotSize);
         }
     }
@@ -62,7 +65,11 @@ internal sealed unsafe partial class SimMemory : DeviceDomain
 
     public override void Dispose()
     {
-        if (_block is not null) _ = munmap((nint)_block, _length);
+        lock (_free)
+        {
+            if (_block is not null) _ = munmap((nint)_block, _length);
+            _block = null;
+        }
     }
 
     // MAP_32BIT where the kernel has it (x86-64: the first 2 GiB); elsewhere fixed hints below 4 GiB that never replace
