@@ -23,6 +23,7 @@ public static class HbpfCli
             TestRunCommand.Create(io),
             RunCommand.Create(io),
             ConformancePluginCommand.Create(io),
+            DevicesCommand.Create(io),
         };
 
         var parse = root.Parse(args);

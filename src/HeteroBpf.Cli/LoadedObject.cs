@@ -25,7 +25,7 @@ internal sealed class LoadedObject : IDisposable
     {
         "host-interp" => HostEngine.Interpreter,
         "host-cil" => HostEngine.Cil,
-        _ => throw new HbpfException(ErrorCode.BadArgument, $"device '{device.Name}' cannot run XDP objects yet; use host-interp or host-cil"),
+        _ => throw new HbpfException(ErrorCode.BadArgument, $"device '{device.Name}' is not a host device; offload devices load objects through OffloadedObject"),
     };
 
     /// <summary>The XDP program to run.</summary>
@@ -61,7 +61,7 @@ internal sealed class LoadedObject : IDisposable
     }
 
     // The program named by name or section, or the only XDP one; errors list the choices.
-    private static ProgramSpec SelectXdp(ObjectInput input, string? name, string? section)
+    internal static ProgramSpec SelectXdp(ObjectInput input, string? name, string? section)
     {
         if (name is not null && section is not null) throw new HbpfException(ErrorCode.BadArgument, "give --prog or --section, not both");
         var programs = input.Object.Programs;
@@ -130,31 +130,36 @@ internal sealed class LoadedObject : IDisposable
     /// <summary>The maps as text: one block per map, one line per entry.</summary>
     public void WriteMapsText(TextWriter o)
     {
-        foreach (var map in Collection.Maps)
-        {
-            if (!IsDumpable(map))
-            {
-                o.WriteLine($"map {map.Spec.Name} ({map.Type}): no keyed entries to dump");
-                continue;
-            }
+        foreach (var map in Collection.Maps) WriteMapText(o, map.Spec, null, IsDumpable(map) ? map.Entries() : null, value => ValueJson(map, value));
+    }
 
-            var entries = map.Entries();
-            o.WriteLine($"map {map.Spec.Name} ({map.Type}): {entries.Count} entr{(entries.Count == 1 ? "y" : "ies")}");
-            foreach (var (key, value) in entries)
+    /// <summary>One map as text (<paramref name="where"/> names a device, or null on the host); null entries: a map without keyed entries.</summary>
+    internal static void WriteMapText(TextWriter o, MapSpec spec, string? where, IReadOnlyList<(byte[] Key, byte[] Value)>? entries, Func<byte[], object> valueJson)
+    {
+        if (entries is null)
+        {
+            o.WriteLine($"map {spec.Name} ({spec.Type}): no keyed entries to dump");
+            return;
+        }
+
+        o.WriteLine($"map {spec.Name} ({spec.Type}){(where is null ? "" : $" on {where}")}: {entries.Count} entr{(entries.Count == 1 ? "y" : "ies")}");
+        foreach (var (key, value) in entries)
+        {
+            string v = valueJson(value) switch
             {
-                string v = ValueJson(map, value) switch
-                {
-                    string hex => hex,
-                    List<string> perCpu => $"per CPU [{string.Join(", ", perCpu)}] sum {PerCpuSum(perCpu)}",
-                    Dictionary<string, string> named => $"{named.Keys.Single()} {named.Values.Single()}",
-                    var other => other.ToString() ?? "",
-                };
-                o.WriteLine($"  {Convert.ToHexStringLower(key)}: {v}");
-            }
+                string hex => hex,
+                List<string> perCpu => $"per CPU [{string.Join(", ", perCpu)}] sum {PerCpuSum(perCpu)}",
+                Dictionary<string, string> named => $"{named.Keys.Single()} {named.Values.Single()}",
+                var other => other.ToString() ?? "",
+            };
+            o.WriteLine($"  {Convert.ToHexStringLower(key)}: {v}");
         }
     }
 
-    private static bool IsDumpable(BpfMap map) => map.Type is not (MapType.Queue or MapType.Stack or MapType.RingBuf or MapType.PerfEventArray or MapType.XskMap);
+    private static bool IsDumpable(BpfMap map) => IsDumpable(map.Type);
+
+    /// <summary>True for map types with keyed entries to print.</summary>
+    internal static bool IsDumpable(MapType type) => type is not (MapType.Queue or MapType.Stack or MapType.RingBuf or MapType.PerfEventArray or MapType.XskMap);
 
     private object ValueJson(BpfMap map, byte[] value)
     {

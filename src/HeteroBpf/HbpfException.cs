@@ -191,6 +191,29 @@ public enum ErrorCode
     WrongProgramType = 9003,
     /// <summary>A test-run or run input that cannot be used (bad JSON, unknown map or program, bad hex).</summary>
     BadRunInput = 9004,
+
+    /// <summary>The device an object is bound to was removed (its last port went): the object is orphaned.</summary>
+    DeviceRemoved = 9101,
+    /// <summary>A device program with a host map or a map of another device, or a host program with a device map.</summary>
+    OffloadMapMismatch = 9102,
+    /// <summary>A program bound to one device used on another (attached to its port, run through it).</summary>
+    OffloadWrongDevice = 9103,
+    /// <summary>A device-bound program asked to run on the host (test-run it through its device instead).</summary>
+    OffloadHostRunRefused = 9104,
+    /// <summary>An attach mode the program cannot use (a device program in a host mode, a host program in device mode, or two host modes at once).</summary>
+    OffloadAttachMode = 9105,
+    /// <summary>The device refused to bind the program (its own switch or a program type it does not run).</summary>
+    OffloadBindRefused = 9106,
+    /// <summary>The device refused to create a map (type, key, value or entry limits, its map limit, or its own switch).</summary>
+    OffloadMapRefused = 9107,
+    /// <summary>The device refused to attach the program (its own switch).</summary>
+    OffloadAttachRefused = 9108,
+    /// <summary>A port that is not (or no longer) a port of the device named.</summary>
+    OffloadBadPort = 9109,
+    /// <summary>The device could not allocate its own memory (e.g. no room below 4 GiB for the sim's 32-bit address space).</summary>
+    DeviceMemoryUnavailable = 9110,
+    /// <summary>A run input the device cannot take (a packet larger than its frame, every frame busy).</summary>
+    DeviceRunInput = 9111,
 }
 
 /// <summary>Base of every input error: a stable <see cref="ErrorCode"/>, a <see cref="BpfLocation"/> and a one-line reason.</summary>

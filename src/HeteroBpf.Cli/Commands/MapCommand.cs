@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.CommandLine;
 using System.Text.Json;
+using HeteroBpf.Devices;
+using HeteroBpf.Offload;
 
 namespace HeteroBpf.Cli.Commands;
 
@@ -42,7 +44,13 @@ internal static class MapCommand
         var dumpInput = new Argument<string>("object") { Description = "An eBPF ELF object (clang -target bpf)." };
         var name = new Option<string>("--map") { Description = "The map's name (as 'map show' lists it).", Required = true, HelpName = "NAME" };
         var dumpJson = new Option<bool>("--json") { Description = "Print the entries as JSON." };
-        var dump = new Command("dump", "Print a map's initial contents from the object (global data, static prog-array and map-in-map entries).") { dumpInput, name, dumpJson };
+        var device = new Option<string?>("--device")
+        {
+            Description = $"Create the object's maps on this offload device ({string.Join(", ", DeviceRegistry.All.OfType<OffloadDevice>().Select(d => d.Name))}), write their initial contents and the map set there, and dump the map as read back through the device.",
+            HelpName = "NAME",
+        };
+        var mapSet = new Option<string?>("--map-set") { Description = "With --device: JSON list of map updates written through the device before the dump.", HelpName = "FILE.json" };
+        var dump = new Command("dump", "Print a map's initial contents from the object (global data, static prog-array and map-in-map entries), or with --device as it lives on the device.") { dumpInput, name, dumpJson, device, mapSet };
         dump.SetAction(parse =>
         {
             string path = parse.GetValue(dumpInput)!;
@@ -52,12 +60,50 @@ internal static class MapCommand
                 string wanted = parse.GetValue(name)!;
                 var map = obj.Maps.FirstOrDefault(m => m.Name == wanted)
                     ?? throw new HbpfException(ErrorCode.BadArgument, $"no map named '{wanted}' (maps: {(obj.Maps.IsEmpty ? "none" : string.Join(", ", obj.Maps.Select(m => m.Name)))})");
+                if (parse.GetValue(device) is { } deviceName)
+                {
+                    DumpOnDevice(io, obj, wanted, DeviceOption.Resolve(deviceName), parse.GetValue(mapSet), parse.GetValue(dumpJson));
+                    return 0;
+                }
+
+                if (parse.GetValue(mapSet) is not null) throw new HbpfException(ErrorCode.BadArgument, "--map-set needs --device (without it the dump shows the object file's initial contents)");
                 if (parse.GetValue(dumpJson)) io.Out.WriteLine(JsonSerializer.Serialize(Dump(map), ObjectInput.Json));
                 else DumpText(map, io.Out);
                 return 0;
             });
         });
         return new Command("map", "Inspect the maps of an object file.") { show, dump };
+    }
+
+    // The map created on the device with the object's initial contents (and the map set), read back through the
+    // device's get-next-key and lookup.
+    private static void DumpOnDevice(CliIo io, Elf.ObjectFile obj, string wanted, IDevice device, string? mapSet, bool json)
+    {
+        if (device is not OffloadDevice offload) throw new HbpfException(ErrorCode.BadArgument, $"device '{device.Name}' keeps no maps of its own; map dump --device takes an offload device ({string.Join(", ", DeviceRegistry.All.OfType<OffloadDevice>().Select(d => d.Name))})");
+        using var collection = DeviceCollection.Load(obj, offload, select: _ => false);
+        if (mapSet is not null)
+        {
+            if (!File.Exists(mapSet)) throw new HbpfException(ErrorCode.FileNotReadable, "no such file", new BpfLocation { File = mapSet });
+            collection.Apply(MapSet.Parse(File.ReadAllText(mapSet), mapSet), mapSet);
+        }
+
+        var map = collection.Map(wanted);
+        var entries = map.Entries();
+        if (json)
+        {
+            io.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+            {
+                ["name"] = wanted,
+                ["live"] = true,
+                ["device"] = offload.Name,
+                ["port"] = map.Port.Name,
+                ["entries"] = entries.Select(e => new Dictionary<string, string> { ["key"] = Convert.ToHexStringLower(e.Key), ["value"] = Convert.ToHexStringLower(e.Value) }).ToList(),
+            }, ObjectInput.Json));
+            return;
+        }
+
+        io.Out.WriteLine($"{wanted}: on device {offload.Name} (port {map.Port.Name}), read through the device: {entries.Count} entr{(entries.Count == 1 ? "y" : "ies")}");
+        foreach (var (key, value) in entries) io.Out.WriteLine($"[{Convert.ToHexStringLower(key)}] = {Convert.ToHexStringLower(value)}");
     }
 
     private static string Line(MapSpec m)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using HeteroBpf.Offload;
 using HeteroBpf.Xdp;
 using Spectre.Console;
 
@@ -36,6 +37,7 @@ internal static class RunCommand
             return io.Guard(path, () =>
             {
                 var dev = DeviceOption.Resolve(parse.GetValue(device));
+                if (dev is OffloadDevice offload) return RunOnDevice(io, parse, offload, path, prog, section, pcap, outDir, queues, mapSet, json, maps);
                 using var loaded = LoadedObject.Load(path, parse.GetValue(mapSet), parse.GetValue(prog), parse.GetValue(section), LoadedObject.EngineOf(dev));
                 var program = loaded.Program;
                 string input = parse.GetValue(pcap)!;
@@ -73,6 +75,41 @@ internal static class RunCommand
             });
         });
         return command;
+    }
+
+    // An offload device runs the capture through the device, one packet at a time (its own memory, its own maps).
+    private static int RunOnDevice(CliIo io, ParseResult parse, OffloadDevice device, string path, Option<string?> prog, Option<string?> section, Option<string> pcap, Option<string?> outDir, Option<int> queues, Option<string?> mapSet, Option<bool> json, Option<string> maps)
+    {
+        if (parse.GetValue(queues) != 1) throw new HbpfException(ErrorCode.BadArgument, $"device '{device.Name}' takes packets one at a time through the device; --queues needs a host device (host-interp, host-cil)");
+        using var loaded = OffloadedObject.Load(path, device, parse.GetValue(mapSet), parse.GetValue(prog), parse.GetValue(section));
+        var summary = loaded.RunCapture(parse.GetValue(pcap)!, parse.GetValue(outDir));
+        if (parse.GetValue(json))
+        {
+            summary["maps"] = loaded.MapsJson();
+            io.Out.WriteLine(JsonSerializer.Serialize(summary, ObjectInput.Json));
+        }
+        else
+        {
+            OffloadedObject.WriteRunText(io.Out, summary);
+            if (parse.GetValue(maps) == "json") io.Out.WriteLine(JsonSerializer.Serialize(loaded.MapsJson(), ObjectInput.Json));
+            else loaded.WriteMapsText(io.Out);
+        }
+
+        int status = 0;
+        if (summary["truncation"] is string t)
+        {
+            io.Error.WriteLine($"{parse.GetValue(pcap)}: {t}");
+            status = 1;
+        }
+
+        var notRun = (List<Dictionary<string, object>>)summary["not_run"]!;
+        if (notRun.Count > 0)
+        {
+            io.Error.WriteLine($"{parse.GetValue(pcap)}: {notRun.Count} packet(s) not run, the first: packet {notRun[0]["index"]}: {notRun[0]["reason"]}");
+            status = 1;
+        }
+
+        return status;
     }
 
     // A bar appears only on an interactive terminal, and only once a run has lasted a second.

@@ -38,34 +38,48 @@ internal static class TestRunCommand
             {
                 var inputs = Inputs(parse);
                 if (inputs.Count == 0) throw new HbpfException(ErrorCode.BadArgument, "no input: give --data HEX, --data-file F or --runs FILE.json");
-                using var loaded = LoadedObject.Load(path, parse.GetValue(mapSet), parse.GetValue(prog), parse.GetValue(section), LoadedObject.EngineOf(DeviceOption.Resolve(parse.GetValue(device))));
+                var dev = DeviceOption.Resolve(parse.GetValue(device));
+                if (dev is OffloadDevice offload)
+                {
+                    // Through the device: the program runs only there, in the device's memory, its maps read back through it.
+                    using var onDevice = OffloadedObject.Load(path, offload, parse.GetValue(mapSet), parse.GetValue(prog), parse.GetValue(section));
+                    return Report(io, parse.GetValue(json), inputs, i => onDevice.TestRun(inputs[i].Data, inputs[i].Context, parse.GetValue(repeat)), r => RunJson(r, [], []), onDevice.MapsJson, onDevice.WriteMapsText);
+                }
+
+                using var loaded = LoadedObject.Load(path, parse.GetValue(mapSet), parse.GetValue(prog), parse.GetValue(section), LoadedObject.EngineOf(dev));
                 var program = loaded.Program;
                 using var runner = new XdpRunner(loaded.Collection, program);
                 loaded.Collection.TraceLog.Drain();
-                var results = new List<Dictionary<string, object?>>();
-                bool refused = false;
-                for (int i = 0; i < inputs.Count; i++)
-                {
-                    var r = XdpTestRun.Run(runner, inputs[i].Data, inputs[i].Context, parse.GetValue(repeat));
-                    refused |= r.Error != Errno.Ok;
-                    results.Add(RunJson(r, loaded));
-                    if (!parse.GetValue(json)) WriteRun(io.Out, i, inputs[i], r, results[^1]);
-                }
-
-                if (parse.GetValue(json))
-                {
-                    io.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["runs"] = results, ["maps"] = loaded.MapsJson() }, ObjectInput.Json));
-                }
-                else
-                {
-                    loaded.WriteMapsText(io.Out);
-                }
-
-                // As the syscall fails for refused inputs, so does the command (after printing every run).
-                return refused ? 1 : 0;
+                return Report(io, parse.GetValue(json), inputs, i => XdpTestRun.Run(runner, inputs[i].Data, inputs[i].Context, parse.GetValue(repeat)), r => RunJson(r, loaded.DrainRingBuffers(), loaded.Collection.TraceLog.Drain()), loaded.MapsJson, loaded.WriteMapsText);
             });
         });
         return command;
+    }
+
+    // Every input in order, printed as it runs (text) or at the end with the maps (JSON).
+    private static int Report(CliIo io, bool json, List<Input> inputs, Func<int, XdpTestRunResult> run, Func<XdpTestRunResult, Dictionary<string, object?>> toJson, Func<Dictionary<string, Dictionary<string, object>>> mapsJson, Action<TextWriter> mapsText)
+    {
+        var results = new List<Dictionary<string, object?>>();
+        bool refused = false;
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            var r = run(i);
+            refused |= r.Error != Errno.Ok;
+            results.Add(toJson(r));
+            if (!json) WriteRun(io.Out, i, inputs[i], r, results[^1]);
+        }
+
+        if (json)
+        {
+            io.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["runs"] = results, ["maps"] = mapsJson() }, ObjectInput.Json));
+        }
+        else
+        {
+            mapsText(io.Out);
+        }
+
+        // As the syscall fails for refused inputs, so does the command (after printing every run).
+        return refused ? 1 : 0;
     }
 
     // Inputs keep the order of the command line, whichever option gave them.
@@ -152,10 +166,8 @@ internal static class TestRunCommand
         }
     }
 
-    private static Dictionary<string, object?> RunJson(XdpTestRunResult r, LoadedObject loaded)
+    private static Dictionary<string, object?> RunJson(XdpTestRunResult r, Dictionary<string, List<string>> ringbuf, IReadOnlyList<string> trace)
     {
-        var ringbuf = loaded.DrainRingBuffers();
-        var trace = loaded.Collection.TraceLog.Drain();
         var run = new Dictionary<string, object?>
         {
             ["retval"] = r.Retval,

@@ -1,0 +1,244 @@
+using System.Diagnostics;
+using System.Globalization;
+using HeteroBpf.Capture;
+using HeteroBpf.Offload;
+using HeteroBpf.Xdp;
+
+namespace HeteroBpf.Cli;
+
+/// <summary>
+/// An object loaded for <c>run</c> and <c>test-run</c> on an offload device (<c>--device sim</c>): its maps created on
+/// the device, its XDP programs bound, verified and translated there, the map set written through the device's map
+/// operations, and the maps printed as read back through them.
+/// </summary>
+internal sealed class OffloadedObject : IDisposable
+{
+    private OffloadedObject(string path, DeviceCollection collection, BpfDeviceProgram program)
+    {
+        Path = path;
+        Collection = collection;
+        Program = program;
+    }
+
+    public string Path { get; }
+
+    public DeviceCollection Collection { get; }
+
+    public BpfDeviceProgram Program { get; }
+
+    public OffloadDevice Device => Collection.Device;
+
+    /// <summary>Loads <paramref name="path"/>'s XDP programs on <paramref name="device"/> and picks one as <see cref="LoadedObject.Load"/> does.</summary>
+    public static OffloadedObject Load(string path, OffloadDevice device, string? mapSet, string? name, string? section)
+    {
+        var input = ObjectInput.Load(path);
+        var chosen = LoadedObject.SelectXdp(input, name, section);
+        var collection = DeviceCollection.Load(input.Object, device, select: p => p.Type == ProgramType.Xdp);
+        try
+        {
+            if (mapSet is not null)
+            {
+                if (!File.Exists(mapSet)) throw new HbpfException(ErrorCode.FileNotReadable, "no such file", new BpfLocation { File = mapSet });
+                collection.Apply(MapSet.Parse(File.ReadAllText(mapSet), mapSet), mapSet);
+            }
+
+            return new OffloadedObject(path, collection, collection.Program(chosen.Name));
+        }
+        catch
+        {
+            collection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>One test-run through the device, in the host test-run's result shape.</summary>
+    public XdpTestRunResult TestRun(byte[] data, XdpMd? context, uint repeat)
+    {
+        DeviceXdpContext? ctx = context is { } c ? new DeviceXdpContext(c.Data, c.DataEnd, c.DataMeta, c.IngressIfindex, c.RxQueueIndex, c.EgressIfindex) : null;
+        long start = Stopwatch.GetTimestamp();
+        var r = Program.TestRun(Device, data, ctx, repeat);
+        long ns = (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds / Math.Max(1, repeat);
+        if (r.Error != Errno.Ok) return XdpTestRunResult.Refused(r.Error, r.Refusal ?? r.Error.ToString());
+        var x = r.Context;
+        return new XdpTestRunResult(Errno.Ok, r.Retval, r.DataOut, new XdpMd(x.Data, x.DataEnd, 0, x.IngressIfindex, x.RxQueueIndex, 0), ns, Redirect(r));
+    }
+
+    private XdpRedirect Redirect(DeviceTestRunResult r) => r.RedirectKind switch
+    {
+        0 => default,
+        1 => new XdpRedirect(XdpRedirectKind.Interface, r.RedirectTarget),
+        _ => new XdpRedirect((XdpRedirectKind)r.RedirectKind, r.RedirectTarget, (uint)r.RedirectMap < (uint)Program.Maps.Count ? Program.Maps[r.RedirectMap].Spec.Name : null),
+    };
+
+    /// <summary>The maps as JSON values, read through the device.</summary>
+    public Dictionary<string, Dictionary<string, object>> MapsJson()
+    {
+        var result = new Dictionary<string, Dictionary<string, object>>();
+        foreach (var map in Collection.Maps)
+        {
+            if (!LoadedObject.IsDumpable(map.Spec.Type)) continue;
+            var entries = new Dictionary<string, object>();
+            foreach (var (key, value) in map.Entries()) entries[Convert.ToHexStringLower(key)] = ValueJson(map, value);
+            result[map.Spec.Name] = entries;
+        }
+
+        return result;
+    }
+
+    /// <summary>The maps as text, read through the device.</summary>
+    public void WriteMapsText(TextWriter o)
+    {
+        foreach (var map in Collection.Maps)
+        {
+            LoadedObject.WriteMapText(o, map.Spec, Device.Name, LoadedObject.IsDumpable(map.Spec.Type) ? map.Entries() : null, value => ValueJson(map, value));
+        }
+    }
+
+    private object ValueJson(BpfDeviceMap map, byte[] value)
+    {
+        if (map.Spec.Type is MapType.ArrayOfMaps or MapType.HashOfMaps)
+        {
+            int handle = BitConverter.ToInt32(value);
+            return new Dictionary<string, string> { ["map"] = Collection.Maps.ElementAtOrDefault(handle)?.Spec.Name ?? $"#{handle}" };
+        }
+
+        if (value.Length == map.Spec.ValueSize) return Convert.ToHexStringLower(value);
+        int stride = (int)((map.Spec.ValueSize + 7) & ~7u);
+        return Enumerable.Range(0, value.Length / stride).Select(cpu => Convert.ToHexStringLower(value.AsSpan(cpu * stride, (int)map.Spec.ValueSize))).ToList();
+    }
+
+    /// <summary>
+    /// Every packet of <paramref name="pcap"/> through the device, one at a time, as <c>hbpf run</c> reports it: counts
+    /// per action, redirect targets, aborted and not-run packets, and pass/tx/redirect captures in <paramref name="outDir"/>.
+    /// </summary>
+    public Dictionary<string, object?> RunCapture(string pcap, string? outDir)
+    {
+        var actions = Enum.GetValues<XdpAction>().ToDictionary(a => a, _ => new long[2]);
+        var targets = new SortedDictionary<string, long[]>(StringComparer.Ordinal);
+        var aborted = new List<Dictionary<string, object>>();
+        var notRun = new List<Dictionary<string, object>>();
+        var outputs = new Dictionary<string, PcapWriter>(StringComparer.Ordinal);
+        long packets = 0, bytes = 0, index = -1;
+        string? truncation = null;
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            using var reader = CaptureReader.Open(pcap);
+            while (true)
+            {
+                CapturedPacket packet;
+                try
+                {
+                    if (!reader.TryRead(out packet)) break;
+                }
+                catch (CaptureFormatException e)
+                {
+                    truncation = e.Message;
+                    break;
+                }
+
+                index++;
+                var data = packet.Data.ToArray();
+                XdpAction action;
+                DeviceTestRunResult r;
+                try
+                {
+                    r = Program.TestRun(Device, data);
+                }
+                catch (BpfFaultException fault)
+                {
+                    packets++;
+                    bytes += data.Length;
+                    Count(actions[XdpAction.Aborted], data.Length);
+                    aborted.Add(new() { ["index"] = index, ["reason"] = $"fault: {fault.Message}" });
+                    continue;
+                }
+
+                if (r.Error != Errno.Ok)
+                {
+                    notRun.Add(new() { ["index"] = index, ["reason"] = r.Refusal ?? r.Error.ToString() });
+                    continue;
+                }
+
+                packets++;
+                bytes += data.Length;
+                action = r.Retval <= (uint)XdpAction.Redirect ? (XdpAction)r.Retval : XdpAction.Aborted;
+                if (action == XdpAction.Aborted) aborted.Add(new() { ["index"] = index, ["reason"] = r.Retval == 0 ? "XDP_ABORTED" : $"return value {r.Retval} is not an XDP action" });
+                Count(actions[action], data.Length);
+                string? target = action switch
+                {
+                    XdpAction.Pass => "pass",
+                    XdpAction.Tx => "tx",
+                    XdpAction.Redirect => "redirect-" + Redirect(r),
+                    _ => null,
+                };
+                if (target is null) continue;
+                if (action == XdpAction.Redirect)
+                {
+                    if (!targets.TryGetValue(Redirect(r).ToString(), out var t)) targets[Redirect(r).ToString()] = t = new long[2];
+                    Count(t, data.Length);
+                }
+
+                if (outDir is null) continue;
+                if (!outputs.TryGetValue(target, out var writer))
+                {
+                    Directory.CreateDirectory(outDir);
+                    outputs[target] = writer = PcapWriter.Create(System.IO.Path.Combine(outDir, target + ".pcap"), packet.LinkType);
+                }
+
+                writer.Write(r.DataOut.AsSpan((int)r.Context.Data), packet.TimestampNs);
+            }
+        }
+        finally
+        {
+            foreach (var w in outputs.Values) w.Dispose();
+        }
+
+        clock.Stop();
+        double ns = clock.Elapsed.TotalNanoseconds;
+        return new()
+        {
+            ["object"] = Path,
+            ["program"] = Program.Spec.Name,
+            ["pcap"] = pcap,
+            ["device"] = Device.Name,
+            ["queues"] = 1,
+            ["packets"] = packets,
+            ["bytes"] = bytes,
+            ["actions"] = actions.ToDictionary(a => a.Key.ToString().ToLowerInvariant(), a => new Dictionary<string, long> { ["packets"] = a.Value[0], ["bytes"] = a.Value[1] }),
+            ["redirect_targets"] = targets.ToDictionary(t => t.Key, t => new Dictionary<string, long> { ["packets"] = t.Value[0], ["bytes"] = t.Value[1] }),
+            ["aborted"] = aborted,
+            ["not_run"] = notRun,
+            ["truncation"] = truncation,
+            ["elapsed_ns"] = (long)ns,
+            ["ns_per_packet"] = packets == 0 ? 0 : Math.Round(ns / packets, 1),
+            ["packets_per_second"] = ns <= 0 ? 0 : Math.Round(packets / (ns / 1e9)),
+            ["outputs"] = outputs.Keys.ToDictionary(k => k, k => System.IO.Path.Combine(outDir!, k + ".pcap")),
+        };
+    }
+
+    private static void Count(long[] count, int length)
+    {
+        count[0]++;
+        count[1] += length;
+    }
+
+    /// <summary>The run summary as text: one line, one row per action, then the problems.</summary>
+    public static void WriteRunText(TextWriter o, Dictionary<string, object?> s)
+    {
+        var c = CultureInfo.InvariantCulture;
+        o.WriteLine($"{s["program"]} ({s["object"]}) over {s["pcap"]}: {((long)s["packets"]!).ToString("N0", c)} packets, 1 queue, device {s["device"]} (through the device, one packet at a time)");
+        foreach (var (action, count) in (Dictionary<string, Dictionary<string, long>>)s["actions"]!)
+        {
+            o.WriteLine($"  XDP_{action.ToUpperInvariant(),-9} {count["packets"].ToString("N0", c),10} packets {count["bytes"].ToString("N0", c),12} bytes");
+        }
+
+        foreach (var (target, count) in (Dictionary<string, Dictionary<string, long>>)s["redirect_targets"]!) o.WriteLine($"    → {target}: {count["packets"].ToString("N0", c)} packets");
+        var outputs = (Dictionary<string, string>)s["outputs"]!;
+        if (outputs.Count == 0) o.WriteLine("no output captures written (give --out-dir DIR)");
+        foreach (var (name, file) in outputs) o.WriteLine($"output {name}: {file}");
+        foreach (var p in ((List<Dictionary<string, object>>)s["aborted"]!).Take(20)) o.WriteLine($"aborted: packet {p["index"]}: {p["reason"]}");
+    }
+
+    public void Dispose() => Collection.Dispose();
+}
