@@ -126,6 +126,10 @@ public sealed unsafe class Arm64Core : IDisposable
     public void MapHostMemory(ulong address, nuint size, IntPtr host, UnicornProtection protection = UnicornProtection.All) =>
         Check("uc_mem_map_ptr", UnicornNative.uc_mem_map_ptr(Handle, address, size, (uint)protection, host));
 
+    /// <summary>Removes the mapping of <paramref name="size"/> bytes at <paramref name="address"/> (page-aligned); host memory stays the caller's.</summary>
+    public void Unmap(ulong address, nuint size) =>
+        Check("uc_mem_unmap", UnicornNative.uc_mem_unmap(Handle, address, size));
+
     /// <summary>Maps <paramref name="size"/> bytes of zeroed Unicorn-owned memory at <paramref name="address"/>.</summary>
     public void Map(ulong address, nuint size, UnicornProtection protection = UnicornProtection.All) =>
         Check("uc_mem_map", UnicornNative.uc_mem_map(Handle, address, size, (uint)protection));

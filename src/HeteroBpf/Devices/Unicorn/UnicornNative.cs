@@ -59,6 +59,9 @@ internal static unsafe partial class UnicornNative
     public static partial int uc_mem_map_ptr(IntPtr uc, ulong address, nuint size, uint perms, IntPtr ptr);
 
     [LibraryImport(Library)]
+    public static partial int uc_mem_unmap(IntPtr uc, ulong address, nuint size);
+
+    [LibraryImport(Library)]
     public static partial int uc_mem_read(IntPtr uc, ulong address, byte* bytes, nuint size);
 
     [LibraryImport(Library)]
