@@ -751,8 +751,17 @@ public static class Arm64Translator
             var ms = MemSize(size);
             var w = size == 8 ? X64 : W32;
             var s = R(insn.SrcNumber);
+            var op = (AtomicOp)insn.Imm;
+
+            // A64 atomics fault on a misaligned address; RFC 9669 does not require alignment (the kernel's verifier
+            // does), so a misaligned one takes a plain load–modify–store (atomic on one core, which is all it can be).
+            _e.TstImmediate(X64, X10, (ulong)size - 1);
+            int toAligned = Placeholder();
+            UnalignedAtomic(op, ms, w, s);
+            int toDone = Placeholder();
+            PatchBCond(toAligned, A64Condition.Eq, _e.Count);
             const A64Ordering Full = A64Ordering.AcquireRelease;
-            switch ((AtomicOp)insn.Imm)
+            switch (op)
             {
                 case AtomicOp.Add: _e.Ldadd(ms, s, Zr, X10); break;
                 case AtomicOp.Or: _e.Ldset(ms, s, Zr, X10); break;
@@ -772,6 +781,32 @@ public static class Arm64Translator
                 case AtomicOp.CmpXchg: _e.Cas(ms, X7, s, X10, Full); break; // R0 = expected in, old value out
                 default: throw new UnreachableException($"atomic op 0x{insn.Imm:x} passed validation");
             }
+
+            PatchB(toDone, _e.Count);
+        }
+
+        // X11 = old value at [X10], X12 = new value; fetch forms give the old value in src (R0 for cmpxchg).
+        private void UnalignedAtomic(AtomicOp op, A64MemSize ms, A64Width w, A64Register s)
+        {
+            _e.LdrImmediate(ms, X11, X10);
+            switch (op)
+            {
+                case AtomicOp.Add or AtomicOp.FetchAdd: _e.AddRegister(w, X12, X11, s); break;
+                case AtomicOp.Or or AtomicOp.FetchOr: _e.OrrRegister(w, X12, X11, s); break;
+                case AtomicOp.And or AtomicOp.FetchAnd: _e.AndRegister(w, X12, X11, s); break;
+                case AtomicOp.Xor or AtomicOp.FetchXor: _e.EorRegister(w, X12, X11, s); break;
+                case AtomicOp.Xchg: _e.Mov(w, X12, s); break;
+                case AtomicOp.CmpXchg:
+                    _e.CmpRegister(w, X11, X7);
+                    _e.BCond(A64Condition.Ne, 2);
+                    _e.StrImmediate(ms, s, X10);
+                    _e.Mov(w, X7, X11);
+                    return;
+                default: throw new UnreachableException($"atomic op {op} passed validation");
+            }
+
+            _e.StrImmediate(ms, X12, X10);
+            if (((int)op & (int)AtomicOp.FetchAdd) != 0) _e.Mov(w, s, X11);
         }
 
         // ------------------------------------------------------------ branches
