@@ -18,6 +18,12 @@ public sealed record Arm64ExecutorOptions
     /// within the interpreter's instruction budget is within this one.
     /// </summary>
     public long BackEdgeBudget { get; init; } = DefaultBackEdgeBudget;
+
+    /// <summary>
+    /// For code without access checks: make the emulator's PC exact at a fault (a no-op read/write hook, one callback
+    /// per access) so that the fault names its slot; off, a fault names the first slot of its translation block.
+    /// </summary>
+    public bool PrecisePc { get; init; } = true;
 }
 
 /// <summary>
@@ -61,6 +67,7 @@ public sealed unsafe class Arm64Executor : IDisposable
     private MemoryMap? _memory;
     private int _stackRegion;
     private BpfFaultException? _fault;
+    private ulong _faultPc;
 
     /// <summary>Links <paramref name="code"/> (helper stubs appended) and maps it into a new core.</summary>
     /// <exception cref="UnicornUnavailableException">libunicorn.so.2 is missing.</exception>
@@ -92,7 +99,9 @@ public sealed unsafe class Arm64Executor : IDisposable
             _core.MapHostMemory((ulong)_controlStack, (nuint)ControlStackBytes, (IntPtr)_controlStack, UnicornProtection.Read | UnicornProtection.Write);
             _core.MapHostMemory(_stackTop - Page, (nuint)Page, (IntPtr)(_stackTop - Page), UnicornProtection.Read | UnicornProtection.Write);
             _core.OnException = OnTrap;
-            _core.OnInvalidMemory = static (_, _) => false;
+            _core.OnInvalidMemory = OnInvalidMemory;
+            // Without checks a fault is the emulator's: its PC must be exact to name the slot.
+            if (!code.CheckedAccesses && (options ?? new Arm64ExecutorOptions()).PrecisePc) _core.EnablePrecisePc();
         }
         catch
         {
@@ -133,7 +142,7 @@ public sealed unsafe class Arm64Executor : IDisposable
             }
             catch (UnicornException) when (_fault is null && _core.LastFault is { } fault)
             {
-                throw AccessFault(SlotAt(_core.Pc), fault.Address, fault.Size, fault.Access is UnicornMemoryAccess.WriteUnmapped or UnicornMemoryAccess.WriteProtected, memory);
+                throw AccessFault(SlotAt(_faultPc), fault.Address, fault.Size, fault.Access is UnicornMemoryAccess.WriteUnmapped or UnicornMemoryAccess.WriteProtected, memory);
             }
 
             if (_fault is { } trapped) throw trapped;
@@ -281,6 +290,13 @@ public sealed unsafe class Arm64Executor : IDisposable
             _core.MapHostMemory(x.Start, (nuint)x.Length, (IntPtr)x.Start, x.Writable ? UnicornProtection.Read | UnicornProtection.Write : UnicornProtection.Read);
             _mapped[_mappedCount++] = x;
         }
+    }
+
+    // Unicorn syncs PC for memory hooks but not when uc_emu_start returns with the error: keep the faulting PC here.
+    private bool OnInvalidMemory(Arm64Core core, UnicornMemoryFault fault)
+    {
+        _faultPc = core.Pc;
+        return false;
     }
 
     private int SlotAt(ulong pc) => _code.SlotOfWord((long)(pc - (ulong)_codeBlock) / 4);

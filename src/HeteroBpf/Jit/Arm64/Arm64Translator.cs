@@ -613,7 +613,7 @@ public static class Arm64Translator
                     {
                         throw new HbpfException(
                             ErrorCode.Arm64Unsupported,
-                            $"the ARM64 JIT does not translate calls of {HelperIds.Describe(insn.Imm)} (not implemented: tail calls and helper callbacks need the device's program table)",
+                            $"the ARM64 JIT does not translate calls of {KernelName((HelperId)insn.Imm)} (helper {HelperIds.Describe(insn.Imm)}): not implemented, tail calls and helper callbacks need a program table on the device",
                             BpfLocation.AtInstruction(pc));
                     }
 
@@ -631,6 +631,13 @@ public static class Arm64Translator
                     throw new HbpfException(ErrorCode.Arm64Unsupported, $"the ARM64 JIT does not translate kfunc calls (BTF id {insn.Imm})", BpfLocation.AtInstruction(pc));
             }
         }
+
+        private static string KernelName(HelperId id) => id switch
+        {
+            HelperId.TailCall => "bpf_tail_call",
+            HelperId.Loop => "bpf_loop",
+            _ => "bpf_for_each_map_elem",
+        };
 
         private void Lddw(in Instruction insn, int pc)
         {
