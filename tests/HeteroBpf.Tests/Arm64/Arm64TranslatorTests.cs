@@ -6,6 +6,7 @@ using HeteroBpf.Elf;
 using HeteroBpf.Helpers;
 using HeteroBpf.Isa;
 using HeteroBpf.Jit.Arm64;
+using HeteroBpf.Verifier;
 using HeteroBpf.Tests.Semantics;
 using static HeteroBpf.Tests.Jit.RandomProgramGen;
 
@@ -90,6 +91,17 @@ public sealed unsafe class Arm64TranslatorTests(ITestOutputHelper output)
         var e = Assert.Throws<HbpfException>(() => Arm64Translator.Translate(map));
         Assert.Equal(ErrorCode.Arm64UnresolvedReference, e.Code);
         Assert.Equal(0, e.Location.Instruction);
+    }
+
+    /// <summary>A slot the verifier proved (AccessProven) goes without the check; the others keep it.</summary>
+    [Fact]
+    public void ProvenAccessesDropTheirCheck()
+    {
+        var program = Assembler.Assemble("r0 = *(u32 *)(r1 + 0x0)\nr0 = *(u32 *)(r1 + 0x4)\nexit\n", "proven");
+        var facts = System.Collections.Immutable.ImmutableArray.Create(SlotFacts.Reached | SlotFacts.AccessProven, SlotFacts.Reached, SlotFacts.Reached);
+        var code = Arm64Translator.Translate(program, new Arm64TranslatorOptions { Facts = facts });
+        Assert.Equal(1, code.SlotWords[1] - code.SlotWords[0]); // ldr w7, [x0]
+        Assert.True(code.SlotWords[2] - code.SlotWords[1] >= 3, "the unproven load keeps address, BL to the check and load");
     }
 
     [Fact]

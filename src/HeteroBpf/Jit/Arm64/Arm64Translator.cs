@@ -44,6 +44,17 @@ public sealed record Arm64TranslatorOptions
 /// </remarks>
 public static class Arm64Translator
 {
+    /// <summary>
+    /// Translates a verified program with the verifier's facts: accesses it proved (<see cref="SlotFacts.AccessProven"/>)
+    /// go unchecked. <see cref="SlotFacts.NoZeroExtension"/> has nothing to remove here: every 32-bit A64 operation
+    /// writes a W register, which zero-extends for free. Map references must already be plain immediates.
+    /// </summary>
+    public static Arm64Code Translate(VerifiedProgram verified, Arm64TranslatorOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(verified);
+        return Translate(verified.Program.Instructions.ToArray(), (options ?? new Arm64TranslatorOptions()) with { Facts = verified.Facts });
+    }
+
     /// <summary>Translates a validated program; the verifier's facts, when given, drop checks it proved unneeded.</summary>
     /// <exception cref="HbpfException">An instruction the JIT refuses (tail call, bpf_loop, for_each_map_elem, kfunc, an unresolved map <c>lddw</c>).</exception>
     public static Arm64Code Translate(Instruction[] program, Arm64TranslatorOptions? options = null)
@@ -51,6 +62,11 @@ public static class Arm64Translator
         ArgumentNullException.ThrowIfNull(program);
         Debug.Assert(InstructionDecoder.TryValidate(program, out _), "the ARM64 JIT translates validated programs only");
         options ??= new Arm64TranslatorOptions();
+        if (!options.Facts.IsDefault && options.Facts.Length != program.Length)
+        {
+            throw new ArgumentException($"{options.Facts.Length} slot facts for a program of {program.Length} slots", nameof(options));
+        }
+
         var longBranches = new HashSet<int>();
         while (true)
         {
