@@ -54,6 +54,7 @@ public sealed unsafe class Arm64Executor : IDisposable
     private readonly byte* _codeBlock;
     private readonly ulong _codeBytes;
     private readonly byte* _context;
+    private readonly byte* _entryPage;
     private readonly byte* _controlStack;
     private readonly byte* _dataStackBlock;
     private readonly ulong _stackTop;
@@ -86,7 +87,15 @@ public sealed unsafe class Arm64Executor : IDisposable
             _codeBlock = Allocate(_codeBytes);
             new Span<uint>(_codeBlock, _words.Length).Clear();
             _words.AsSpan().CopyTo(new Span<uint>(_codeBlock, _words.Length));
-            _exit = (ulong)_codeBlock + (ulong)(_words.Length - 1) * 4;
+            // Unicorn invalidates the translated blocks of the page a run begins on at every start: the run begins on a
+            // page of its own (X16 = the code, BR X16) where the exit NOP also lives, so the program's blocks stay translated.
+            _entryPage = Allocate(Page);
+            var entry = new A64Encoder(8);
+            entry.MovConstant(A64Width.X64, A64Register.X16, (ulong)_codeBlock);
+            entry.Br(A64Register.X16);
+            _exit = (ulong)_entryPage + (ulong)entry.Count * 4;
+            entry.Nop();
+            entry.Words.CopyTo(new Span<uint>(_entryPage, entry.Count));
             _context = Allocate(Page);
             _controlStack = Allocate(ControlStackBytes);
             // Three pages: only the middle one is mapped, so the pages around the eBPF stack fault.
@@ -95,6 +104,7 @@ public sealed unsafe class Arm64Executor : IDisposable
             _stackTop = (ulong)_dataStackBlock + 2 * Page;
 
             _core.MapHostMemory((ulong)_codeBlock, (nuint)_codeBytes, (IntPtr)_codeBlock, UnicornProtection.Read | UnicornProtection.Exec);
+            _core.MapHostMemory((ulong)_entryPage, (nuint)Page, (IntPtr)_entryPage, UnicornProtection.Read | UnicornProtection.Exec);
             _core.MapHostMemory((ulong)_context, (nuint)Page, (IntPtr)_context, UnicornProtection.Read | UnicornProtection.Write);
             _core.MapHostMemory((ulong)_controlStack, (nuint)ControlStackBytes, (IntPtr)_controlStack, UnicornProtection.Read | UnicornProtection.Write);
             _core.MapHostMemory(_stackTop - Page, (nuint)Page, (IntPtr)(_stackTop - Page), UnicornProtection.Read | UnicornProtection.Write);
@@ -110,7 +120,7 @@ public sealed unsafe class Arm64Executor : IDisposable
         }
     }
 
-    /// <summary>The linked code as mapped (translated words, helper stubs, the exit word).</summary>
+    /// <summary>The linked code as mapped (translated words, then helper stubs).</summary>
     public ReadOnlySpan<uint> LinkedWords => _words;
 
     /// <summary>The guest (and host) address of word 0.</summary>
@@ -138,7 +148,7 @@ public sealed unsafe class Arm64Executor : IDisposable
             _core.Sp = (ulong)_controlStack + ControlStackBytes;
             try
             {
-                _core.Run((ulong)_codeBlock, _exit);
+                _core.Run((ulong)_entryPage, _exit);
             }
             catch (UnicornException) when (_fault is null && _core.LastFault is { } fault)
             {
@@ -162,6 +172,7 @@ public sealed unsafe class Arm64Executor : IDisposable
         _core.Dispose();
         Free(_codeBlock);
         Free(_context);
+        Free(_entryPage);
         Free(_controlStack);
         Free(_dataStackBlock);
     }
@@ -171,11 +182,10 @@ public sealed unsafe class Arm64Executor : IDisposable
         if (block != null) NativeMemory.AlignedFree(block);
     }
 
-    // The translated words, a stub "BRK #id; RET" per helper the code calls (its BLs patched to it), and a NOP at which
-    // the run stops (X30 on entry).
+    // The translated words and a stub "BRK #id; RET" per helper the code calls (its BLs patched to it).
     private static uint[] Link(Arm64Code code, out int stubStart)
     {
-        var e = new A64Encoder(code.Words.Length + 2 * code.Relocations.Length + 1);
+        var e = new A64Encoder(code.Words.Length + 2 * code.Relocations.Length);
         foreach (uint w in code.Words) e.Emit(w);
         stubStart = e.Count;
         var stubs = new Dictionary<int, int>();
@@ -195,7 +205,6 @@ public sealed unsafe class Arm64Executor : IDisposable
             e.Patch(r.WordIndex, scratch.Words[0]);
         }
 
-        e.Nop();
         return e.Words.ToArray();
     }
 
