@@ -70,7 +70,6 @@ public sealed unsafe class Arm64TranslatorTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData("call 12", "bpf_tail_call")]
     [InlineData("call 181", "bpf_loop")]
     [InlineData("call 164", "bpf_for_each_map_elem")]
     public void HelpersNeedingAProgramTableAreRefusedByName(string call, string name)

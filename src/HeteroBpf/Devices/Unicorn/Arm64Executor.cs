@@ -46,6 +46,7 @@ public sealed unsafe class Arm64Executor : IDisposable
     private const ulong ControlStackBytes = 16 * 1024;
 
     private readonly Arm64Code _code;
+    private readonly List<Segment> _segments = [];
     private readonly HelperRegistry _helpers;
     private readonly long _budget;
     private readonly Arm64Core _core;
@@ -104,6 +105,7 @@ public sealed unsafe class Arm64Executor : IDisposable
             _stackTop = (ulong)_dataStackBlock + 2 * Page;
 
             _core.MapHostMemory((ulong)_codeBlock, (nuint)_codeBytes, (IntPtr)_codeBlock, UnicornProtection.Read | UnicornProtection.Exec);
+            _segments.Add(new Segment((ulong)_codeBlock, _words, _stubStart, code, IntPtr.Zero));
             _core.MapHostMemory((ulong)_entryPage, (nuint)Page, (IntPtr)_entryPage, UnicornProtection.Read | UnicornProtection.Exec);
             _core.MapHostMemory((ulong)_context, (nuint)Page, (IntPtr)_context, UnicornProtection.Read | UnicornProtection.Write);
             _core.MapHostMemory((ulong)_controlStack, (nuint)ControlStackBytes, (IntPtr)_controlStack, UnicornProtection.Read | UnicornProtection.Write);
@@ -125,6 +127,52 @@ public sealed unsafe class Arm64Executor : IDisposable
 
     /// <summary>The guest (and host) address of word 0.</summary>
     public ulong CodeAddress => (ulong)_codeBlock;
+
+    /// <summary>Where a tail call enters this executor's own program (for a program array entry).</summary>
+    public ulong TailCallEntry => (ulong)_codeBlock + (ulong)_code.TailCallEntryWord * 4;
+
+    /// <summary>
+    /// Links and maps another translated program into this core so that a <c>bpf_tail_call</c> can reach it; gives the
+    /// address to write in an <see cref="Arm64ProgramArray"/> entry. Its faults name its own slots.
+    /// </summary>
+    public ulong AddTailCallTarget(Arm64Code code)
+    {
+        ArgumentNullException.ThrowIfNull(code);
+        uint[] words = Link(code, out int stubStart);
+        ulong bytes = RoundUp((ulong)words.Length * 4);
+        byte* block = Allocate(bytes);
+        words.AsSpan().CopyTo(new Span<uint>(block, words.Length));
+        try
+        {
+            _core.MapHostMemory((ulong)block, (nuint)bytes, (IntPtr)block, UnicornProtection.Read | UnicornProtection.Exec);
+        }
+        catch
+        {
+            Free(block);
+            throw;
+        }
+
+        _segments.Add(new Segment((ulong)block, words, stubStart, code, (IntPtr)block));
+        return (ulong)block + (ulong)code.TailCallEntryWord * 4;
+    }
+
+    // One linked program in the core: where it is, its words, where its helper stubs start.
+    private sealed record Segment(ulong Base, uint[] Words, int StubStart, Arm64Code Code, IntPtr OwnedBlock)
+    {
+        public long WordOf(ulong pc) => (long)(pc - Base) / 4;
+
+        public bool Contains(ulong pc) => pc >= Base && pc - Base < (ulong)Words.Length * 4;
+    }
+
+    private Segment? SegmentAt(ulong pc)
+    {
+        foreach (var segment in _segments)
+        {
+            if (segment.Contains(pc)) return segment;
+        }
+
+        return null;
+    }
 
     /// <summary>
     /// Runs once with R1 and R2 set over the regions of <paramref name="memory"/> (the first packet region also serves
@@ -171,6 +219,10 @@ public sealed unsafe class Arm64Executor : IDisposable
     {
         _core.Dispose();
         Free(_codeBlock);
+        foreach (var segment in _segments)
+        {
+            if (segment.OwnedBlock != IntPtr.Zero) Free((byte*)segment.OwnedBlock);
+        }
         Free(_context);
         Free(_entryPage);
         Free(_controlStack);
@@ -308,7 +360,7 @@ public sealed unsafe class Arm64Executor : IDisposable
         return false;
     }
 
-    private int SlotAt(ulong pc) => _code.SlotOfWord((long)(pc - (ulong)_codeBlock) / 4);
+    private int SlotAt(ulong pc) => SegmentAt(pc) is { } segment ? segment.Code.SlotOfWord(segment.WordOf(pc)) : -1;
 
     // The slot of the BL that brought the code to a shared routine.
     private int SlotOfCaller(Arm64Core core) => SlotAt(core.ReadRegister(A64Register.X30) - 4);
@@ -316,21 +368,22 @@ public sealed unsafe class Arm64Executor : IDisposable
     private void OnTrap(Arm64Core core, uint number)
     {
         ulong pc = core.Pc;
-        long word = (long)(pc - (ulong)_codeBlock) / 4;
-        if (number != Arm64Exception.Breakpoint || word < 0 || word >= _words.Length)
+        var segment = SegmentAt(pc);
+        if (number != Arm64Exception.Breakpoint || segment is null)
         {
             Fail(core, new BpfFaultException(ErrorCode.MemoryFault, $"the ARM64 core took exception {number} at 0x{pc:x} (a misaligned atomic access or an unexpected instruction)", SlotAt(pc), pc));
             return;
         }
 
-        int imm = (int)((_words[word] >> 5) & 0xffff);
+        long word = segment.WordOf(pc);
+        int imm = (int)((segment.Words[word] >> 5) & 0xffff);
         if (imm < Arm64Trap.FirstSpecial)
         {
-            CallHelper(core, pc, word, imm);
+            CallHelper(core, pc, segment, word, imm);
             return;
         }
 
-        var program = _code.Program;
+        var program = segment.Code.Program;
         switch ((ushort)imm)
         {
             case Arm64Trap.FellOffEnd:
@@ -353,6 +406,9 @@ public sealed unsafe class Arm64Executor : IDisposable
                     break;
                 }
 
+            case Arm64Trap.TailCallDepth:
+                Fail(core, new BpfFaultException(ErrorCode.UnsupportedInstruction, "bpf_tail_call from a subprogram or callback is not supported (the interpreter refuses it too)", SlotAt(pc)));
+                break;
             case Arm64Trap.AccessFault:
                 Fail(core, AccessFault(SlotOfCaller(core), core.ReadRegister(A64Register.X10), (int)core.ReadRegister(A64Register.X11), core.ReadRegister(A64Register.X12) != 0, _memory!));
                 break;
@@ -362,12 +418,12 @@ public sealed unsafe class Arm64Executor : IDisposable
         }
     }
 
-    private void CallHelper(Arm64Core core, ulong pc, long word, int imm)
+    private void CallHelper(Arm64Core core, ulong pc, Segment segment, long word, int imm)
     {
         // In a linker stub the call site is LR − 4 and the id the stub's; inline (an id no helper can have) it is here.
-        bool stub = word >= _stubStart;
+        bool stub = word >= segment.StubStart;
         int slot = stub ? SlotOfCaller(core) : SlotAt(pc);
-        int id = stub ? imm : _code.Program[slot].Imm;
+        int id = stub ? imm : segment.Code.Program[slot].Imm;
         if (!_helpers.TryGet(id, out var helper))
         {
             Fail(core, new BpfFaultException(ErrorCode.UnknownHelper, $"helper {HelperIds.Describe(id)} is not available here", slot));

@@ -63,11 +63,14 @@ public static class Arm64RunContext
     /// <summary>Packet length for legacy packet loads; 0 without a packet.</summary>
     public const int PacketLength = 40;
 
+    /// <summary>Tail calls made so far in this run (set to 0 by the entry; at <see cref="Abi.MaxTailCalls"/> the next falls through).</summary>
+    public const int TailCallCount = 48;
+
     /// <summary>Number of entries in the region table (checked accesses).</summary>
-    public const int RegionCount = 48;
+    public const int RegionCount = 56;
 
     /// <summary>The region table: per region its start, length and writable flag (0 or 1), 8 bytes each.</summary>
-    public const int Regions = 56;
+    public const int Regions = 64;
 
     /// <summary>Bytes per region-table entry.</summary>
     public const int RegionEntrySize = 24;
@@ -106,8 +109,25 @@ public static class Arm64Trap
     /// <summary>A <c>callx</c> would exceed the call depth; the call site is LR − 4.</summary>
     public const ushort CallxDepth = 0xF005;
 
+    /// <summary><c>bpf_tail_call</c> from a subprogram (below the entry frame), which the interpreter does not run either.</summary>
+    public const ushort TailCallDepth = 0xF007;
+
     /// <summary>A checked access is outside every region: address X10, size X11, write X12; the access is at LR − 4.</summary>
     public const ushort AccessFault = 0xF006;
+}
+
+/// <summary>
+/// The program array <c>bpf_tail_call</c> reads (R2 holds its address, which the loader put in the program's
+/// <c>lddw</c>): an 8-byte entry count, then per index the address of a program's tail-call entry
+/// (<see cref="Arm64Code.TailCallEntryWord"/> where that program is mapped), 0 for an empty slot.
+/// </summary>
+public static class Arm64ProgramArray
+{
+    /// <summary>Offset of the entry count.</summary>
+    public const int Count = 0;
+
+    /// <summary>Offset of entry 0; entry i is at <c>Entries + 8 i</c>.</summary>
+    public const int Entries = 8;
 }
 
 /// <summary>What a relocation asks the linker to fill in.</summary>

@@ -38,6 +38,9 @@ public sealed class Arm64Code
     /// <summary>Each function (slot 0 and every call or function-address target): its first slot and the word of its prologue.</summary>
     public ImmutableArray<(int Slot, int Word)> Functions { get; }
 
+    /// <summary>Where a tail call enters this program: slot 0's code after its prologue (the caller's frame is reused).</summary>
+    public int TailCallEntryWord => SlotWords[0];
+
     /// <summary>Whether loads, stores and atomics check their address against the run's region table.</summary>
     public bool CheckedAccesses { get; }
 

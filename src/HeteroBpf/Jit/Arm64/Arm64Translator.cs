@@ -57,7 +57,7 @@ public static class Arm64Translator
     }
 
     /// <summary>Translates a validated program; the verifier's facts, when given, drop checks it proved unneeded.</summary>
-    /// <exception cref="HbpfException">An instruction the JIT refuses (tail call, bpf_loop, for_each_map_elem, kfunc, an unresolved map <c>lddw</c>).</exception>
+    /// <exception cref="HbpfException">An instruction the JIT refuses (bpf_loop, for_each_map_elem, kfunc, an unresolved map <c>lddw</c>).</exception>
     public static Arm64Code Translate(Instruction[] program, Arm64TranslatorOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(program);
@@ -230,6 +230,7 @@ public static class Arm64Translator
             _e.AddImmediate(X64, X25, X25, Abi.FrameSize); // the prologue of slot 0 moves it down to the top
             _e.MovSp(X64, Arm64RegisterMap.Tmp, Sp);
             _e.StrImmediate(A64MemSize.Double, Arm64RegisterMap.Tmp, Arm64RegisterMap.Context, Arm64RunContext.EntrySp);
+            _e.StrImmediate(A64MemSize.Double, Zr, Arm64RegisterMap.Context, Arm64RunContext.TailCallCount);
             // The interpreter starts every register but R1, R2 and R10 at zero.
             foreach (int r in (ReadOnlySpan<int>)[0, 3, 4, 5, 6, 7, 8, 9]) _e.Movz(X64, Arm64RegisterMap.Of(r), 0);
             Branch(FixKind.Bl, default, TargetKind.Function, 0);
@@ -626,11 +627,17 @@ public static class Arm64Translator
                     Branch(FixKind.Bl, default, TargetKind.Function, pc + 1 + insn.Imm);
                     break;
                 case CallKind.Helper:
-                    if (insn.Imm is (int)HelperId.TailCall or (int)HelperId.Loop or (int)HelperId.ForEachMapElem)
+                    if (insn.Imm == (int)HelperId.TailCall)
+                    {
+                        TailCall(pc);
+                        break;
+                    }
+
+                    if (insn.Imm is (int)HelperId.Loop or (int)HelperId.ForEachMapElem)
                     {
                         throw new HbpfException(
                             ErrorCode.Arm64Unsupported,
-                            $"the ARM64 JIT does not translate calls of {KernelName((HelperId)insn.Imm)} (helper {HelperIds.Describe(insn.Imm)}): not implemented, tail calls and helper callbacks need a program table on the device",
+                            $"the ARM64 JIT does not translate calls of {KernelName((HelperId)insn.Imm)} (helper {HelperIds.Describe(insn.Imm)}): not implemented, helper callbacks need the device to run a function of the program per element",
                             BpfLocation.AtInstruction(pc));
                     }
 
@@ -649,12 +656,44 @@ public static class Arm64Translator
             }
         }
 
-        private static string KernelName(HelperId id) => id switch
+        private static string KernelName(HelperId id) => id == HelperId.Loop ? "bpf_loop" : "bpf_for_each_map_elem";
+
+        // bpf_tail_call(ctx, array, index) as the kernel's JITs do it, with the interpreter's rules: only from the entry
+        // frame; index ≥ count, the 34th call or an empty slot fall through (R0 untouched); a call that happens counts and
+        // jumps to the target's slot 0 after its prologue, so it runs in this frame with these registers.
+        private void TailCall(int pc)
         {
-            HelperId.TailCall => "bpf_tail_call",
-            HelperId.Loop => "bpf_loop",
-            _ => "bpf_for_each_map_elem",
-        };
+            _e.LdrImmediate(A64MemSize.Double, Arm64RegisterMap.Tmp, Arm64RegisterMap.Context, Arm64RunContext.StackTop);
+            _e.CmpRegister(X64, X25, Arm64RegisterMap.Tmp);
+            _e.BCond(A64Condition.Eq, 2);
+            _e.Brk(Arm64Trap.TailCallDepth);
+            if (Checked(pc))
+            {
+                _e.Mov(X64, X10, X1);
+                Branch(FixKind.Bl, default, TargetKind.Label, (int)Label.Check0 + (3 << 1));
+            }
+
+            _e.LdrImmediate(A64MemSize.Double, Arm64RegisterMap.Tmp, X1, Arm64ProgramArray.Count);
+            _e.Mov(W32, X10, X2); // the index is 32 bits
+            _e.CmpRegister(X64, X10, Arm64RegisterMap.Tmp);
+            int outOfRange = Placeholder();
+            _e.LdrImmediate(A64MemSize.Double, Arm64RegisterMap.Tmp, Arm64RegisterMap.Context, Arm64RunContext.TailCallCount);
+            _e.CmpImmediate(X64, Arm64RegisterMap.Tmp, Abi.MaxTailCalls);
+            int tooMany = Placeholder();
+            _e.AddRegister(X64, X10, X1, X10, A64Shift.Lsl, 3);
+            _e.AddImmediate(X64, X10, X10, Arm64ProgramArray.Entries);
+            if (Checked(pc)) Branch(FixKind.Bl, default, TargetKind.Label, (int)Label.Check0 + (3 << 1));
+            _e.LdrImmediate(A64MemSize.Double, X10, X10);
+            int empty = Placeholder();
+            _e.AddImmediate(X64, Arm64RegisterMap.Tmp, Arm64RegisterMap.Tmp, 1);
+            _e.StrImmediate(A64MemSize.Double, Arm64RegisterMap.Tmp, Arm64RegisterMap.Context, Arm64RunContext.TailCallCount);
+            _e.Br(X10);
+            PatchBCond(outOfRange, A64Condition.Hs, _e.Count);
+            PatchBCond(tooMany, A64Condition.Hs, _e.Count);
+            _scratch.Clear();
+            _scratch.Cbz(X64, X10, _e.Count - empty);
+            _e.Patch(empty, _scratch.Words[0]);
+        }
 
         private void Lddw(in Instruction insn, int pc)
         {
