@@ -34,10 +34,15 @@ public sealed unsafe class Arm64TranslatorTests(ITestOutputHelper output)
             words.AddRange(Arm64Translator.Translate(program, new Arm64TranslatorOptions { CheckAccesses = false, ZeroFrames = false, CountBackEdges = false }).Words);
         }
 
-        // The inline sequences the table does not reach: a tail call.
+        // The inline sequences the table does not reach: a tail call…
         var tail = Assembler.Assemble("r2 = 0x1000 ll\nr3 = 0x0\ncall 12\nexit\n", "tail");
         words.AddRange(Arm64Translator.Translate(tail).Words);
         words.AddRange(Arm64Translator.Translate(tail, new Arm64TranslatorOptions { CheckAccesses = false }).Words);
+        // …and an inlined array-map lookup.
+        var lookup = Assembler.Assemble("r1 = 0x1000 ll\nr2 = r10\nr2 += -0x4\ncall 1\nexit\n", "lookup");
+        var arrays = new Dictionary<ulong, Arm64ArrayMapLayout> { [0x1000] = new(0x7f00_1234_5000, 16, 100) };
+        words.AddRange(Arm64Translator.Translate(lookup, new Arm64TranslatorOptions { ArrayMaps = arrays }).Words);
+        words.AddRange(Arm64Translator.Translate(lookup, new Arm64TranslatorOptions { ArrayMaps = arrays, CheckAccesses = false }).Words);
 
         var missing = InstructionForms.ValidOpcodes().Where(op => !seen.Contains(op)).ToList();
         Assert.True(missing.Count == 0, "opcodes not translated: " + string.Join(", ", missing.Select(op => $"0x{op:x2}")));

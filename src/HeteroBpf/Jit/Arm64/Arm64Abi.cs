@@ -130,6 +130,12 @@ public static class Arm64ProgramArray
     public const int Entries = 8;
 }
 
+/// <summary>
+/// Where an array map's values live in device memory (not per-CPU): value i at <c>Values + i × ValueStride</c> for
+/// i &lt; <c>MaxEntries</c>. Given for a map handle, the translator inlines that map's <c>bpf_map_lookup_elem</c>.
+/// </summary>
+public readonly record struct Arm64ArrayMapLayout(ulong Values, uint ValueStride, uint MaxEntries);
+
 /// <summary>What a relocation asks the linker to fill in.</summary>
 public enum Arm64RelocationKind : byte
 {

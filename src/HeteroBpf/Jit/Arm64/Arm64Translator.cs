@@ -25,6 +25,13 @@ public sealed record Arm64TranslatorOptions
     /// <summary>Count backward jumps against the run context's budget (the verifier bounds loops; unverified code may not end).</summary>
     public bool CountBackEdges { get; init; } = true;
 
+    /// <summary>
+    /// Array maps by the handle a program's <c>lddw</c> loads (the loader's resolution): a <c>bpf_map_lookup_elem</c>
+    /// whose R1 is, on its only path, such an <c>lddw</c> is inlined (bounds check and address arithmetic, no call), as
+    /// the kernel's JITs do for array maps.
+    /// </summary>
+    public IReadOnlyDictionary<ulong, Arm64ArrayMapLayout>? ArrayMaps { get; init; }
+
     /// <summary>The verifier's per-slot facts, if any (same length as the program).</summary>
     public ImmutableArray<SlotFacts> Facts { get; init; }
 }
@@ -104,6 +111,7 @@ public static class Arm64Translator
         private readonly int[] _functionWords = Enumerable.Repeat(-1, program.Length).ToArray();
         private readonly int[] _labels = Enumerable.Repeat(-1, (int)Label.Check0 + CheckEntries).ToArray();
         private int _condBranches;
+        private bool[]? _jumpTargets;
 
         public bool Run(out Arm64Code code)
         {
@@ -627,6 +635,12 @@ public static class Arm64Translator
                     Branch(FixKind.Bl, default, TargetKind.Function, pc + 1 + insn.Imm);
                     break;
                 case CallKind.Helper:
+                    if (insn.Imm == (int)HelperId.MapLookupElem && ArrayMapOfR1(pc) is { } layout)
+                    {
+                        InlineArrayLookup(layout, pc);
+                        break;
+                    }
+
                     if (insn.Imm == (int)HelperId.TailCall)
                     {
                         TailCall(pc);
@@ -654,6 +668,71 @@ public static class Arm64Translator
                 default:
                     throw new HbpfException(ErrorCode.Arm64Unsupported, $"the ARM64 JIT does not translate kfunc calls (BTF id {insn.Imm})", BpfLocation.AtInstruction(pc));
             }
+        }
+
+        // The array map R1 holds at the call in slot pc, when the straight-line code before it (no jump lands in between)
+        // last wrote R1 with an lddw of a known handle; null otherwise (the call then goes to the helper).
+        private Arm64ArrayMapLayout? ArrayMapOfR1(int pc)
+        {
+            if (options.ArrayMaps is not { Count: > 0 } maps) return null;
+            _jumpTargets ??= JumpTargets();
+            int s = pc;
+            while (s > 0)
+            {
+                if (_jumpTargets[s]) return null; // another path may reach here with another R1
+                s = PreviousSlot(s);
+                var insn = program[s];
+                var kind = InstructionForms.Of(insn.OpCode).Kind;
+                if (kind == InstructionKind.Lddw && insn.DstNumber == 1)
+                {
+                    return insn.SrcNumber == (byte)LoadImmKind.Imm64 && maps.TryGetValue(Instruction.WideImmediate(insn, program[s + 1]), out var layout) ? layout : null;
+                }
+
+                bool writesR1 = kind switch
+                {
+                    InstructionKind.Alu or InstructionKind.Neg or InstructionKind.End or InstructionKind.Load or InstructionKind.LoadSx or InstructionKind.Lddw => insn.DstNumber == 1,
+                    InstructionKind.Atomic => insn.SrcNumber == 1 && (insn.Imm & (int)AtomicOp.FetchAdd) != 0,
+                    InstructionKind.CondJump or InstructionKind.StoreImm or InstructionKind.StoreReg => false,
+                    _ => true, // calls, exits, jumps, legacy loads: stop looking
+                };
+                if (writesR1) return null;
+            }
+
+            return null;
+        }
+
+        private bool[] JumpTargets()
+        {
+            var targets = new bool[program.Length + 1];
+            for (int pc = 0; pc < program.Length; pc += program[pc].Width)
+            {
+                var kind = InstructionForms.Of(program[pc].OpCode).Kind;
+                if (kind is InstructionKind.CondJump or InstructionKind.Ja or InstructionKind.Gotol && Branches.TryGetTarget(program[pc], pc, out long target)) targets[target] = true;
+                if (Branches.NamesFunction(program[pc]) && Branches.TryGetTarget(program[pc], pc, out long entry)) targets[entry] = true;
+            }
+
+            return targets;
+        }
+
+        // R0 = key < max_entries ? values + key × stride : NULL, the key a u32 at R2 (checked like a load when checks are on).
+        private void InlineArrayLookup(Arm64ArrayMapLayout layout, int pc)
+        {
+            if (Checked(pc))
+            {
+                _e.Mov(X64, X10, X1);
+                Branch(FixKind.Bl, default, TargetKind.Label, (int)Label.Check0 + (2 << 1));
+            }
+
+            _e.LdrImmediate(A64MemSize.Word, Arm64RegisterMap.Tmp, X1);
+            _e.MovConstant(X64, X10, layout.MaxEntries);
+            _e.CmpRegister(X64, Arm64RegisterMap.Tmp, X10);
+            _e.BCond(A64Condition.Lo, 3);
+            _e.Movz(X64, X7, 0);
+            int toDone = Placeholder();
+            _e.MovConstant(X64, X10, layout.ValueStride);
+            _e.MovConstant(X64, X11, layout.Values);
+            _e.Madd(X64, X7, Arm64RegisterMap.Tmp, X10, X11);
+            PatchB(toDone, _e.Count);
         }
 
         private static string KernelName(HelperId id) => id == HelperId.Loop ? "bpf_loop" : "bpf_for_each_map_elem";
