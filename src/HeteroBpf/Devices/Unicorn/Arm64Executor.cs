@@ -70,6 +70,7 @@ public sealed unsafe class Arm64Executor : IDisposable
     private int _stackRegion;
     private BpfFaultException? _fault;
     private ulong _faultPc;
+    private readonly bool _precisePc;
 
     /// <summary>Links <paramref name="code"/> (helper stubs appended) and maps it into a new core.</summary>
     /// <exception cref="UnicornUnavailableException">libunicorn.so.2 is missing.</exception>
@@ -88,8 +89,8 @@ public sealed unsafe class Arm64Executor : IDisposable
             _codeBlock = Allocate(_codeBytes);
             new Span<uint>(_codeBlock, _words.Length).Clear();
             _words.AsSpan().CopyTo(new Span<uint>(_codeBlock, _words.Length));
-            // Unicorn invalidates the translated blocks of the page a run begins on at every start: the run begins on a
-            // page of its own (X16 = the code, BR X16) where the exit NOP also lives, so the program's blocks stay translated.
+            // Each start and stop is at an address of a page of its own (X16 = the code, BR X16; then the exit NOP), so
+            // whatever Unicorn does to the translation at those addresses on every uc_emu_start spares the program's blocks.
             _entryPage = Allocate(Page);
             var entry = new A64Encoder(8);
             entry.MovConstant(A64Width.X64, A64Register.X16, (ulong)_codeBlock);
@@ -113,7 +114,8 @@ public sealed unsafe class Arm64Executor : IDisposable
             _core.OnException = OnTrap;
             _core.OnInvalidMemory = OnInvalidMemory;
             // Without checks a fault is the emulator's: its PC must be exact to name the slot.
-            if (!code.CheckedAccesses && (options ?? new Arm64ExecutorOptions()).PrecisePc) _core.EnablePrecisePc();
+            _precisePc = (options ?? new Arm64ExecutorOptions()).PrecisePc;
+            if (!code.CheckedAccesses && _precisePc) _core.EnablePrecisePc();
         }
         catch
         {
@@ -153,6 +155,7 @@ public sealed unsafe class Arm64Executor : IDisposable
         }
 
         _segments.Add(new Segment((ulong)block, words, stubStart, code, (IntPtr)block));
+        if (!code.CheckedAccesses && _precisePc) _core.EnablePrecisePc();
         return (ulong)block + (ulong)code.TailCallEntryWord * 4;
     }
 
