@@ -50,6 +50,11 @@ public enum ErrorCode
     /// <summary>Execution ran past the last instruction without an exit.</summary>
     FellOffEnd = 3007,
 
+    /// <summary>The ARM64 JIT does not translate an instruction or helper (named in the message: tail calls, callbacks, kfuncs).</summary>
+    Arm64Unsupported = 3101,
+    /// <summary>An <c>lddw</c> of a map or BTF reference reached the ARM64 JIT unresolved (the loader must turn it into a plain immediate).</summary>
+    Arm64UnresolvedReference = 3102,
+
     /// <summary>A command-line argument or option is wrong.</summary>
     BadArgument = 4001,
     /// <summary>An input file is missing or unreadable.</summary>

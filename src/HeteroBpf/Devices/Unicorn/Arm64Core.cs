@@ -72,6 +72,7 @@ public sealed unsafe class Arm64Core : IDisposable
     private IntPtr _uc;
     private GCHandle _self;
     private Exception? _callbackError;
+    private bool _precisePc;
 
     /// <summary>Called on BRK, SVC or HVC with the exception number (<see cref="Arm64Exception"/>); may read and write registers, or <see cref="Stop"/>.</summary>
     public Action<Arm64Core, uint>? OnException { get; set; }
@@ -125,6 +126,27 @@ public sealed unsafe class Arm64Core : IDisposable
     /// </summary>
     public void MapHostMemory(ulong address, nuint size, IntPtr host, UnicornProtection protection = UnicornProtection.All) =>
         Check("uc_mem_map_ptr", UnicornNative.uc_mem_map_ptr(Handle, address, size, (uint)protection, host));
+
+    /// <summary>
+    /// Makes PC exact at an invalid access (<see cref="OnInvalidMemory"/> and after the run stops): Unicorn writes PC back
+    /// before each load and store only while a read/write hook covers the access, so this adds one over every address
+    /// whose callback does nothing: a call per load and store.
+    /// </summary>
+    public void EnablePrecisePc()
+    {
+        if (_precisePc) return;
+        Check("uc_hook_add(MEM_READ|MEM_WRITE)", UnicornNative.uc_hook_add(Handle, out _, UnicornNative.UC_HOOK_MEM_READ | UnicornNative.UC_HOOK_MEM_WRITE, (IntPtr)(delegate* unmanaged<IntPtr, int, ulong, int, long, IntPtr, void>)&IgnoreAccess, IntPtr.Zero, 1, 0));
+        _precisePc = true;
+    }
+
+    [UnmanagedCallersOnly]
+    private static void IgnoreAccess(IntPtr uc, int type, ulong address, int size, long value, IntPtr user)
+    {
+    }
+
+    /// <summary>Removes the mapping of <paramref name="size"/> bytes at <paramref name="address"/> (page-aligned); host memory stays the caller's.</summary>
+    public void Unmap(ulong address, nuint size) =>
+        Check("uc_mem_unmap", UnicornNative.uc_mem_unmap(Handle, address, size));
 
     /// <summary>Maps <paramref name="size"/> bytes of zeroed Unicorn-owned memory at <paramref name="address"/>.</summary>
     public void Map(ulong address, nuint size, UnicornProtection protection = UnicornProtection.All) =>

@@ -21,6 +21,8 @@ internal static unsafe partial class UnicornNative
     public const int UC_HOOK_MEM_READ_PROT = 1 << 7;
     public const int UC_HOOK_MEM_WRITE_PROT = 1 << 8;
     public const int UC_HOOK_MEM_FETCH_PROT = 1 << 9;
+    public const int UC_HOOK_MEM_READ = 1 << 10;
+    public const int UC_HOOK_MEM_WRITE = 1 << 11;
     public const int UC_HOOK_MEM_INVALID = UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED | UC_HOOK_MEM_FETCH_UNMAPPED
                                            | UC_HOOK_MEM_READ_PROT | UC_HOOK_MEM_WRITE_PROT | UC_HOOK_MEM_FETCH_PROT;
 
@@ -57,6 +59,9 @@ internal static unsafe partial class UnicornNative
 
     [LibraryImport(Library)]
     public static partial int uc_mem_map_ptr(IntPtr uc, ulong address, nuint size, uint perms, IntPtr ptr);
+
+    [LibraryImport(Library)]
+    public static partial int uc_mem_unmap(IntPtr uc, ulong address, nuint size);
 
     [LibraryImport(Library)]
     public static partial int uc_mem_read(IntPtr uc, ulong address, byte* bytes, nuint size);
