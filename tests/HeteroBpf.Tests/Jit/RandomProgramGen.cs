@@ -40,6 +40,9 @@ internal sealed class RandomProgramGen(int seed)
         public bool CallsSub;       // last instruction is `call sub` (or the lddw of a callx sequence names sub)
     }
 
+    /// <summary>False for backends without <c>bpf_loop</c> (the ARM64 JIT): no callback calls are generated.</summary>
+    public bool Callbacks { get; init; } = true;
+
     public Instruction[] Next()
     {
         bool hasSub = _rng.Next(4) == 0;
@@ -150,7 +153,7 @@ internal sealed class RandomProgramGen(int seed)
             case < 85: c.Add(LegacyLoad()); break;
             case < 89: HelperCall(c); break;
             case < 91: BoundedLoop(c); break;
-            case < 92 when hasSub:
+            case < 92 when hasSub && Callbacks:
                 // bpf_loop(n, sub, buffer, flags): sub runs as the callback (R1 = index, R2 = the buffer, R9 = 0 there).
                 item.CallsSub = true;
                 c.Add(I(Opcodes.Alu(true, AluOp.Mov, OperandSource.Imm), 1, 0, 0, _rng.Next(8) == 0 ? Imm32() : _rng.Next(0, 6)));
