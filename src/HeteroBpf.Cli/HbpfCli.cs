@@ -22,6 +22,7 @@ public static class HbpfCli
             MapCommand.Create(io),
             TestRunCommand.Create(io),
             RunCommand.Create(io),
+            VerifyCommand.Create(io),
             ConformancePluginCommand.Create(io),
             DevicesCommand.Create(io),
         };

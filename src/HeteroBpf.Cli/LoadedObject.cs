@@ -42,7 +42,7 @@ internal sealed class LoadedObject : IDisposable
         var input = ObjectInput.Load(path);
         var chosen = SelectXdp(input, name, section);
         var xdpOnly = input.Object with { Programs = [.. input.Object.Programs.Where(p => p.Type == ProgramType.Xdp)] };
-        var collection = BpfCollection.Load(xdpOnly, typeOps: XdpOps.Instance, engine: engine);
+        var collection = BpfCollection.Load(xdpOnly, typeOps: XdpOps.Instance, engine: engine, verifier: new Verifier.VerifierOptions());
         try
         {
             if (mapSet is not null)

@@ -6,6 +6,7 @@ using HeteroBpf.Interpreter;
 using HeteroBpf.Jit.Cil;
 using HeteroBpf.Isa;
 using HeteroBpf.Maps;
+using HeteroBpf.Verifier;
 
 namespace HeteroBpf.Offload;
 
@@ -52,10 +53,13 @@ public sealed class BpfCollection : IDisposable
     /// <param name="options">Interpreter limits.</param>
     /// <param name="typeOps">For the program types it handles: context accesses rewritten to the runtime layout and the type's helpers added.</param>
     /// <param name="engine">What runs the programs (the interpreter or the CIL JIT, same semantics).</param>
+    /// <param name="verifier">When given, every program is verified first (a refusal fails the load, naming section, slot and C
+    /// line) and the CIL JIT compiles the accesses the verifier proved in bounds without run-time checks; when null, programs
+    /// run unverified with every access checked.</param>
     /// <exception cref="HbpfException">A map spec the kernel would refuse, an initial entry naming nothing, a map
     /// <c>lddw</c> naming no map, a context access the type forbids, or a call of a helper that is not available
     /// (the error names helper and slot).</exception>
-    public static BpfCollection Load(ObjectFile objectFile, HelperRegistry? helpers = null, InterpreterOptions? options = null, IProgramTypeOps? typeOps = null, HostEngine engine = HostEngine.Interpreter)
+    public static BpfCollection Load(ObjectFile objectFile, HelperRegistry? helpers = null, InterpreterOptions? options = null, IProgramTypeOps? typeOps = null, HostEngine engine = HostEngine.Interpreter, VerifierOptions? verifier = null)
     {
         ArgumentNullException.ThrowIfNull(objectFile);
         var maps = new List<BpfMap>();
@@ -77,15 +81,18 @@ public sealed class BpfCollection : IDisposable
             var typeRegistry = typeOps?.AddHelpers(registry, mapHelpers);
             foreach (var spec in objectFile.Programs)
             {
+                // The verifier sees the program as the file has it (UAPI context, map indices); resolution and the
+                // context rewrite keep every slot where it is, so its per-slot facts hold for what runs.
+                var verified = verifier is null ? null : Verify(spec, objectFile.Maps, verifier);
                 var insns = Resolve(spec, maps);
                 if (typeOps is not null && typeOps.Handles(spec.Type))
                 {
                     ConvertContext(spec, insns, typeOps);
-                    programs.Add(new BpfProgram(spec, insns, typeRegistry!, regions, withTailCalls, engine, cilTailCalls));
+                    programs.Add(new BpfProgram(spec, insns, typeRegistry!, regions, withTailCalls, engine, cilTailCalls, verified));
                 }
                 else
                 {
-                    programs.Add(new BpfProgram(spec, insns, registry, regions, withTailCalls, engine, cilTailCalls));
+                    programs.Add(new BpfProgram(spec, insns, registry, regions, withTailCalls, engine, cilTailCalls, verified));
                 }
             }
 
@@ -97,6 +104,18 @@ public sealed class BpfCollection : IDisposable
             foreach (var p in programs) p.Dispose();
             foreach (var m in maps) m.Dispose();
             throw;
+        }
+    }
+
+    private static VerifiedProgram Verify(ProgramSpec spec, IReadOnlyList<MapSpec> maps, VerifierOptions options)
+    {
+        try
+        {
+            return BpfVerifier.Verify(spec, maps, options);
+        }
+        catch (VerifierException e)
+        {
+            throw e.WithLocation(Where(spec, e.Slot));
         }
     }
 

@@ -2,6 +2,7 @@ using HeteroBpf.Helpers;
 using HeteroBpf.Interpreter;
 using HeteroBpf.Isa;
 using HeteroBpf.Jit.Cil;
+using HeteroBpf.Verifier;
 
 namespace HeteroBpf.Offload;
 
@@ -24,7 +25,7 @@ public sealed class BpfProgram : IDisposable
     private readonly CilProgram? _compiled;
     private readonly MemoryRegion[] _mapRegions;
 
-    internal BpfProgram(ProgramSpec spec, Instruction[] instructions, HelperRegistry helpers, MemoryRegion[] mapRegions, InterpreterOptions? options, HostEngine engine = HostEngine.Interpreter, CilTailCallResolver? cilTailCalls = null)
+    internal BpfProgram(ProgramSpec spec, Instruction[] instructions, HelperRegistry helpers, MemoryRegion[] mapRegions, InterpreterOptions? options, HostEngine engine = HostEngine.Interpreter, CilTailCallResolver? cilTailCalls = null, VerifiedProgram? verified = null)
     {
         if (!InstructionDecoder.TryValidate(instructions, out var error)) throw error.ToException().WithLocation(new BpfLocation { Section = spec.SectionName, Instruction = error.Slot });
         for (int pc = 0; pc < instructions.Length; pc += instructions[pc].Width)
@@ -51,15 +52,21 @@ public sealed class BpfProgram : IDisposable
                 InstructionBudget = (options ?? new InterpreterOptions()).InstructionBudget,
                 TailCalls = cilTailCalls,
                 Maps = maps is null ? null : handle => maps(handle),
+                ProvenSafe = verified is null ? null : CilCompilerOptions.ProvenSafeFrom(verified.Facts.AsSpan()),
             });
         }
 
         Engine = engine;
+        Verified = verified;
         // After a tail call a fault's slot belongs to another program, so only programs without one name C lines.
         _slotsAreOwn = !instructions.Any(i => i.OpCode == Opcodes.Call && i.SrcNumber == (byte)CallKind.Helper && i.Imm == (int)HelperId.TailCall);
     }
 
     private readonly bool _slotsAreOwn;
+
+    /// <summary>What the verifier proved, or null for a program loaded unverified (every access checked at run time).</summary>
+    public VerifiedProgram? Verified { get; }
+
 
     // A fault names the program's section and, from BTF line info, the C line of the faulting instruction.
     private BpfFaultException Locate(BpfFaultException fault) =>

@@ -28,12 +28,13 @@ public sealed record CilCompilerOptions
 
     /// <summary>
     /// <see cref="ProvenSafe"/> from a verifier's per-slot facts: the slots marked <see cref="SlotFacts.AccessProven"/>
-    /// (e.g. <c>VerifiedProgram.Facts</c>, one entry per slot).
+    /// (e.g. <c>VerifiedProgram.Facts</c>, one entry per slot), except context accesses, which stay checked: the verifier
+    /// proved them against the UAPI layout, and a host loader rewrites them to its own.
     /// </summary>
     public static bool[] ProvenSafeFrom(ReadOnlySpan<SlotFacts> facts)
     {
         var proven = new bool[facts.Length];
-        for (int i = 0; i < facts.Length; i++) proven[i] = (facts[i] & SlotFacts.AccessProven) != 0;
+        for (int i = 0; i < facts.Length; i++) proven[i] = (facts[i] & (SlotFacts.AccessProven | SlotFacts.ContextAccess)) == SlotFacts.AccessProven;
         return proven;
     }
 
