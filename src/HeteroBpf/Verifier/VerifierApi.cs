@@ -148,6 +148,9 @@ public sealed record VerifierOptions
 
     /// <summary>A device's hooks, or null for the host.</summary>
     public IVerifierHooks? Hooks { get; init; }
+
+    /// <summary>The program type's rules to verify against, or null to take them from the program's type and attach type.</summary>
+    public ProgramTypeInfo? TypeInfo { get; init; }
 }
 
 /// <summary>What the verifier proved about one instruction slot, for the backends.</summary>
