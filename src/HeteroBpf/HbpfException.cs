@@ -145,6 +145,13 @@ public enum ErrorCode
     /// <summary>A misaligned access under strict alignment (the stack is always strict).</summary>
     VerifierMisaligned = 5125,
 
+    /// <summary>A program type whose context or helpers depend on an attach BTF id (tracing, lsm, struct_ops, ext): not supported by the verifier.</summary>
+    ProgramTypeNeedsAttachBtf = 5200,
+    /// <summary>A program type the verifier has no tables for (unspec, or a number the kernel does not name).</summary>
+    ProgramTypeUnknown = 5201,
+    /// <summary>An expected attach type the kernel refuses for the program type (e.g. cgroup_sock_addr without one of its attach types).</summary>
+    ProgramTypeBadAttach = 5202,
+
     /// <summary>A map type this runtime does not implement (yet).</summary>
     MapTypeUnsupported = 6001,
     /// <summary>A map's key size the type does not allow (e.g. not 4 for an array, 0 for a hash).</summary>

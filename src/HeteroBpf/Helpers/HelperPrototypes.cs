@@ -13,6 +13,12 @@ public enum HelperReturn : byte
     PtrToMapValueOrNull,
     /// <summary>RET_PTR_TO_MEM | PTR_MAYBE_NULL | MEM_RINGBUF: a ring buffer record of the size in argument 2, or null.</summary>
     PtrToRingBufMemOrNull,
+    /// <summary>RET_PTR_TO_MAP_VALUE: a pointer into the value of the map in argument 1, never null (<c>get_local_storage</c>).</summary>
+    PtrToMapValue,
+    /// <summary>RET_PTR_TO_SOCKET_OR_NULL: a full socket or null; from a lookup it is a reference to release.</summary>
+    PtrToSocketOrNull,
+    /// <summary>RET_PTR_TO_SOCK_COMMON_OR_NULL: a socket's common fields or null; from a lookup it is a reference to release.</summary>
+    PtrToSockCommonOrNull,
 }
 
 /// <summary>The base of an argument type, in the kernel's <c>bpf_arg_type</c> vocabulary (<c>ARG_…</c>).</summary>
@@ -48,6 +54,12 @@ public enum HelperArgType : byte
     ConstAllocSizeOrZero,
     /// <summary>ARG_PTR_TO_ALLOC_MEM (today's kernels spell it ARG_PTR_TO_MEM | MEM_RINGBUF | OBJ_RELEASE): a record from <c>ringbuf_reserve</c>, released by the call.</summary>
     PtrToAllocMem,
+    /// <summary>ARG_PTR_TO_SOCK_COMMON: a socket pointer of any kind (sock_common, socket, tcp_sock).</summary>
+    PtrToSockCommon,
+    /// <summary>ARG_PTR_TO_SOCKET: a full socket.</summary>
+    PtrToSocket,
+    /// <summary>ARG_PTR_TO_BTF_ID_SOCK_COMMON: a socket pointer, also one a lookup returned (<c>sk_release</c> releases it).</summary>
+    PtrToBtfIdSockCommon,
 }
 
 /// <summary>Modifiers of an argument type, as the kernel's type flags (<c>PTR_MAYBE_NULL</c>, <c>MEM_RDONLY</c>, <c>MEM_UNINIT</c>).</summary>
