@@ -121,7 +121,20 @@ internal sealed partial class Walker
             return;
         }
 
-        WriteReg(d, new RegisterState(RegisterType.Scalar, ScalarValue.Alu(insn, dst.Value, off.Value)));
+        var result = ScalarValue.Alu(insn, dst.Value, off.Value);
+        // dst += K on a copy keeps the link, shifted by K, so a bound learnt on either still reaches the other.
+        if (is64 && dst.Id != 0 && op is AluOp.Add or AluOp.Sub && off.Value.IsConst)
+        {
+            long k = (long)off.Value.VarOff.Value;
+            long delta = dst.Delta + (op == AluOp.Add ? k : -k);
+            if (delta == (int)delta)
+            {
+                WriteReg(d, new RegisterState(RegisterType.Scalar, result, Id: dst.Id, Delta: delta));
+                return;
+            }
+        }
+
+        WriteReg(d, new RegisterState(RegisterType.Scalar, result));
     }
 
     private RegisterState PointerArithmetic(in Instruction insn, int d, RegisterState ptr, RegisterState off, bool offIsDst)

@@ -46,10 +46,7 @@ public static class BpfVerifier
         }
     }
 
-    // The program-type data (ProgramTypes.Get) lands with the program-types work; until then a caller passes
-    // VerifierOptions.TypeInfo, and anything else is refused plainly rather than guessed.
-    private static ProgramTypeInfo ResolveType(ProgramSpec program) =>
-        throw new VerifierException(ErrorCode.VerifierUnsupported, $"program type {program.Type} has no verifier rules (pass VerifierOptions.TypeInfo)", 0);
+    private static ProgramTypeInfo ResolveType(ProgramSpec program) => ProgramTypes.Get(program.Type, program.AttachType);
 
     internal static VerifierException DeviceRefused(IVerifierHooks hooks, string message, int slot, VerifierLog log)
     {

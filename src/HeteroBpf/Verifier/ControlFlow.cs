@@ -576,12 +576,13 @@ public sealed class ControlFlow
         static void Set(long[] regs, int reg, long value, ref long deepest)
         {
             regs[reg] = value;
-            if (value != Unknown && value < 0) deepest = Math.Max(deepest, -value);
+            // A pointer formed beyond the frame is not a use of it: the walk refuses any access through it there.
+            if (value != Unknown && value < 0 && value >= -MaxStackBytes) deepest = Math.Max(deepest, -value);
         }
 
         static void Access(long baseOffset, short offset, ref long deepest)
         {
-            if (baseOffset == Unknown || baseOffset + offset >= 0) return;
+            if (baseOffset == Unknown || baseOffset + offset >= 0 || baseOffset + offset < -MaxStackBytes) return;
             deepest = Math.Max(deepest, -(baseOffset + offset));
         }
     }

@@ -124,6 +124,22 @@ internal sealed partial class Walker
                         throw Fail(ErrorCode.VerifierHelperCall, $"R{r} arg #{a + 1} is an unacquired reference");
                     releaseRef = reg.RefId;
                     break;
+                case HelperArgType.PtrToSockCommon:
+                    if (reg.Type is not (RegisterType.PtrToSockCommon or RegisterType.PtrToSocket)) throw TypeError(r, reg, "sock_common, sock, tcp_sock, xdp_sock, ptr_");
+                    break;
+                case HelperArgType.PtrToSocket:
+                    if (reg.Type != RegisterType.PtrToSocket) throw TypeError(r, reg, "sock");
+                    break;
+                case HelperArgType.PtrToBtfIdSockCommon:
+                    if (reg.Type is not (RegisterType.PtrToSockCommon or RegisterType.PtrToSocket)) throw TypeError(r, reg, "sock_common, sock, tcp_sock, xdp_sock, ptr_");
+                    if (id == HelperId.SkRelease)
+                    {
+                        if (reg.RefId == 0 || !_cur.Refs.Any(x => x.Id == reg.RefId))
+                            throw Fail(ErrorCode.VerifierHelperCall, $"R{r} arg #{a + 1} is an unacquired reference");
+                        releaseRef = reg.RefId;
+                    }
+
+                    break;
                 default:
                     throw Fail(ErrorCode.VerifierUnsupported, $"{name}#{imm}: argument type {arg} is not supported by this verifier");
             }
@@ -190,6 +206,9 @@ internal sealed partial class Walker
             HelperReturn.Void => RegisterState.NotInit,
             HelperReturn.PtrToMapValueOrNull => Pointer(RegisterType.PtrToMapValueOrNull) with { MapIndex = mapIndex, Id = NewId() },
             HelperReturn.PtrToRingBufMemOrNull => RingbufRecord(i, allocSize),
+            HelperReturn.PtrToMapValue => Pointer(RegisterType.PtrToMapValue) with { MapIndex = mapIndex },
+            HelperReturn.PtrToSocketOrNull => Acquired(i, RegisterType.PtrToSocketOrNull),
+            HelperReturn.PtrToSockCommonOrNull => Acquired(i, RegisterType.PtrToSockCommonOrNull),
             _ => throw Fail(ErrorCode.VerifierUnsupported, $"{name}#{imm}: return type {proto.Returns} is not supported by this verifier"),
         };
         for (int r = 1; r <= 5; r++) _cur.Regs[r] = RegisterState.NotInit;
@@ -202,6 +221,13 @@ internal sealed partial class Walker
 
         _cur.Insn = i + 1;
         return true;
+    }
+
+    private RegisterState Acquired(int i, RegisterType type)
+    {
+        int refId = NewId();
+        _cur.Refs = [.. _cur.Refs, new HeldReference(refId, i)];
+        return Pointer(type) with { Id = refId, RefId = refId };
     }
 
     private RegisterState RingbufRecord(int i, long size)

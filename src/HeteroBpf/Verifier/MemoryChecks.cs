@@ -26,9 +26,7 @@ internal sealed partial class Walker
             ReadReg(valueReg);
         }
 
-        var ptr = ReadReg(insn.DstNumber);
-        if (insn.Class == OpClass.St && ptr.Type == RegisterType.PtrToCtx)
-            throw Fail(ErrorCode.VerifierContextAccess, $"BPF_ST stores into R{insn.DstNumber} ctx is not allowed");
+        ReadReg(insn.DstNumber);
         Access(insn.DstNumber, insn.Offset, size, write: true, valueReg, signExtend: false, imm: insn.Class == OpClass.St ? insn.Imm : null);
     }
 
@@ -157,6 +155,13 @@ internal sealed partial class Walker
                 PacketRange(regno, reg, off, size, false);
                 NoteRegion(RegionPacket);
                 return scalar;
+            case RegisterType.ConstPtrToMap when write:
+                throw Fail(ErrorCode.VerifierInvalidAccess, "only read from bpf_array is supported");
+            case RegisterType.ConstPtrToMap:
+                if (!_root) throw Fail(ErrorCode.VerifierInvalidAccess, $"R{regno} invalid mem access 'map_ptr': access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN");
+                // Reads of struct bpf_map fields go through the kernel's BTF, which this verifier does not model.
+                if (off + reg.Offset >= 256) throw Fail(ErrorCode.VerifierInvalidAccess, $"access beyond struct bpf_map at off {off + reg.Offset} size {size}");
+                throw Fail(ErrorCode.VerifierUnsupported, $"R{regno} reads struct bpf_map fields, which this verifier does not support");
             case RegisterType.PtrToFlowKeys:
                 if (leak) throw Fail(ErrorCode.VerifierPointerLeak, $"R{valueReg} leaks addr into flow keys");
                 if (!reg.Value.IsConst) throw Fail(ErrorCode.VerifierInvalidAccess, $"R{regno} invalid access to flow keys with variable offset");
@@ -262,7 +267,7 @@ internal sealed partial class Walker
             long lo = v.SMin + reg.Offset + off, hi = v.SMax + reg.Offset + off + size;
             if (lo < -FuncFrame.StackSize || hi > 0)
                 throw Fail(ErrorCode.VerifierInvalidAccess, $"invalid variable-offset {rw} stack R{regno} var_off={v.VarOff} off={off} size={size}");
-            Deepen(frame, (int)lo);
+            if (write) Deepen(frame, (int)lo);
             for (long a = lo; a < hi; a++)
             {
                 int pos = (int)a + FuncFrame.StackSize;
@@ -283,14 +288,17 @@ internal sealed partial class Walker
         long at = (long)reg.Value.VarOff.Value + reg.Offset + off;
         if (at < -FuncFrame.StackSize || at + size > 0)
             throw Fail(ErrorCode.VerifierInvalidAccess, $"invalid {rw} stack R{regno} off={at} size={size}");
-        Deepen(frame, (int)at);
         int p = (int)at + FuncFrame.StackSize;
         if (write)
         {
+            Deepen(frame, (int)at);
             WriteStack(frame, p, size, valueReg, imm, reg.Frame, atomic);
             return default;
         }
 
+        // Bytes below the deepest write were never allocated (the kernel's allocated_stack).
+        if (-at > frame.Depth && !_root)
+            throw Fail(ErrorCode.VerifierInvalidAccess, $"invalid read from stack R{regno} off={at} size={size}");
         return ReadStack(frame, p, size, (int)at, signExtend);
     }
 
@@ -322,7 +330,8 @@ internal sealed partial class Walker
         }
 
         if (hadSpill) DestroySpill(frame, slot);
-        if (b == 0)
+        bool zero = value.Type == RegisterType.Scalar && value.Value.IsConst && value.Value.VarOff.Value == 0;
+        if (b == 0 && !zero)
         {
             var spilled = value;
             if (size < 8) spilled = spilled with { Value = ScalarValue.Truncate(spilled.Value, size * 8), Id = 0 };
@@ -336,7 +345,6 @@ internal sealed partial class Walker
             return;
         }
 
-        bool zero = value.Type == RegisterType.Scalar && value.Value.IsConst && value.Value.VarOff.Value == 0;
         for (int i = 0; i < size; i++) frame.Bytes[p + i] = zero ? StackByte.Zero : StackByte.Misc;
     }
 
@@ -452,7 +460,9 @@ internal sealed partial class Walker
         }
 
         if (size == 0) return;
-        Deepen(frame, (int)lo);
+        if (write) Deepen(frame, (int)lo);
+        else if (-lo > frame.Depth && !_root && v.IsConst)
+            throw Fail(ErrorCode.VerifierInvalidAccess, $"invalid read from stack R{regno} off={lo} size={size}");
         for (long a = lo; a < hi; a++)
         {
             int pos = (int)a + FuncFrame.StackSize;

@@ -178,7 +178,7 @@ internal sealed class Subsumption
         if (o.Type == RegisterType.Scalar)
         {
             if (!c.Value.IsSubsetOf(o.Value)) return false;
-            return o.Id == 0 || Ids(o.Id, c.Id);
+            return o.Id == 0 || (Ids(o.Id, c.Id) && o.Delta == c.Delta);
         }
 
         if (o.Offset != c.Offset || o.MapIndex != c.MapIndex || o.Frame != c.Frame) return false;

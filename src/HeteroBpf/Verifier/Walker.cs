@@ -174,24 +174,31 @@ internal sealed partial class Walker
     {
         var list = _explored[i] ??= [];
         bool add = true;
-        foreach (var cp in list)
+        for (int k = 0; k < list.Count; k++)
         {
+            var cp = list[k];
             if (cp.Branches > 0)
             {
                 if (Subsumption.MaybeLooping(cp.State, _cur) && _subsumption.StateWithin(cp.State, _cur, null))
                     throw Fail(ErrorCode.VerifierInfiniteLoop, $"infinite loop detected at insn {i}");
                 // Inside a loop, keep a state only every so often (the kernel's heuristic) so long loops stay cheap.
                 if (_jumpsSinceAdd < 20 && _insnsSinceAdd < 100) add = false;
-                continue;
             }
-
-            if (_subsumption.StateWithin(cp.State, _cur, _live[i]))
+            else if (_subsumption.StateWithin(cp.State, _cur, _live[i]))
             {
                 cp.Hits++;
                 return true;
             }
 
-            cp.Misses++;
+            // A state that keeps missing is unlikely to prune anything: drop it from the list (the kernel's heuristic);
+            // paths below it still count their ends through it.
+            if (++cp.Misses > (cp.Hits * 3) + 3)
+            {
+                list[k] = list[^1];
+                list.RemoveAt(list.Count - 1);
+                k--;
+                _liveStates--;
+            }
         }
 
         if (!add) return false;
@@ -391,9 +398,11 @@ internal sealed partial class Walker
         }
 
         int id = reg.Id;
+        long delta = reg.Delta;
         state.ForEachReg((ref RegisterState x) =>
         {
-            if (x.Type == RegisterType.Scalar && x.Id == id) x = x with { Value = v };
+            if (x.Type != RegisterType.Scalar || x.Id != id) return;
+            x = x with { Value = x.Delta == delta ? v : ScalarValue.Alu(Add64, v, ScalarValue.Const((ulong)(x.Delta - delta))) };
         });
     }
 
@@ -469,14 +478,12 @@ internal sealed partial class Walker
         if (_cur.Cur > 0)
         {
             var r0 = ReadReg(0);
+            if (r0.Type == RegisterType.PtrToStack && r0.Frame == frame.Number)
+                throw Fail(ErrorCode.VerifierReturnValue, "cannot return stack pointer to the caller");
             if (frame.IsCallback)
             {
                 if (r0.Type != RegisterType.Scalar) throw Fail(ErrorCode.VerifierReturnValue, "R0 not a scalar value");
                 CheckRange(r0, 0, 1, "At callback return");
-            }
-            else if (r0.Type == RegisterType.PtrToStack && r0.Frame == frame.Number)
-            {
-                throw Fail(ErrorCode.VerifierReturnValue, "cannot return stack pointer to the caller");
             }
 
             _cur.Cur--;
