@@ -107,7 +107,7 @@ internal sealed class Subsumption
     private readonly Dictionary<int, int> _map = [];
     private readonly Dictionary<int, int> _rev = [];
 
-    public bool StateWithin(VState old, VState cur, bool[]? liveRegs)
+    public bool StateWithin(VState old, VState cur, bool[]? liveRegs, bool[]? preciseRegs = null, ulong preciseSlots = ulong.MaxValue)
     {
         if (old.Cur != cur.Cur || old.LockMap != cur.LockMap || old.LockOffset != cur.LockOffset) return false;
         if (old.Refs.Length != cur.Refs.Length) return false;
@@ -128,16 +128,23 @@ internal sealed class Subsumption
             {
                 // Liveness only for the current frame; callers' registers are compared whole.
                 if (f == old.Cur && liveRegs is not null && r < 10 && !liveRegs[r]) continue;
+                // A scalar whose value reaches no safety decision from here matches any scalar.
+                if (f == old.Cur && preciseRegs is not null && r < 10 && !preciseRegs[r] && o.Regs[r].Type == RegisterType.Scalar)
+                {
+                    if (c.Regs[r].Type != RegisterType.Scalar) return false;
+                    continue;
+                }
+
                 if (!RegWithin(o.Regs[r], c.Regs[r])) return false;
             }
 
-            if (!StackWithin(o, c)) return false;
+            if (!StackWithin(o, c, f == old.Cur ? preciseSlots : ulong.MaxValue)) return false;
         }
 
         return true;
     }
 
-    private bool StackWithin(FuncFrame o, FuncFrame c)
+    private bool StackWithin(FuncFrame o, FuncFrame c, ulong preciseSlots)
     {
         for (int s = 0; s < FuncFrame.Slots; s++)
         {
@@ -152,6 +159,8 @@ internal sealed class Subsumption
                     if (o.Bytes[b0 + i] != c.Bytes[b0 + i] && o.Bytes[b0 + i] != StackByte.Invalid) return false;
                 }
 
+                // A spilled scalar no later decision reads matches any spilled scalar.
+                if ((preciseSlots & (1UL << s)) == 0 && o.Spills[s].Type == RegisterType.Scalar && c.Spills[s].Type == RegisterType.Scalar) continue;
                 if (!RegWithin(o.Spills[s], c.Spills[s])) return false;
                 continue;
             }

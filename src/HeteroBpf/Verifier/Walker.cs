@@ -14,7 +14,11 @@ internal sealed partial class Walker
 
     private readonly ProgramSpec _program;
     private readonly ImmutableArray<Instruction> _insns;
-    private readonly IReadOnlyList<MapSpec> _maps;
+    private readonly IReadOnlyList<MapSpec> _programMaps;
+
+    // The program's maps, then the inner map of each map-in-map (what a lookup in the outer map yields).
+    private readonly List<MapSpec> _maps;
+    private readonly int[] _innerOf;
     private readonly VerifierOptions _options;
     private readonly ControlFlow _flow;
     private readonly ProgramTypeInfo _type;
@@ -25,6 +29,8 @@ internal sealed partial class Walker
     private readonly bool[] _fell;
     private readonly List<Checkpoint>?[] _explored;
     private readonly bool[][] _live;
+    private readonly bool[][] _precise;
+    private readonly ulong[] _preciseSlots;
     private readonly Stack<VState> _pending = new();
     private readonly Subsumption _subsumption = new();
     private readonly bool _root;
@@ -43,7 +49,19 @@ internal sealed partial class Walker
     {
         _program = program;
         _insns = program.Instructions;
-        _maps = maps;
+        _programMaps = maps;
+        _maps = [.. maps];
+        _innerOf = new int[maps.Count];
+        for (int m = 0; m < maps.Count; m++)
+        {
+            _innerOf[m] = -1;
+            if (maps[m].InnerMap is { } inner && maps[m].Type is MapType.ArrayOfMaps or MapType.HashOfMaps)
+            {
+                _innerOf[m] = _maps.Count;
+                _maps.Add(inner);
+            }
+        }
+
         _options = options;
         _flow = flow;
         _type = type;
@@ -54,6 +72,9 @@ internal sealed partial class Walker
         _fell = new bool[_insns.Length];
         _explored = new List<Checkpoint>?[_insns.Length];
         _live = Liveness.Compute(_insns.AsSpan());
+        // The entry function's R0 matters at exit only when the type checks its range (or it could leak a pointer,
+        // which is a type, compared anyway); a subprogram's R0 goes back to its caller.
+        _precise = Liveness.ComputePrecise(_insns.AsSpan(), slot => type.ReturnRange is not null || flow.SubprogramAt(slot) != 0, out _preciseSlots);
         _root = options.Privilege == Privilege.Root;
     }
 
@@ -90,7 +111,7 @@ internal sealed partial class Walker
 
         _log.Line($"processed {_processed} insns (limit {_options.MaxProcessedInstructions}) max_states_per_insn {_maxStatesPerInsn} total_states {_totalStates} peak_states {_peakStates} mark_read 0");
         var depths = _flow.Subprograms.Select(s => ControlFlow.RoundStackDepth(s.StackDepth)).ToImmutableArray();
-        return new VerifiedProgram(_program, _maps, [.. _facts], depths, _processed, _totalStates, _peakStates, _log.Text);
+        return new VerifiedProgram(_program, _programMaps, [.. _facts], depths, _processed, _totalStates, _peakStates, _log.Text);
     }
 
     private string StateText()
@@ -184,7 +205,7 @@ internal sealed partial class Walker
                 // Inside a loop, keep a state only every so often (the kernel's heuristic) so long loops stay cheap.
                 if (_jumpsSinceAdd < 20 && _insnsSinceAdd < 100) add = false;
             }
-            else if (_subsumption.StateWithin(cp.State, _cur, _live[i]))
+            else if (_subsumption.StateWithin(cp.State, _cur, _live[i], _precise[i], _preciseSlots[i]))
             {
                 cp.Hits++;
                 return true;
@@ -417,7 +438,10 @@ internal sealed partial class Walker
         state.ForEachReg((ref RegisterState x) =>
         {
             if (x.Id != id || !IsMaybeNull(x.Type)) return;
-            x = isNull ? new RegisterState(RegisterType.Scalar, ScalarValue.Const(0)) : x with { Type = NonNull(x.Type), Id = KeepsId(x) ? x.Id : 0 };
+            if (isNull) x = new RegisterState(RegisterType.Scalar, ScalarValue.Const(0));
+            else if (x.Type == RegisterType.PtrToMapValueOrNull && x.MapIndex < _innerOf.Length && _innerOf[x.MapIndex] >= 0)
+                x = Pointer(RegisterType.ConstPtrToMap) with { MapIndex = _innerOf[x.MapIndex] };
+            else x = x with { Type = NonNull(x.Type), Id = KeepsId(x) ? x.Id : 0 };
         });
         if (isNull && ptr.RefId != 0) state.Refs = [.. state.Refs.Where(r => r.Id != ptr.RefId)];
     }
@@ -571,7 +595,7 @@ internal sealed partial class Walker
             case 2:
             {
                 int index = insn.Imm;
-                if ((uint)index >= (uint)_maps.Count) throw Fail(ErrorCode.VerifierBadInstruction, $"fd {index} is not pointing to valid bpf_map");
+                if ((uint)index >= (uint)_programMaps.Count) throw Fail(ErrorCode.VerifierBadInstruction, $"fd {index} is not pointing to valid bpf_map");
                 var map = _maps[index];
                 if (map.SpinLockOffset is not null && _type.Type is ProgramType.Kprobe or ProgramType.Tracepoint or ProgramType.PerfEvent or ProgramType.RawTracepoint)
                     throw Fail(ErrorCode.VerifierSpinLock, "tracing progs cannot use bpf_spin_lock yet");
