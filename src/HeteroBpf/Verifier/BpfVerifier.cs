@@ -18,6 +18,14 @@ public static class BpfVerifier
         {
             var insns = program.Instructions.AsSpan();
             ControlFlow flow;
+            // Reserved fields and unknown opcodes first, as the kernel's check does before any walk.
+            if (!InstructionDecoder.TryValidate(insns, out var bad))
+            {
+                var decoded = bad.ToException();
+                log.Error(decoded.Reason);
+                throw new VerifierException(ErrorCode.VerifierBadInstruction, decoded.Reason, bad.Slot);
+            }
+
             try
             {
                 flow = ControlFlow.Analyze(insns);
