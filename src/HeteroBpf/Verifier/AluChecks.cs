@@ -87,6 +87,8 @@ internal sealed partial class Walker
             return;
         }
 
+        if (op is AluOp.Lsh or AluOp.Rsh or AluOp.Arsh && insn.Source == OperandSource.Imm && (uint)insn.Imm >= (is64 ? 64u : 32u))
+            throw Fail(ErrorCode.VerifierBadInstruction, $"invalid shift {insn.Imm}");
         RegisterState off;
         if (insn.Source == OperandSource.Reg)
         {

@@ -172,6 +172,10 @@ internal sealed partial class Walker
             _cur.LockOffset = 0;
         }
 
+        // An array lookup with a constant key inside the array cannot fail (Linux 6.x returns a non-null value then).
+        bool neverNull = id == HelperId.MapLookupElem && mapIndex >= 0 && _maps[mapIndex].Type is MapType.Array or MapType.PerCpuArray
+            && ConstantKey(_cur.Regs[2]) is { } key && key < _maps[mapIndex].MaxEntries;
+
         // The callback's arguments, read before the call clobbers R1–R5.
         RegisterState[]? callbackArgs = null;
         if (funcTarget >= 0)
@@ -204,6 +208,7 @@ internal sealed partial class Walker
         {
             HelperReturn.Integer => RegisterState.UnknownScalar,
             HelperReturn.Void => RegisterState.NotInit,
+            HelperReturn.PtrToMapValueOrNull when neverNull => Pointer(RegisterType.PtrToMapValue) with { MapIndex = mapIndex, Id = _maps[mapIndex].SpinLockOffset is not null ? NewId() : 0 },
             HelperReturn.PtrToMapValueOrNull => Pointer(RegisterType.PtrToMapValueOrNull) with { MapIndex = mapIndex, Id = NewId() },
             HelperReturn.PtrToRingBufMemOrNull => RingbufRecord(i, allocSize),
             HelperReturn.PtrToMapValue => Pointer(RegisterType.PtrToMapValue) with { MapIndex = mapIndex },
@@ -221,6 +226,27 @@ internal sealed partial class Walker
 
         _cur.Insn = i + 1;
         return true;
+    }
+
+    // The u32 key a stack pointer points at, when the stack holds a known constant there.
+    private ulong? ConstantKey(in RegisterState key)
+    {
+        if (key.Type != RegisterType.PtrToStack || !key.Value.IsConst) return null;
+        long at = key.Offset + (long)key.Value.VarOff.Value;
+        if (at < -FuncFrame.StackSize || at + 4 > 0) return null;
+        var frame = _cur.Frames[key.Frame];
+        int p = (int)at + FuncFrame.StackSize;
+        bool zero = true;
+        for (int i = 0; i < 4; i++) zero &= frame.Bytes[p + i] == StackByte.Zero;
+        if (zero) return 0;
+        if (p % 8 != 0 || frame.Bytes[p] != StackByte.Spill) return null;
+        for (int i = 0; i < 4; i++)
+        {
+            if (frame.Bytes[p + i] != StackByte.Spill) return null;
+        }
+
+        var spilled = frame.Spills[p / 8];
+        return spilled.Type == RegisterType.Scalar && spilled.Value.IsConst ? (uint)spilled.Value.VarOff.Value : null;
     }
 
     private RegisterState Acquired(int i, RegisterType type)
