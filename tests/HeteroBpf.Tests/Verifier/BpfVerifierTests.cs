@@ -65,6 +65,9 @@ public sealed class BpfVerifierTests
                 if (KernelRefuses.TryGetValue(key, out string? kernel))
                 {
                     Assert.Contains(kernel, e.Reason);
+                    // The refusal names the C source line from BTF line info.
+                    Assert.NotNull(e.Location.SourceLine);
+                    Assert.Equal(e.Slot, e.Location.Instruction);
                     continue;
                 }
 
