@@ -28,12 +28,16 @@ internal sealed class FuncFrame
     /// <summary>True when a helper (bpf_loop, for_each_map_elem) calls this frame: its R0 is checked against [0, 1] at exit.</summary>
     public bool IsCallback;
 
+    /// <summary>For a callback frame: its entry and the arguments the helper passes on every call.</summary>
+    public int CallbackEntry = -1;
+    public RegisterState[]? CallbackArgs;
+
     /// <summary>The lowest stack byte written (for the depth estimate), as a positive depth.</summary>
     public int Depth;
 
     public FuncFrame Clone()
     {
-        var f = new FuncFrame { CallSite = CallSite, Number = Number, IsCallback = IsCallback, Depth = Depth };
+        var f = new FuncFrame { CallSite = CallSite, Number = Number, IsCallback = IsCallback, Depth = Depth, CallbackEntry = CallbackEntry, CallbackArgs = CallbackArgs };
         Regs.CopyTo(f.Regs, 0);
         Bytes.CopyTo(f.Bytes, 0);
         Spills.CopyTo(f.Spills, 0);

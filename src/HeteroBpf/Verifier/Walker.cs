@@ -33,6 +33,7 @@ internal sealed partial class Walker
     private readonly ulong[] _preciseSlots;
     private readonly Stack<VState> _pending = new();
     private readonly Subsumption _subsumption = new();
+    private readonly HashSet<int> _callbackEntries = [];
     private readonly bool _root;
     private VState _cur = null!;
     private int _slot;
@@ -195,9 +196,23 @@ internal sealed partial class Walker
     {
         var list = _explored[i] ??= [];
         bool add = true;
+        Checkpoint? calling = null;
         for (int k = 0; k < list.Count; k++)
         {
             var cp = list[k];
+            if (cp.Branches > 0 && _callbackEntries.Contains(i) && _cur.Frame.IsCallback)
+            {
+                // A callback call within one still being explored adds nothing (the helper bounds the calls).
+                if (_subsumption.StateWithin(cp.State, _cur, _live[i], _precise[i], _preciseSlots[i]))
+                {
+                    cp.Hits++;
+                    return true;
+                }
+
+                calling = cp;
+                continue;
+            }
+
             if (cp.Branches > 0)
             {
                 if (Subsumption.MaybeLooping(cp.State, _cur) && _subsumption.StateWithin(cp.State, _cur, null))
@@ -222,6 +237,9 @@ internal sealed partial class Walker
             }
         }
 
+        // A callback called again with callers' scalars that changed since the earlier call: forget those values
+        // (widening), so the calls converge; the helper, not the verifier, bounds how many there are.
+        if (calling is not null) Widen(calling.State, _cur);
         if (!add) return false;
         var kept = new Checkpoint(_cur.Clone(), _cur.Parent);
         list.Add(kept);
@@ -233,6 +251,35 @@ internal sealed partial class Walker
         _jumpsSinceAdd = 0;
         _insnsSinceAdd = 0;
         return false;
+    }
+
+    private static void Widen(VState old, VState cur)
+    {
+        for (int f = 0; f < cur.Cur && f <= old.Cur; f++)
+        {
+            var o = old.Frames[f];
+            var c = cur.Frames[f];
+            for (int r = 0; r < 11; r++)
+            {
+                if (c.Regs[r].Type == RegisterType.Scalar && o.Regs[r].Type == RegisterType.Scalar && c.Regs[r].Value != o.Regs[r].Value)
+                    c.Regs[r] = RegisterState.UnknownScalar;
+            }
+
+            for (int s = 0; s < FuncFrame.Slots; s++)
+            {
+                if (c.Bytes[s * 8] == StackByte.Spill && c.Spills[s].Type == RegisterType.Scalar
+                    && (o.Bytes[s * 8] != StackByte.Spill || o.Spills[s].Type != RegisterType.Scalar || o.Spills[s].Value != c.Spills[s].Value))
+                {
+                    c.Spills[s] = RegisterState.UnknownScalar;
+                    for (int b = 0; b < 8; b++) c.Bytes[s * 8 + b] = StackByte.Misc;
+                }
+
+                for (int b = 0; b < 8; b++)
+                {
+                    if (c.Bytes[s * 8 + b] == StackByte.Zero && o.Bytes[s * 8 + b] != StackByte.Zero) c.Bytes[s * 8 + b] = StackByte.Misc;
+                }
+            }
+        }
     }
 
     private bool Execute(int i, in Instruction insn)
@@ -511,6 +558,24 @@ internal sealed partial class Walker
             }
 
             _cur.Cur--;
+            if (frame.IsCallback)
+            {
+                // The helper may call the callback again with what this call left in the caller's frame: explore
+                // that too, until a call's state lies within an earlier one (pruned at the callback's entry).
+                var again = _cur.Clone();
+                _cur.Frames[_cur.Cur + 1] = frame;
+                again.Insn = frame.CallSite;
+                var entry = new FuncFrame { CallSite = frame.CallSite, Number = frame.Number, IsCallback = true, CallbackEntry = frame.CallbackEntry, CallbackArgs = frame.CallbackArgs };
+                for (int r = 0; r < 11; r++) entry.Regs[r] = RegisterState.NotInit;
+                for (int r = 0; r < frame.CallbackArgs!.Length; r++) entry.Regs[r + 1] = frame.CallbackArgs[r];
+                entry.Regs[10] = Pointer(RegisterType.PtrToStack) with { Frame = entry.Number };
+                again.Cur++;
+                again.Frames[again.Cur] = entry;
+                again.Insn = frame.CallbackEntry;
+                again.Prev = frame.CallSite;
+                Fork(again);
+            }
+
             var caller = _cur.Frame;
             caller.Regs[0] = frame.IsCallback ? RegisterState.UnknownScalar : r0;
             for (int r = 1; r <= 5; r++) caller.Regs[r] = RegisterState.NotInit;
@@ -573,7 +638,8 @@ internal sealed partial class Walker
     {
         if (_cur.Cur + 1 >= ControlFlow.MaxCallFrames)
             throw Fail(ErrorCode.VerifierCallStackTooDeep, $"the call stack of {_cur.Cur + 2} frames is too deep");
-        var callee = new FuncFrame { CallSite = i, Number = _cur.Cur + 1, IsCallback = true };
+        var callee = new FuncFrame { CallSite = i, Number = _cur.Cur + 1, IsCallback = true, CallbackEntry = target, CallbackArgs = args.ToArray() };
+        _callbackEntries.Add(target);
         for (int r = 0; r < 11; r++) callee.Regs[r] = RegisterState.NotInit;
         for (int r = 0; r < args.Length; r++) callee.Regs[r + 1] = args[r];
         callee.Regs[10] = Pointer(RegisterType.PtrToStack) with { Frame = callee.Number };

@@ -207,4 +207,34 @@ public sealed class BpfVerifierTests
         var bounded = BpfVerifier.Verify(Program("r1 = 0\nr0 = 0\nl:\nr1 += 1\nif r1 < 100 goto l\nr0 = 2\nexit"), []);
         Assert.InRange(bounded.ProcessedInstructions, 200, 400);
     }
+
+    [Fact]
+    public void CallbacksAreCheckedForEveryCallNotJustTheFirst()
+    {
+        // The callback returns a counter it keeps in the caller's stack: 0 on the first call, then 1, 2, … (widened to unknown on the second call) — outside the
+        // [0, 1] a bpf_loop callback may return. One pass would see only 0.
+        const string Caller = """
+            r1 = 0
+            *(u64 *)(r10 - 8) = r1
+            r1 = 10
+            ld_pseudo r2, 4, cb
+            r3 = r10
+            r3 += -8
+            r4 = 0
+            call 181
+            r0 = 2
+            exit
+            cb:
+            r0 = *(u64 *)(r2 + 0)
+            r3 = r0
+            r3 += 1
+            *(u64 *)(r2 + 0) = r3
+
+            """;
+        var e = Assert.Throws<VerifierException>(() => BpfVerifier.Verify(Program(Caller + "exit"), []));
+        Assert.Contains("At callback return the register R0 has", e.Reason);
+        Assert.Contains("should have been in [0, 1]", e.Reason);
+        var masked = BpfVerifier.Verify(Program(Caller + "r0 &= 1\nexit"), []);
+        Assert.True(masked.ProcessedInstructions < 10_000, $"{masked.ProcessedInstructions} insns");
+    }
 }
