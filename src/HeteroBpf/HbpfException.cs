@@ -121,6 +121,34 @@ public enum ErrorCode
     VerifierTailCallStack = 5110,
     /// <summary>A device's verifier hook refused the program (the message is the device's own).</summary>
     VerifierDeviceRefused = 5111,
+    /// <summary>A register read before any write (the kernel's <c>!read_ok</c>).</summary>
+    VerifierUninitRegister = 5112,
+    /// <summary>A load, store or atomic outside what the pointer is proven to reach, or through a non-pointer.</summary>
+    VerifierInvalidAccess = 5113,
+    /// <summary>Pointer arithmetic the kernel prohibits (on that pointer type, with that operator, or out of range).</summary>
+    VerifierPointerArithmetic = 5114,
+    /// <summary>A pointer leaked or compared at the CAP_BPF privilege level.</summary>
+    VerifierPointerLeak = 5115,
+    /// <summary>A helper call the program type may not make, or whose arguments break the helper's prototype.</summary>
+    VerifierHelperCall = 5116,
+    /// <summary>A return value outside the program type's (or callback's) range, or not set.</summary>
+    VerifierReturnValue = 5117,
+    /// <summary>A reference (ring-buffer reservation) not released on some path.</summary>
+    VerifierUnreleasedReference = 5118,
+    /// <summary>A <c>bpf_spin_lock</c> rule broken (missing lock, calls while held, wrong lock).</summary>
+    VerifierSpinLock = 5119,
+    /// <summary>The processed-instruction budget (1,000,000) spent: the program or a loop is too large.</summary>
+    VerifierProgramTooLarge = 5120,
+    /// <summary>A loop whose state repeats exactly: it never ends.</summary>
+    VerifierInfiniteLoop = 5121,
+    /// <summary>An instruction the verifier does not accept (unknown opcode, reserved field, unsupported mode).</summary>
+    VerifierBadInstruction = 5122,
+    /// <summary>A program type, map or helper kind the verifier has no rules for.</summary>
+    VerifierUnsupported = 5123,
+    /// <summary>A context access the program type does not allow.</summary>
+    VerifierContextAccess = 5124,
+    /// <summary>A misaligned access under strict alignment (the stack is always strict).</summary>
+    VerifierMisaligned = 5125,
 
     /// <summary>A program type whose context or helpers depend on an attach BTF id (tracing, lsm, struct_ops, ext): not supported by the verifier.</summary>
     ProgramTypeNeedsAttachBtf = 5200,

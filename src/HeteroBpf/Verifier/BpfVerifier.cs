@@ -10,32 +10,56 @@ public static class BpfVerifier
     /// <exception cref="VerifierException">The program is refused; the error names the slot and the rule.</exception>
     public static VerifiedProgram Verify(ProgramSpec program, IReadOnlyList<MapSpec> maps, VerifierOptions? options = null)
     {
-        // Interim body: control flow and the device hooks on every reachable slot. The abstract interpreter replaces it.
         ArgumentNullException.ThrowIfNull(program);
         ArgumentNullException.ThrowIfNull(maps);
         options ??= new VerifierOptions();
-        var insns = program.Instructions.AsSpan();
-        var flow = ControlFlow.Analyze(insns);
-        var hooks = options.Hooks;
-        if (hooks?.Prepare(program, maps) is { } prepareRefusal) throw DeviceRefused(hooks, prepareRefusal, 0);
-        var facts = new SlotFacts[insns.Length];
-        Span<RegisterState> regs = stackalloc RegisterState[11];
-        regs.Fill(RegisterState.UnknownScalar);
-        foreach (var block in flow.Blocks)
+        var log = new VerifierLog(options.LogLevel);
+        try
         {
-            for (int slot = block.Start; slot < block.End; slot += insns[slot].Width)
+            var insns = program.Instructions.AsSpan();
+            ControlFlow flow;
+            // Reserved fields and unknown opcodes first, as the kernel's check does before any walk.
+            if (!InstructionDecoder.TryValidate(insns, out var bad))
             {
-                facts[slot] = SlotFacts.Reached;
-                if (hooks?.Instruction(new HookVisit(slot, slot - 1, insns[slot], regs, 0)) is { } refusal) throw DeviceRefused(hooks, refusal, slot);
+                var decoded = bad.ToException();
+                log.Error(decoded.Reason);
+                throw new VerifierException(ErrorCode.VerifierBadInstruction, decoded.Reason, bad.Slot);
             }
-        }
 
-        var depths = flow.Subprograms.Select(s => ControlFlow.RoundStackDepth(s.StackDepth)).ToImmutableArray();
-        var verified = new VerifiedProgram(program, maps, [.. facts], depths, insns.Length, 0, 0, "");
-        if (hooks?.Finalize(verified) is { } finalRefusal) throw DeviceRefused(hooks, finalRefusal, insns.Length - 1);
-        return verified;
+            try
+            {
+                flow = ControlFlow.Analyze(insns);
+            }
+            catch (VerifierException e)
+            {
+                log.Error(e.Reason);
+                throw;
+            }
+
+            var typeInfo = options.TypeInfo ?? ResolveType(program);
+            var hooks = options.Hooks;
+            if (hooks?.Prepare(program, maps) is { } prepareRefusal) throw DeviceRefused(hooks, prepareRefusal, 0, log);
+            var walker = new Walker(program, maps, options, flow, typeInfo, log);
+            var verified = walker.Run();
+            if (hooks?.Finalize(verified) is { } finalRefusal) throw DeviceRefused(hooks, finalRefusal, insns.Length - 1, log);
+            return verified;
+        }
+        catch (VerifierException e)
+        {
+            var located = e.Log.Length == 0 ? e.WithLog(log.Text) : e;
+            if (program.TryGetLine(e.Slot, out var line))
+                throw (VerifierException)located.WithLocation(located.Location with { SourceFile = line.File, SourceLine = line.Line });
+            if (!ReferenceEquals(located, e)) throw located;
+            throw;
+        }
     }
 
-    private static VerifierException DeviceRefused(IVerifierHooks hooks, string message, int slot) =>
-        new(ErrorCode.VerifierDeviceRefused, $"{hooks.DeviceName}: {message}", slot);
+    private static ProgramTypeInfo ResolveType(ProgramSpec program) => ProgramTypes.Get(program.Type, program.AttachType);
+
+    internal static VerifierException DeviceRefused(IVerifierHooks hooks, string message, int slot, VerifierLog log)
+    {
+        string text = $"{hooks.DeviceName}: {message}";
+        log.Error(text);
+        return new VerifierException(ErrorCode.VerifierDeviceRefused, text, slot).WithLog(log.Text);
+    }
 }

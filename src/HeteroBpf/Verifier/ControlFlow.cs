@@ -13,18 +13,25 @@ public sealed class VerifierException : HbpfException
     {
     }
 
-    private VerifierException(ErrorCode code, string reason, int slot, BpfLocation location, Exception? inner = null)
+    private VerifierException(ErrorCode code, string reason, int slot, BpfLocation location, Exception? inner = null, string log = "")
         : base(code, reason, location, inner)
     {
         Slot = slot;
+        Log = log;
     }
 
     /// <summary>The instruction slot the refusal blames (kernel slot numbering).</summary>
     public int Slot { get; }
 
+    /// <summary>The verifier log up to the refusal, in the kernel's style (empty when the log level was 0 and nothing was logged).</summary>
+    public string Log { get; }
+
+    /// <summary>This error carrying <paramref name="log"/>.</summary>
+    public VerifierException WithLog(string log) => new(Code, Reason, Slot, Location, InnerException, log);
+
     /// <inheritdoc/>
     public override HbpfException WithLocation(BpfLocation location) =>
-        new VerifierException(Code, Reason, Slot, location with { Instruction = location.Instruction ?? Slot }, this);
+        new VerifierException(Code, Reason, Slot, location with { Instruction = location.Instruction ?? Slot }, this, Log);
 }
 
 /// <summary>How one subprogram is entered from another.</summary>
@@ -569,12 +576,13 @@ public sealed class ControlFlow
         static void Set(long[] regs, int reg, long value, ref long deepest)
         {
             regs[reg] = value;
-            if (value != Unknown && value < 0) deepest = Math.Max(deepest, -value);
+            // A pointer formed beyond the frame is not a use of it: the walk refuses any access through it there.
+            if (value != Unknown && value < 0 && value >= -MaxStackBytes) deepest = Math.Max(deepest, -value);
         }
 
         static void Access(long baseOffset, short offset, ref long deepest)
         {
-            if (baseOffset == Unknown || baseOffset + offset >= 0) return;
+            if (baseOffset == Unknown || baseOffset + offset >= 0 || baseOffset + offset < -MaxStackBytes) return;
             deepest = Math.Max(deepest, -(baseOffset + offset));
         }
     }

@@ -67,6 +67,7 @@ public enum RegisterType : byte
 /// <param name="Range">For packet pointers: bytes from the pointer proven to lie before the packet end. For memory: its size.</param>
 /// <param name="RefId">The reference this pointer holds (a ring-buffer reservation), released on every path; 0 for none.</param>
 /// <param name="Frame">For stack pointers: the call frame (0 = the entry function) whose stack it points into.</param>
+/// <param name="Delta">For a scalar linked to others by <paramref name="Id"/>: the constant it was moved by since the copy (the kernel's <c>BPF_ADD_CONST</c> links).</param>
 public readonly record struct RegisterState(
     RegisterType Type,
     ScalarValue Value,
@@ -75,7 +76,8 @@ public readonly record struct RegisterState(
     int Id = 0,
     int Range = 0,
     int RefId = 0,
-    int Frame = 0)
+    int Frame = 0,
+    long Delta = 0)
 {
     /// <summary>A register never written.</summary>
     public static RegisterState NotInit { get; } = new(RegisterType.NotInit, ScalarValue.Unknown);
@@ -148,6 +150,9 @@ public sealed record VerifierOptions
 
     /// <summary>A device's hooks, or null for the host.</summary>
     public IVerifierHooks? Hooks { get; init; }
+
+    /// <summary>The program type's rules to verify against, or null to take them from the program's type and attach type.</summary>
+    public ProgramTypeInfo? TypeInfo { get; init; }
 }
 
 /// <summary>What the verifier proved about one instruction slot, for the backends.</summary>

@@ -1,0 +1,244 @@
+namespace HeteroBpf.Verifier;
+
+/// <summary>What one stack byte holds (the kernel's <c>STACK_INVALID</c>, <c>STACK_MISC</c>, <c>STACK_ZERO</c>, <c>STACK_SPILL</c>).</summary>
+internal enum StackByte : byte
+{
+    Invalid,
+    Misc,
+    Zero,
+    Spill,
+}
+
+/// <summary>One function's frame: its registers and its 512-byte stack, bytes addressed from the lowest (fp−512) up.</summary>
+internal sealed class FuncFrame
+{
+    public const int StackSize = 512;
+    public const int Slots = StackSize / 8;
+
+    public readonly RegisterState[] Regs = new RegisterState[11];
+    public readonly StackByte[] Bytes = new StackByte[StackSize];
+    public readonly RegisterState[] Spills = new RegisterState[Slots];
+
+    /// <summary>The call instruction in the caller that made this frame (−1 for the entry function).</summary>
+    public int CallSite = -1;
+
+    /// <summary>The frame's depth (0 = entry function).</summary>
+    public int Number;
+
+    /// <summary>True when a helper (bpf_loop, for_each_map_elem) calls this frame: its R0 is checked against [0, 1] at exit.</summary>
+    public bool IsCallback;
+
+    /// <summary>For a callback frame: its entry and the arguments the helper passes on every call.</summary>
+    public int CallbackEntry = -1;
+    public RegisterState[]? CallbackArgs;
+
+    /// <summary>The lowest stack byte written (for the depth estimate), as a positive depth.</summary>
+    public int Depth;
+
+    public FuncFrame Clone()
+    {
+        var f = new FuncFrame { CallSite = CallSite, Number = Number, IsCallback = IsCallback, Depth = Depth, CallbackEntry = CallbackEntry, CallbackArgs = CallbackArgs };
+        Regs.CopyTo(f.Regs, 0);
+        Bytes.CopyTo(f.Bytes, 0);
+        Spills.CopyTo(f.Spills, 0);
+        return f;
+    }
+}
+
+/// <summary>A reference a path holds (a ring-buffer reservation) until a release helper or its null branch ends it.</summary>
+internal readonly record struct HeldReference(int Id, int Insn);
+
+/// <summary>One path's verifier state (the kernel's <c>bpf_verifier_state</c>).</summary>
+internal sealed class VState
+{
+    public FuncFrame[] Frames = new FuncFrame[ControlFlow.MaxCallFrames];
+    public int Cur;
+    public HeldReference[] Refs = [];
+
+    /// <summary>The held spin lock: the map of the value and the id of the pointer (−1 map: none).</summary>
+    public int LockMap = -1;
+    public int LockId;
+    public int LockOffset;
+
+    public int Insn;
+    public int Prev = -1;
+
+    /// <summary>The explored checkpoint this path descends from (for completion counting).</summary>
+    public Checkpoint? Parent;
+
+    public FuncFrame Frame => Frames[Cur];
+
+    public RegisterState[] Regs => Frames[Cur].Regs;
+
+    public VState Clone()
+    {
+        var s = new VState { Cur = Cur, Refs = Refs, LockMap = LockMap, LockId = LockId, LockOffset = LockOffset, Insn = Insn, Prev = Prev, Parent = Parent };
+        for (int i = 0; i <= Cur; i++) s.Frames[i] = Frames[i].Clone();
+        return s;
+    }
+
+    /// <summary>Every register and spilled register in every frame, for id-wide updates.</summary>
+    public void ForEachReg(RegVisitor visit)
+    {
+        for (int f = 0; f <= Cur; f++)
+        {
+            var frame = Frames[f];
+            for (int r = 0; r < 11; r++) visit(ref frame.Regs[r]);
+            for (int s = 0; s < FuncFrame.Slots; s++)
+            {
+                if (frame.Bytes[s * 8 + 7] == StackByte.Spill || frame.Bytes[s * 8] == StackByte.Spill) visit(ref frame.Spills[s]);
+            }
+        }
+    }
+}
+
+internal delegate void RegVisitor(ref RegisterState reg);
+
+/// <summary>A state kept at a prune point; usable for pruning once every path below it has finished (<see cref="Branches"/> = 0).</summary>
+internal sealed class Checkpoint(VState state, Checkpoint? parent)
+{
+    public readonly VState State = state;
+    public readonly Checkpoint? Parent = parent;
+    public int Branches = 1;
+    public int Hits;
+    public int Misses;
+}
+
+/// <summary>The kernel's <c>states_equal</c>: whether a new state lies within an explored one (then it is safe too).</summary>
+internal sealed class Subsumption
+{
+    // Old id → current id, and the reverse, so ids link the same registers in both states.
+    private readonly Dictionary<int, int> _map = [];
+    private readonly Dictionary<int, int> _rev = [];
+
+    public bool StateWithin(VState old, VState cur, bool[]? liveRegs, bool[]? preciseRegs = null, ulong preciseSlots = ulong.MaxValue)
+    {
+        if (old.Cur != cur.Cur || old.LockMap != cur.LockMap || old.LockOffset != cur.LockOffset) return false;
+        if (old.Refs.Length != cur.Refs.Length) return false;
+        _map.Clear();
+        _rev.Clear();
+        if (old.LockMap >= 0 && !Ids(old.LockId, cur.LockId)) return false;
+        for (int i = 0; i < old.Refs.Length; i++)
+        {
+            if (!Ids(old.Refs[i].Id, cur.Refs[i].Id)) return false;
+        }
+
+        for (int f = 0; f <= old.Cur; f++)
+        {
+            var o = old.Frames[f];
+            var c = cur.Frames[f];
+            if (o.CallSite != c.CallSite || o.IsCallback != c.IsCallback) return false;
+            for (int r = 0; r < 11; r++)
+            {
+                // Liveness only for the current frame; callers' registers are compared whole.
+                if (f == old.Cur && liveRegs is not null && r < 10 && !liveRegs[r]) continue;
+                // A scalar whose value reaches no safety decision from here matches any scalar.
+                if (f == old.Cur && preciseRegs is not null && r < 10 && !preciseRegs[r] && o.Regs[r].Type == RegisterType.Scalar)
+                {
+                    if (c.Regs[r].Type != RegisterType.Scalar) return false;
+                    continue;
+                }
+
+                if (!RegWithin(o.Regs[r], c.Regs[r])) return false;
+            }
+
+            if (!StackWithin(o, c, f == old.Cur ? preciseSlots : ulong.MaxValue)) return false;
+        }
+
+        return true;
+    }
+
+    private bool StackWithin(FuncFrame o, FuncFrame c, ulong preciseSlots)
+    {
+        for (int s = 0; s < FuncFrame.Slots; s++)
+        {
+            int b0 = s * 8;
+            bool oSpill = o.Bytes[b0 + 7] == StackByte.Spill || o.Bytes[b0] == StackByte.Spill;
+            bool cSpill = c.Bytes[b0 + 7] == StackByte.Spill || c.Bytes[b0] == StackByte.Spill;
+            if (oSpill)
+            {
+                if (!cSpill) return false;
+                for (int i = 0; i < 8; i++)
+                {
+                    if (o.Bytes[b0 + i] != c.Bytes[b0 + i] && o.Bytes[b0 + i] != StackByte.Invalid) return false;
+                }
+
+                // A spilled scalar no later decision reads matches any spilled scalar.
+                if ((preciseSlots & (1UL << s)) == 0 && o.Spills[s].Type == RegisterType.Scalar && c.Spills[s].Type == RegisterType.Scalar) continue;
+                if (!RegWithin(o.Spills[s], c.Spills[s])) return false;
+                continue;
+            }
+
+            for (int i = 0; i < 8; i++)
+            {
+                var ob = o.Bytes[b0 + i];
+                var cb = c.Bytes[b0 + i];
+                if (ob == StackByte.Invalid || ob == cb) continue;
+                if (ob == StackByte.Misc && cb == StackByte.Zero) continue;
+                if (ob == StackByte.Misc && cb == StackByte.Spill && c.Spills[s].Type == RegisterType.Scalar) continue;
+                if (ob == StackByte.Zero && cb == StackByte.Spill && c.Spills[s].Type == RegisterType.Scalar && c.Spills[s].Value.IsConst && c.Spills[s].Value.VarOff.Value == 0) continue;
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private bool RegWithin(in RegisterState o, in RegisterState c)
+    {
+        if (o.Type == RegisterType.NotInit) return true;
+        if (o.Type != c.Type) return false;
+        if (o.Type == RegisterType.Scalar)
+        {
+            if (!c.Value.IsSubsetOf(o.Value)) return false;
+            return o.Id == 0 || (Ids(o.Id, c.Id) && o.Delta == c.Delta);
+        }
+
+        if (o.Offset != c.Offset || o.MapIndex != c.MapIndex || o.Frame != c.Frame) return false;
+        if (!c.Value.IsSubsetOf(o.Value)) return false;
+        if (o.Type is RegisterType.PtrToPacket or RegisterType.PtrToPacketMeta)
+        {
+            if (c.Range < o.Range) return false;
+        }
+        else if (o.Range != c.Range)
+        {
+            return false;
+        }
+
+        if (o.Id != 0 || c.Id != 0)
+        {
+            if (!Ids(o.Id, c.Id)) return false;
+        }
+
+        if (o.RefId != 0 || c.RefId != 0)
+        {
+            if (!Ids(o.RefId, c.RefId)) return false;
+        }
+
+        return true;
+    }
+
+    private bool Ids(int oldId, int curId)
+    {
+        if (oldId == 0 || curId == 0) return oldId == curId;
+        if (_map.TryGetValue(oldId, out int mapped)) return mapped == curId;
+        if (_rev.TryGetValue(curId, out int back)) return back == oldId;
+        _map[oldId] = curId;
+        _rev[curId] = oldId;
+        return true;
+    }
+
+    /// <summary>The kernel's <c>states_maybe_looping</c>: the current frame's registers identical.</summary>
+    public static bool MaybeLooping(VState old, VState cur)
+    {
+        if (old.Cur != cur.Cur) return false;
+        var o = old.Frame.Regs;
+        var c = cur.Frame.Regs;
+        for (int r = 0; r < 11; r++)
+        {
+            if (o[r].Type != c[r].Type || o[r].Value != c[r].Value || o[r].Offset != c[r].Offset) return false;
+        }
+
+        return true;
+    }
+}

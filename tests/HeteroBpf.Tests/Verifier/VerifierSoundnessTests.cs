@@ -1,0 +1,127 @@
+using HeteroBpf.Elf;
+using HeteroBpf.Interpreter;
+using HeteroBpf.Isa;
+using HeteroBpf.KernelOracle;
+using HeteroBpf.Offload;
+using HeteroBpf.Verifier;
+using HeteroBpf.Xdp;
+
+namespace HeteroBpf.Tests.Verifier;
+
+/// <summary>
+/// Soundness: mutants of the catalogue's XDP entries and of the XDP examples that the verifier accepts never fault in the
+/// bounds-checked interpreter (a fault would be a verifier bug), over packets of several lengths. Fixed seed.
+/// </summary>
+public sealed class VerifierSoundnessTests(ITestOutputHelper output)
+{
+    private const int Mutants = 4000;
+
+    private static IEnumerable<(ProgramSpec Program, IReadOnlyList<MapSpec> Maps)> Seeds()
+    {
+        foreach (var entry in CatalogueEntries.All.Values.Where(e => e.Type == ProgramType.Xdp && e.Privilege == CataloguePrivilege.Root).OrderBy(e => e.Id, StringComparer.Ordinal))
+        {
+            var (program, maps, _) = VerifierCatalogueTests.Build(entry);
+            // Maps the XDP runner can hold (arrays and hashes).
+            if (maps.Any(m => m.Type is not (MapType.Array or MapType.Hash or MapType.PerCpuArray))) continue;
+            yield return (program with { SectionName = "xdp" }, maps);
+        }
+
+        foreach (string file in RepoPaths.Glob(Path.Combine(RepoPaths.Root, "examples"), "*.o").Order(StringComparer.Ordinal))
+        {
+            var obj = ObjectFile.Load(file);
+            foreach (var p in obj.Programs.Where(p => p.Type == ProgramType.Xdp)) yield return (p, obj.Maps);
+        }
+    }
+
+    /// <summary>One random edit of one instruction: an offset, immediate, register or comparison nudged.</summary>
+    private static Instruction[] Mutate(Instruction[] code, Random rng)
+    {
+        var copy = (Instruction[])code.Clone();
+        int edits = rng.Next(1, 3);
+        for (int e = 0; e < edits; e++)
+        {
+            int i = rng.Next(copy.Length);
+            var insn = copy[i];
+            if (i > 0 && copy[i - 1].IsWide) continue;
+            switch (rng.Next(6))
+            {
+                case 0 when insn.Class is OpClass.Ldx or OpClass.St or OpClass.Stx:
+                    copy[i] = insn.WithOffset((short)(insn.Offset + rng.Next(-9, 10)));
+                    break;
+                case 1 when insn.Source == OperandSource.Imm && !insn.IsWide && insn.Class is OpClass.Alu or OpClass.Alu64 or OpClass.Jmp or OpClass.Jmp32 or OpClass.St:
+                    if (insn.Class is OpClass.Jmp or OpClass.Jmp32 && insn.JumpOp is JumpOp.Call or JumpOp.Exit or JumpOp.Ja) break;
+                    copy[i] = insn.WithImm(insn.Imm + rng.Next(-70, 71));
+                    break;
+                case 2 when insn.Class is OpClass.Jmp or OpClass.Jmp32 && insn.JumpOp is not (JumpOp.Call or JumpOp.Exit or JumpOp.Ja):
+                    JumpOp[] ops = [JumpOp.Jeq, JumpOp.Jne, JumpOp.Jgt, JumpOp.Jge, JumpOp.Jlt, JumpOp.Jle, JumpOp.Jsgt, JumpOp.Jsge, JumpOp.Jslt, JumpOp.Jsle, JumpOp.Jset];
+                    copy[i] = new Instruction((byte)((insn.OpCode & 0x0f) | (byte)ops[rng.Next(ops.Length)]), insn.DstNumber, insn.SrcNumber, insn.Offset, insn.Imm);
+                    break;
+                case 3 when insn.Class is OpClass.Alu or OpClass.Alu64 && insn.Source == OperandSource.Reg:
+                    copy[i] = new Instruction(insn.OpCode, insn.DstNumber, (byte)rng.Next(0, 11), insn.Offset, insn.Imm);
+                    break;
+                case 4 when insn.Class is OpClass.Alu or OpClass.Alu64:
+                    AluOp[] alu = [AluOp.Add, AluOp.Sub, AluOp.And, AluOp.Or, AluOp.Lsh, AluOp.Rsh, AluOp.Xor, AluOp.Mov, AluOp.Arsh, AluOp.Mul];
+                    copy[i] = new Instruction((byte)((insn.OpCode & 0x0f) | (byte)alu[rng.Next(alu.Length)]), insn.DstNumber, insn.SrcNumber, insn.Offset, insn.Imm);
+                    break;
+                case 5 when insn.Class is OpClass.Ldx or OpClass.Stx or OpClass.St:
+                    MemSize[] sizes = [MemSize.B, MemSize.H, MemSize.W, MemSize.DW];
+                    copy[i] = new Instruction((byte)((insn.OpCode & ~0x18) | (byte)sizes[rng.Next(4)]), insn.DstNumber, insn.SrcNumber, insn.Offset, insn.Imm);
+                    break;
+            }
+        }
+
+        return copy;
+    }
+
+    [Fact]
+    public void AcceptedMutantsNeverFault()
+    {
+        var seeds = Seeds().ToList();
+        Assert.NotEmpty(seeds);
+        var rng = new Random(20261204);
+        int accepted = 0, refused = 0, runs = 0;
+        var faults = new List<string>();
+        for (int n = 0; n < Mutants; n++)
+        {
+            var (seed, maps) = seeds[n % seeds.Count];
+            var code = Mutate([.. seed.Instructions], rng);
+            var program = seed with { Instructions = [.. code], Lines = [] };
+            try
+            {
+                BpfVerifier.Verify(program, maps, new VerifierOptions { MaxProcessedInstructions = 200_000 });
+            }
+            catch (HbpfException)
+            {
+                refused++;
+                continue;
+            }
+
+            accepted++;
+            var obj = new ObjectFile { Name = "mutant", Programs = [program], Maps = [.. maps], License = "GPL" };
+            using var collection = BpfCollection.Load(obj, typeOps: XdpOps.Instance, options: new InterpreterOptions { InstructionBudget = 10_000_000 });
+            using var runner = new XdpRunner(collection, collection.Program(program.Name));
+            foreach (int length in (int[])[0, 1, 14, 34, 60, 200])
+            {
+                var packet = new byte[length];
+                rng.NextBytes(packet);
+                runner.Load(packet, 0);
+                runs++;
+                try
+                {
+                    runner.Run();
+                }
+                catch (BpfFaultException e)
+                {
+                    faults.Add($"{seed.Name} mutant {n}, {length}-byte packet: {e.Message}\n{HeteroBpf.Asm.Disassembler.Listing(code)}");
+                    break;
+                }
+            }
+        }
+
+        string summary = $"{Mutants} mutants: {accepted} accepted, {refused} refused, {runs} runs, {faults.Count} faults";
+        output.WriteLine(summary);
+        if (Environment.GetEnvironmentVariable("VERIFIER_SUMMARY") is { } path) File.WriteAllText(path, summary);
+        Assert.True(faults.Count == 0, $"{faults.Count} accepted programs faulted:\n" + string.Join("\n", faults.Take(3)));
+        Assert.True(accepted > Mutants / 10, $"only {accepted} mutants accepted");
+    }
+}
