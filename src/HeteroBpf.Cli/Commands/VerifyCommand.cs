@@ -92,7 +92,7 @@ internal static class VerifyCommand
             {
                 var e = Refusal!;
                 var location = e.Location.InFile(path) with { Section = Program.SectionName };
-                io.Error.WriteLine($"{location}: {who} refused: {e.Reason} ({e.CodeText})");
+                io.Error.WriteLine($"{location}: {Program.Name} ({Program.Type}) refused: {e.Reason} ({e.CodeText})");
             }
         }
 
