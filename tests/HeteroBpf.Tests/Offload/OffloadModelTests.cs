@@ -346,13 +346,14 @@ public sealed class OffloadModelTests
     }
 
     [Fact]
-    public void AFailedTranslationUndoesTheBinding()
+    public void ARefusedLoadUndoesTheBinding()
     {
         var sim = new SimDevice("simA");
         using var hash = sim.CreateMap(Hash());
-        // A direct value address (ld_pseudo source 2) exists only for an array's first value.
-        var e = Assert.Throws<HbpfException>(() => sim.Load(XdpProgram("ld_pseudo r1, 2, 0, 0\nr0 = 2\nexit"), [hash]));
-        Assert.Contains("only an array map's first value has a direct address", e.Message, StringComparison.Ordinal);
+        // A direct value address (ld_pseudo source 2) exists only for an array's value: the verifier refuses it, as the
+        // kernel does, after the program was bound; the binding must not outlive the refusal.
+        var e = Assert.ThrowsAny<HbpfException>(() => sim.Load(XdpProgram("ld_pseudo r1, 2, 0, 0\nr0 = 2\nexit"), [hash]));
+        Assert.Contains("no direct value access support for this map type", e.Message, StringComparison.Ordinal);
         Assert.Empty(sim.Programs);
     }
 
