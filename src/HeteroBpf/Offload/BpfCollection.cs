@@ -186,42 +186,16 @@ public sealed class BpfCollection : IDisposable
     }
 
     // Map lddw → plain 64-bit immediates: src 1/5 → the map's handle, src 2/6 → native address of value + offset.
-    private static unsafe Instruction[] Resolve(ProgramSpec spec, List<BpfMap> maps)
+    private static Instruction[] Resolve(ProgramSpec spec, List<BpfMap> maps)
     {
-        var insns = spec.Instructions.ToArray();
-        for (int pc = 0; pc < insns.Length; pc += insns[pc].Width)
+        try
         {
-            var insn = insns[pc];
-            if (!insn.IsWide) continue;
-            var kind = (LoadImmKind)insn.SrcNumber;
-            if (kind is not (LoadImmKind.MapByFd or LoadImmKind.MapByIndex or LoadImmKind.MapValueByFd or LoadImmKind.MapValueByIndex)) continue;
-            int index = insn.Imm;
-            if ((uint)index >= (uint)maps.Count) throw Located(spec, pc, ErrorCode.BadArgument, $"lddw names map {index}, but the object has {maps.Count} maps");
-            ulong value;
-            if (kind is LoadImmKind.MapByFd or LoadImmKind.MapByIndex)
-            {
-                value = MapHelpers.HandleOf(index);
-            }
-            else
-            {
-                var map = maps[index];
-                uint offset = (uint)insns[pc + 1].Imm;
-                uint zero = 0;
-                byte* first = map.Type == MapType.Array ? map.LookupElem((byte*)&zero, 0) : null;
-                if (first is null || offset >= (uint)map.ValueSize)
-                {
-                    throw Located(spec, pc, ErrorCode.BadArgument, $"lddw of map '{map.Spec.Name}' value + {offset}: only an array map's first value has a direct address, and the offset must lie inside it");
-                }
-
-                value = (ulong)first + offset;
-            }
-
-            insns[pc] = new Instruction(insn.OpCode, insn.DstNumber, (byte)LoadImmKind.Imm64, insn.Offset, (int)(uint)value);
-            var next = insns[pc + 1];
-            insns[pc + 1] = new Instruction(next.OpCode, next.DstNumber, next.SrcNumber, next.Offset, (int)(uint)(value >> 32));
+            return LddwResolver.Resolve(spec, maps.Count, MapHelpers.HandleOf, (index, offset) => LddwResolver.ArrayValueAddress(maps[index], offset));
         }
-
-        return insns;
+        catch (HbpfException e) when (e.Location.Instruction is int slot)
+        {
+            throw e.WithLocation(Where(spec, slot));
+        }
     }
 
     // Each context access becomes one instruction on the runtime layout, so slots (and BTF line info) stay put.
