@@ -6,9 +6,11 @@ using HeteroBpf.Jit.Cil;
 namespace HeteroBpf.Devices;
 
 /// <summary>
-/// <c>host-cil</c>: programs compiled by the CIL JIT (<see cref="CilCompiler"/>) to native code through RyuJIT, every
-/// access still bounds-checked (no verifier yet). As on <c>host-interp</c>, <c>bpf_loop</c> runs its callback and a
-/// bare program (no loader, so no prog arrays or maps) finds no tail-call targets.
+/// <c>host-cil</c>, the default device: programs compiled by the CIL JIT (<see cref="CilCompiler"/>) to native code
+/// through RyuJIT. A bare program here (the conformance path: no program type, so nothing to verify against) has every
+/// access bounds-checked; objects loaded with verification compile their proven accesses unchecked. As on
+/// <c>host-interp</c>, <c>bpf_loop</c> runs its callback and a bare program (no loader, so no prog arrays or maps)
+/// finds no tail-call targets.
 /// </summary>
 public sealed class HostCilDevice : IDevice
 {
@@ -21,7 +23,7 @@ public sealed class HostCilDevice : IDevice
     public string Name => "host-cil";
 
     /// <inheritdoc/>
-    public string Description => "CIL JIT on the host (eBPF → DynamicMethod → RyuJIT; every access bounds-checked)";
+    public string Description => "CIL JIT on the host (eBPF → DynamicMethod → RyuJIT; verified objects run their proven accesses unchecked)";
 
     /// <inheritdoc/>
     public IDeviceProgram Load(Instruction[] program)

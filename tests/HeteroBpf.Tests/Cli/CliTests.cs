@@ -46,7 +46,7 @@ public sealed partial class CliTests : IDisposable
         var lines = run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, lines.Length);
         Assert.Equal($"r0 = 0x{expected:x} ({expected})", lines[0]);
-        Assert.Equal($"instructions: {ChecksumInstructionCount(header)} on host-interp", lines[1]);
+        Assert.Equal($"instructions: {ChecksumInstructionCount(header)} on host-cil", lines[1]);
 
         // The assembler text runs directly too, with the same result.
         var direct = Hbpf.Run("exec", Example("checksum.s"), "--mem-file", Example("ipv4-header.bin"));
@@ -62,7 +62,7 @@ public sealed partial class CliTests : IDisposable
         using var json = System.Text.Json.JsonDocument.Parse(run.Out);
         Assert.Equal(InternetChecksum(header), json.RootElement.GetProperty("r0").GetUInt64());
         Assert.Equal(ChecksumInstructionCount(header), json.RootElement.GetProperty("instructions").GetInt64());
-        Assert.Equal("host-interp", json.RootElement.GetProperty("device").GetString());
+        Assert.Equal("host-cil", json.RootElement.GetProperty("device").GetString());
     }
 
     /// <summary>

@@ -21,7 +21,7 @@ public sealed class OffloadCommandTests : IDisposable
     {
         var text = Hbpf.Run("devices");
         Assert.True(text.ExitCode == 0, text.Error);
-        Assert.Contains("host-interp: host (default):", text.Out, StringComparison.Ordinal);
+        Assert.Contains("host-cil: host (default):", text.Out, StringComparison.Ordinal);
         Assert.Contains("sim: offload device, ISA ebpf", text.Out, StringComparison.Ordinal);
         Assert.Contains("ports: simp0 (ifindex 10)", text.Out, StringComparison.Ordinal);
         Assert.Contains("adjust_head delta [-216, 3506]", text.Out, StringComparison.Ordinal);
@@ -29,7 +29,8 @@ public sealed class OffloadCommandTests : IDisposable
         using var json = JsonDocument.Parse(Hbpf.Run("devices", "--json").Out);
         var devices = json.RootElement.GetProperty("devices").EnumerateArray().ToDictionary(d => d.GetProperty("name").GetString()!);
         Assert.Equal("host", devices["host-interp"].GetProperty("kind").GetString());
-        Assert.True(devices["host-interp"].GetProperty("default").GetBoolean());
+        Assert.True(devices["host-cil"].GetProperty("default").GetBoolean());
+        Assert.False(devices["host-interp"].GetProperty("default").GetBoolean());
         var sim = devices["sim"];
         Assert.Equal("offload", sim.GetProperty("kind").GetString());
         Assert.Equal("simp0", sim.GetProperty("ports")[0].GetProperty("name").GetString());

@@ -24,7 +24,7 @@ public sealed partial class ReadmeTests
         Assert.True(run.ExitCode == 0, $"`{command}` exited {run.ExitCode}:\n{run.Out}\n{run.Error}");
         Assert.Matches($@"(?m)^\s*XDP_DROP\s+{promise.Groups[1].Value}\s", run.Out);
         Assert.Matches($@"(?m)^\s*XDP_PASS\s+{promise.Groups[2].Value}\s", run.Out);
-        Assert.Contains("device host-interp", run.Out, StringComparison.Ordinal);
+        Assert.Contains("device host-cil", run.Out, StringComparison.Ordinal);
     }
 
     [GeneratedRegex(@"```sh\n(.*?)```", RegexOptions.Singleline)]
