@@ -30,12 +30,16 @@ internal sealed class XdpOracle : IDisposable
         _fd = fd;
     }
 
-    /// <summary>Loads <paramref name="obj"/> on both sides (ours on <paramref name="engine"/>) and applies <paramref name="mapSet"/>; skips without <c>bpf()</c>.</summary>
-    public static XdpOracle Load(ObjectFile obj, string program, IReadOnlyList<MapSetEntry>? mapSet = null, HostEngine engine = HostEngine.Interpreter)
+    /// <summary>
+    /// Loads <paramref name="obj"/> on both sides (ours on <paramref name="engine"/>, verified first when
+    /// <paramref name="verified"/>, so the CIL JIT runs proven accesses unchecked) and applies <paramref name="mapSet"/>;
+    /// skips without <c>bpf()</c>.
+    /// </summary>
+    public static XdpOracle Load(ObjectFile obj, string program, IReadOnlyList<MapSetEntry>? mapSet = null, HostEngine engine = HostEngine.Interpreter, bool verified = false)
     {
         KernelOracleExtensions.SkipUnlessAvailable();
         var kernel = KernelObject.Load(obj);
-        var ours = BpfCollection.Load(obj, typeOps: XdpOps.Instance, engine: engine);
+        var ours = BpfCollection.Load(obj, typeOps: XdpOps.Instance, engine: engine, verifier: verified ? new HeteroBpf.Verifier.VerifierOptions() : null);
         if (mapSet is not null)
         {
             MapSet.Apply(ours, mapSet, "map-set");
