@@ -189,6 +189,17 @@ public sealed class NeutralChannelTests
     }
 
     [Fact]
+    public void DevicesListsTheNeutralChannels()
+    {
+        var text = Hbpf.Run("devices");
+        Assert.True(text.ExitCode == 0, text.Error);
+        Assert.Contains("  neutral channels (host maps the device feeds back): PerfEventArray, RingBuf", text.Out, StringComparison.Ordinal);
+        using var json = System.Text.Json.JsonDocument.Parse(Hbpf.Run("devices", "--json").Out);
+        var sim = json.RootElement.GetProperty("devices").EnumerateArray().Single(d => d.GetProperty("name").GetString() == "sim");
+        Assert.Equal(["PerfEventArray", "RingBuf"], sim.GetProperty("capabilities").GetProperty("neutralChannels").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
     public void TestRunThroughTheSimReportsRingBufferRecordsAsTheHostDoes()
     {
         string obj = Path.Combine(RepoPaths.Fixtures, Fixture);
