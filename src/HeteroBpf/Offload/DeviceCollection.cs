@@ -40,6 +40,9 @@ public sealed class DeviceCollection : IDisposable
     /// <summary>The map called <paramref name="name"/>.</summary>
     public BpfDeviceMap Map(string name) => Maps.FirstOrDefault(m => m.Spec.Name == name) ?? throw new KeyNotFoundException($"no map is named '{name}'");
 
+    /// <summary>The neutral channel (a host ring buffer or perf event array) called <paramref name="name"/>.</summary>
+    public BpfMap Channel(string name) => Channels.FirstOrDefault(m => m.Spec.Name == name) ?? throw new KeyNotFoundException($"no neutral channel is named '{name}'");
+
     /// <summary>The program called <paramref name="name"/>.</summary>
     public BpfDeviceProgram Program(string name) => Programs.FirstOrDefault(p => p.Spec.Name == name) ?? throw new KeyNotFoundException($"no program is named '{name}'");
 

@@ -110,7 +110,8 @@ public sealed class NeutralChannelTests
         using var device = DeviceCollection.Load(obj, sim);
         Assert.Equal(["rb", "events"], device.Channels.Select(c => c.Spec.Name));
         var simRun = device.Program("produce").TestRun(sim, Packet(64));
-        var simRecords = Drain((RingBufMap)device.Channels[0]);
+        var simRecords = Drain((RingBufMap)device.Channel("rb"));
+        Assert.Throws<KeyNotFoundException>(() => device.Map("rb"));
 
         // Three records of 16 bytes produced (one discarded), none consumed: bpf_ringbuf_query says 48 on both.
         Assert.Equal(48u, simRun.Retval);
@@ -127,7 +128,7 @@ public sealed class NeutralChannelTests
         var sim = new SimDevice("simN");
         using var device = DeviceCollection.Load(obj, sim);
         var hostEvents = (PerfEventArrayMap)host.Map("events");
-        var simEvents = (PerfEventArrayMap)device.Channels.Single(c => c.Spec.Name == "events");
+        var simEvents = (PerfEventArrayMap)device.Channel("events");
 
         // Without a reader: -ENOENT on both, as the kernel gives for an empty slot.
         Assert.Equal(unchecked((uint)-(int)Errno.ENOENT), device.Program("emit").TestRun(sim, Packet(64)).Retval);
