@@ -99,6 +99,53 @@ public sealed class NeutralChannelTests
     }
 
     [Fact]
+    public void ThePrepareHookTakesANeutralChannelOnlyWhenTheTableListsIt()
+    {
+        var program = XdpProgram(RingOutput);
+        Assert.Null(CapabilityHooks.Prepare(SimDevice.DefaultCapabilities, program, [RingSpec()]));
+        var without = SimDevice.DefaultCapabilities with { NeutralChannels = FrozenSet<MapType>.Empty };
+        Assert.Equal("map 'rb': type RingBuf not supported", CapabilityHooks.Prepare(without, program, [RingSpec()]));
+    }
+
+    [Fact]
+    public void ADeviceWhoseTranslatorTakesOnlyDeviceMapsRefusesAChannelItsTableLists()
+    {
+        // A table may list a channel the device's translator was not written for: the model's default Translate says so.
+        var device = new DeviceMapsOnly();
+        using var ring = BpfMap.Create(RingSpec());
+        var e = Assert.Throws<HbpfException>(() => device.Load(XdpProgram(RingOutput), [ring]));
+        Assert.Equal(ErrorCode.OffloadNeutralUnsupported, e.Code);
+        Assert.Equal("HB9160", e.CodeText);
+        Assert.Contains("map 'rb' is a neutral RingBuf channel, but the device's translator cannot feed host maps", e.Message, StringComparison.Ordinal);
+        Assert.Empty(device.Programs);
+
+        // Its device-only programs still load through the old verb.
+        using var pass = device.Load(XdpProgram(Pass), []);
+        Assert.Equal(DeviceProgramState.Loaded, pass.State);
+    }
+
+    private sealed class DeviceMapsOnly() : OffloadDevice("maps-only", SimDevice.DefaultCapabilities, 1)
+    {
+        protected override DeviceDomain CreateDomain() => new Domain(this);
+
+        protected override IDeviceMapOps AllocateMap(DeviceDomain domain, MapSpec spec) => throw new NotSupportedException();
+
+        protected override DeviceCode Translate(DeviceDomain domain, HeteroBpf.Verifier.VerifiedProgram program, IReadOnlyList<BpfDeviceMap> maps) => new NoCode();
+
+        private sealed class Domain(OffloadDevice device) : DeviceDomain(device)
+        {
+            public override void Dispose()
+            {
+            }
+        }
+
+        private sealed class NoCode : DeviceCode
+        {
+            public override DeviceTestRunResult RunXdp(in DeviceXdpInput input, uint repeat) => throw new NotSupportedException();
+        }
+    }
+
+    [Fact]
     public void RingBufferRecordsFromTheSimMatchTheHost()
     {
         var obj = ObjectFile.Load(Path.Combine(RepoPaths.Fixtures, Fixture));
