@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using HeteroBpf.Capture;
+using HeteroBpf.Maps;
 using HeteroBpf.Offload;
 using HeteroBpf.Xdp;
 
@@ -67,7 +68,7 @@ internal sealed class OffloadedObject : IDisposable
     {
         0 => default,
         1 => new XdpRedirect(XdpRedirectKind.Interface, r.RedirectTarget),
-        _ => new XdpRedirect((XdpRedirectKind)r.RedirectKind, r.RedirectTarget, (uint)r.RedirectMap < (uint)Program.Maps.Count ? Program.Maps[r.RedirectMap].Spec.Name : null),
+        _ => new XdpRedirect((XdpRedirectKind)r.RedirectKind, r.RedirectTarget, (uint)r.RedirectMap < (uint)Program.MapRefs.Count ? Program.MapRefs[r.RedirectMap].Device?.Spec.Name : null),
     };
 
     /// <summary>The maps as JSON values, read through the device.</summary>
@@ -85,13 +86,36 @@ internal sealed class OffloadedObject : IDisposable
         return result;
     }
 
-    /// <summary>The maps as text, read through the device.</summary>
+    /// <summary>The maps as text in the object's order: device maps read through the device, neutral channels (host maps) as on the host.</summary>
     public void WriteMapsText(TextWriter o)
     {
-        foreach (var map in Collection.Maps)
+        foreach (var r in Collection.MapRefs)
         {
-            LoadedObject.WriteMapText(o, map.Spec, Device.Name, LoadedObject.IsDumpable(map.Spec.Type) ? map.Entries() : null, value => ValueJson(map, value));
+            if (r.Device is { } map) LoadedObject.WriteMapText(o, map.Spec, Device.Name, LoadedObject.IsDumpable(map.Spec.Type) ? map.Entries() : null, value => ValueJson(map, value));
+            else LoadedObject.WriteMapText(o, r.Host!.Spec, null, null, _ => "");
         }
+    }
+
+    /// <summary>
+    /// Every neutral ring buffer's records since the last call, by map name (maps with none left out), as the host path
+    /// reports them: the device program fed them back into the host map, so the host consumes them as usual.
+    /// </summary>
+    public Dictionary<string, List<string>> DrainRingBuffers()
+    {
+        var result = new Dictionary<string, List<string>>();
+        foreach (var map in Collection.Channels)
+        {
+            if (map is not RingBufMap ring) continue;
+            var records = new List<string>();
+            ring.Consume(record =>
+            {
+                records.Add(Convert.ToHexStringLower(record));
+                return 0;
+            });
+            if (records.Count > 0) result[map.Spec.Name] = records;
+        }
+
+        return result;
     }
 
     private object ValueJson(BpfDeviceMap map, byte[] value)
@@ -99,7 +123,7 @@ internal sealed class OffloadedObject : IDisposable
         if (map.Spec.Type is MapType.ArrayOfMaps or MapType.HashOfMaps)
         {
             int handle = BitConverter.ToInt32(value);
-            return new Dictionary<string, string> { ["map"] = Collection.Maps.ElementAtOrDefault(handle)?.Spec.Name ?? $"#{handle}" };
+            return new Dictionary<string, string> { ["map"] = (uint)handle < (uint)Collection.MapRefs.Length && Collection.MapRefs[handle].Device is { } inner ? inner.Spec.Name : $"#{handle}" };
         }
 
         if (value.Length == map.Spec.ValueSize) return Convert.ToHexStringLower(value);

@@ -247,6 +247,8 @@ public enum ErrorCode
     DeviceMemoryUnavailable = 9110,
     /// <summary>A run input the device cannot take (a packet larger than its frame, every frame busy).</summary>
     DeviceRunInput = 9111,
+    /// <summary>A device's capability table names a neutral channel its translator does not feed.</summary>
+    OffloadNeutralUnsupported = 9160,
 }
 
 /// <summary>Base of every input error: a stable <see cref="ErrorCode"/>, a <see cref="BpfLocation"/> and a one-line reason.</summary>

@@ -43,6 +43,7 @@ internal static class DevicesCommand
         o.WriteLine($"  stack {c.StackSize} bytes, at most {c.MaxInstructions} instructions, adjust_head delta [{c.AdjustHead.Min}, {c.AdjustHead.Max}], {c.RxQueuesPerPort} RX queue(s) per port");
         o.WriteLine($"  helpers: {string.Join(", ", c.Helpers.Order().Select(h => $"{h} ({(int)h})"))}");
         o.WriteLine($"  maps: at most {c.MaxMaps}; {string.Join("; ", c.MapTypes.OrderBy(m => m.Key).Select(m => $"{m.Key} key ≤ {m.Value.MaxKeySize}, value ≤ {m.Value.MaxValueSize}, entries ≤ {m.Value.MaxEntries}"))}");
+        o.WriteLine($"  neutral channels (host maps the device feeds back): {(c.NeutralChannels.Count == 0 ? "none" : string.Join(", ", c.NeutralChannels.Order()))}");
     }
 
     private static Dictionary<string, object?> Json(IDevice device)
@@ -71,6 +72,7 @@ internal static class DevicesCommand
             ["maxInstructions"] = c.MaxInstructions,
             ["adjustHead"] = new Dictionary<string, int> { ["min"] = c.AdjustHead.Min, ["max"] = c.AdjustHead.Max },
             ["rxQueuesPerPort"] = c.RxQueuesPerPort,
+            ["neutralChannels"] = c.NeutralChannels.Order().Select(t => t.ToString()).ToList(),
         };
         return result;
     }

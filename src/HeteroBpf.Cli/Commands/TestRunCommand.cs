@@ -43,7 +43,7 @@ internal static class TestRunCommand
                 {
                     // Through the device: the program runs only there, in the device's memory, its maps read back through it.
                     using var onDevice = OffloadedObject.Load(path, offload, parse.GetValue(mapSet), parse.GetValue(prog), parse.GetValue(section));
-                    return Report(io, parse.GetValue(json), inputs, i => onDevice.TestRun(inputs[i].Data, inputs[i].Context, parse.GetValue(repeat)), r => RunJson(r, [], []), onDevice.MapsJson, onDevice.WriteMapsText);
+                    return Report(io, parse.GetValue(json), inputs, i => onDevice.TestRun(inputs[i].Data, inputs[i].Context, parse.GetValue(repeat)), r => RunJson(r, onDevice.DrainRingBuffers(), []), onDevice.MapsJson, onDevice.WriteMapsText);
                 }
 
                 using var loaded = LoadedObject.Load(path, parse.GetValue(mapSet), parse.GetValue(prog), parse.GetValue(section), LoadedObject.EngineOf(dev));

@@ -20,7 +20,7 @@ public sealed class SimDevice : OffloadDevice, IDevice
     private const int FrameSlots = 64;
     private const int RawLimit = DeviceTestRun.FrameSize;
 
-    /// <summary>The sim's capability table: every instruction class, atomics and subprograms, the XDP, map, clock and checksum helpers, the common map types up to 64-byte keys, 4 KiB values and 65,536 entries, 16 maps.</summary>
+    /// <summary>The sim's capability table: every instruction class, atomics and subprograms, the XDP, map, clock, checksum, ring buffer and perf output helpers, the common map types up to 64-byte keys, 4 KiB values and 65,536 entries, 16 maps, and host ring buffers and perf event arrays as neutral channels.</summary>
     public static DeviceCapabilities DefaultCapabilities { get; } = new()
     {
         Isa = "ebpf",
@@ -31,7 +31,8 @@ public sealed class SimDevice : OffloadDevice, IDevice
         Helpers = FrozenSet.Create(
             HelperId.MapLookupElem, HelperId.MapUpdateElem, HelperId.MapDeleteElem, HelperId.MapPushElem, HelperId.MapPopElem, HelperId.MapPeekElem,
             HelperId.KtimeGetNs, HelperId.KtimeGetBootNs, HelperId.Jiffies64, HelperId.GetPrandomU32, HelperId.GetSmpProcessorId, HelperId.CsumDiff,
-            HelperId.XdpAdjustHead, HelperId.XdpAdjustMeta, HelperId.XdpAdjustTail, HelperId.Redirect, HelperId.RedirectMap, HelperId.Loop),
+            HelperId.XdpAdjustHead, HelperId.XdpAdjustMeta, HelperId.XdpAdjustTail, HelperId.Redirect, HelperId.RedirectMap, HelperId.Loop,
+            HelperId.RingbufOutput, HelperId.RingbufReserve, HelperId.RingbufSubmit, HelperId.RingbufDiscard, HelperId.RingbufQuery, HelperId.PerfEventOutput),
         MapTypes = new Dictionary<MapType, MapLimits>
         {
             [MapType.Array] = new(4, 4096, 65536),
@@ -52,6 +53,8 @@ public sealed class SimDevice : OffloadDevice, IDevice
         // Down to the end of the headroom after xdp_frame, up to ETH_HLEN before the end of the largest packet.
         AdjustHead = new AdjustHeadRange(-(DeviceTestRun.Headroom - DeviceTestRun.FrameHeader), DeviceTestRun.MaxData - DeviceTestRun.EthernetHeader),
         RxQueuesPerPort = 4,
+        // Host ring buffers and perf event arrays: the device's helpers write their records into the host map.
+        NeutralChannels = FrozenSet.Create(MapType.RingBuf, MapType.PerfEventArray),
     };
 
     /// <summary>A sim device called <paramref name="name"/> with <paramref name="ports"/> ports and the given capability table (default <see cref="DefaultCapabilities"/>).</summary>
@@ -123,10 +126,18 @@ public sealed class SimDevice : OffloadDevice, IDevice
     }
 
     /// <inheritdoc/>
-    protected override DeviceCode Translate(DeviceDomain domain, VerifiedProgram program, IReadOnlyList<BpfDeviceMap> maps)
+    protected override DeviceCode Translate(DeviceDomain domain, VerifiedProgram program, IReadOnlyList<BpfDeviceMap> maps) =>
+        Translate(domain, program, maps.Select(m => (MapRef)m).ToArray());
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// A neutral channel is the host map itself: the sim's ring buffer and perf output helpers append to it directly, where
+    /// a real device would queue the record and DMA it to the host, whose driver appends it (the NFP's control messages).
+    /// </remarks>
+    protected override DeviceCode Translate(DeviceDomain domain, VerifiedProgram program, IReadOnlyList<MapRef> maps)
     {
         var memory = (SimMemory)domain;
-        var live = maps.Select(m => ((SimMap)m.Ops).Map).ToArray();
+        var live = maps.Select(m => m.Host ?? ((SimMap)m.Device!.Ops).Map).ToArray();
         var mapHelpers = new MapHelpers(live);
         var insns = LddwResolver.Resolve(program.Program, live.Length, MapHelpers.HandleOf, (index, offset) => LddwResolver.ArrayValueAddress(live[index], offset));
         var helpers = new SimXdpHelpers(mapHelpers).AddTo(mapHelpers.AddTo(HelperRegistry.Basic));

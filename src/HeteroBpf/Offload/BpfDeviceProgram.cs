@@ -13,13 +13,15 @@ public sealed class BpfDeviceProgram : IDisposable
     private DeviceCode? _code;
     private int _state;
 
-    internal BpfDeviceProgram(ProgramSpec spec, OffloadDevice device, DeviceDomain domain, DevicePort port, IReadOnlyList<BpfDeviceMap> maps)
+    internal BpfDeviceProgram(ProgramSpec spec, OffloadDevice device, DeviceDomain domain, DevicePort port, IReadOnlyList<MapRef> maps)
     {
         Spec = spec;
         Device = device;
         Domain = domain;
         _port = port;
-        Maps = maps;
+        MapRefs = maps;
+        Maps = [.. maps.Where(m => m.Device is not null).Select(m => m.Device!)];
+        Channels = [.. maps.Where(m => m.Host is not null).Select(m => m.Host!)];
         _state = (int)DeviceProgramState.Bound;
     }
 
@@ -32,8 +34,14 @@ public sealed class BpfDeviceProgram : IDisposable
     /// <summary>The port it is bound to (moves to a surviving port when that one is removed).</summary>
     public DevicePort Port => Volatile.Read(ref _port);
 
-    /// <summary>The maps its map <c>lddw</c>s index, all of its device.</summary>
+    /// <summary>The device maps it uses (all of its device), in <c>lddw</c> order without the neutral channels.</summary>
     public IReadOnlyList<BpfDeviceMap> Maps { get; }
+
+    /// <summary>Every map its map <c>lddw</c>s index, in their order: device maps and offload-neutral host maps.</summary>
+    public IReadOnlyList<MapRef> MapRefs { get; }
+
+    /// <summary>The offload-neutral host maps (ring buffers, perf event arrays) it feeds: host objects that outlive the device.</summary>
+    public IReadOnlyList<Maps.BpfMap> Channels { get; }
 
     /// <summary>Where the program is in its life.</summary>
     public DeviceProgramState State => (DeviceProgramState)Volatile.Read(ref _state);

@@ -23,7 +23,8 @@ public static class CapabilityHooks
         if (program.Instructions.Length > caps.MaxInstructions) return $"program too long: {program.Instructions.Length} instructions, the device holds {caps.MaxInstructions}";
         foreach (var map in maps)
         {
-            if (!caps.MapTypes.ContainsKey(map.Type)) return $"map '{map.Name}': type {map.Type} not supported";
+            // A neutral channel stays a host map (the load checked that), so the device's map table does not list it.
+            if (!caps.MapTypes.ContainsKey(map.Type) && !caps.IsNeutral(map.Type)) return $"map '{map.Name}': type {map.Type} not supported";
         }
 
         return null;

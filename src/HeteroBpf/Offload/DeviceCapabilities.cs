@@ -59,4 +59,17 @@ public sealed record DeviceCapabilities
 
     /// <summary>RX queues per port (what a test-run's <c>rx_queue_index</c> may name).</summary>
     public int RxQueuesPerPort { get; init; } = 1;
+
+    /// <summary>
+    /// The offload-neutral channels the device can feed back to the host: host maps of these types (only
+    /// <see cref="MapType.RingBuf"/> and <see cref="MapType.PerfEventArray"/> can be neutral) a device program may use.
+    /// Empty by default: a device without the channel refuses such a map as any other host map.
+    /// </summary>
+    public FrozenSet<MapType> NeutralChannels { get; init; } = FrozenSet<MapType>.Empty;
+
+    /// <summary>
+    /// True when a host map of <paramref name="type"/> is offload-neutral for this device: the kernel's
+    /// <c>bpf_map_offload_neutral</c> (a perf event array; here also a ring buffer), if the device feeds that channel.
+    /// </summary>
+    public bool IsNeutral(MapType type) => type is MapType.RingBuf or MapType.PerfEventArray && NeutralChannels.Contains(type);
 }

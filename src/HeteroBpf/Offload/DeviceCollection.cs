@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Collections.Immutable;
 using HeteroBpf.Elf;
+using HeteroBpf.Maps;
 using HeteroBpf.Verifier;
 
 namespace HeteroBpf.Offload;
@@ -12,17 +13,25 @@ namespace HeteroBpf.Offload;
 /// </summary>
 public sealed class DeviceCollection : IDisposable
 {
-    private DeviceCollection(OffloadDevice device, ImmutableArray<BpfDeviceMap> maps, ImmutableArray<BpfDeviceProgram> programs)
+    private DeviceCollection(OffloadDevice device, ImmutableArray<MapRef> refs, ImmutableArray<BpfDeviceProgram> programs)
     {
         Device = device;
-        Maps = maps;
+        MapRefs = refs;
+        Maps = [.. refs.Where(r => r.Device is not null).Select(r => r.Device!)];
+        Channels = [.. refs.Where(r => r.Host is not null).Select(r => r.Host!)];
         Programs = programs;
     }
+
+    /// <summary>Every map in the object's order (a map's index is the handle map-in-map entries hold): device maps and neutral host channels.</summary>
+    public ImmutableArray<MapRef> MapRefs { get; }
+
+    /// <summary>The offload-neutral maps (ring buffers, perf event arrays the device feeds), created on the host: host objects, read on the host.</summary>
+    public ImmutableArray<BpfMap> Channels { get; }
 
     /// <summary>The device.</summary>
     public OffloadDevice Device { get; }
 
-    /// <summary>The maps, in the object's order (a map's index is the handle map-in-map and prog-array entries hold).</summary>
+    /// <summary>The device maps, in the object's order (the same indices as the object's when it has no neutral channels).</summary>
     public ImmutableArray<BpfDeviceMap> Maps { get; }
 
     /// <summary>The programs loaded, in the object's order.</summary>
@@ -30,6 +39,9 @@ public sealed class DeviceCollection : IDisposable
 
     /// <summary>The map called <paramref name="name"/>.</summary>
     public BpfDeviceMap Map(string name) => Maps.FirstOrDefault(m => m.Spec.Name == name) ?? throw new KeyNotFoundException($"no map is named '{name}'");
+
+    /// <summary>The neutral channel (a host ring buffer or perf event array) called <paramref name="name"/>.</summary>
+    public BpfMap Channel(string name) => Channels.FirstOrDefault(m => m.Spec.Name == name) ?? throw new KeyNotFoundException($"no neutral channel is named '{name}'");
 
     /// <summary>The program called <paramref name="name"/>.</summary>
     public BpfDeviceProgram Program(string name) => Programs.FirstOrDefault(p => p.Spec.Name == name) ?? throw new KeyNotFoundException($"no program is named '{name}'");
@@ -45,13 +57,18 @@ public sealed class DeviceCollection : IDisposable
     {
         ArgumentNullException.ThrowIfNull(objectFile);
         ArgumentNullException.ThrowIfNull(device);
-        var maps = new List<BpfDeviceMap>();
+        var maps = new List<MapRef>();
         var programs = new List<BpfDeviceProgram>();
         try
         {
-            foreach (var spec in objectFile.Maps) maps.Add(device.CreateMap(spec, port));
-            for (int i = 0; i < maps.Count; i++) ApplyContents(objectFile, maps[i]);
-            var refs = maps.Select(m => (MapRef)m).ToArray();
+            // A ring buffer or perf event array the device feeds stays on the host (offload-neutral); the rest go to the device.
+            foreach (var spec in objectFile.Maps) maps.Add(device.Capabilities.IsNeutral(spec.Type) ? BpfMap.Create(spec) : device.CreateMap(spec, port));
+            foreach (var m in maps)
+            {
+                if (m.Device is { } d) ApplyContents(objectFile, d);
+            }
+
+            var refs = maps.ToArray();
             foreach (var spec in objectFile.Programs)
             {
                 if (select is null || select(spec)) programs.Add(device.Load(spec, refs, port, options));
@@ -62,7 +79,7 @@ public sealed class DeviceCollection : IDisposable
         catch
         {
             foreach (var p in programs) p.Dispose();
-            foreach (var m in maps) m.Dispose();
+            foreach (var m in maps) Dispose(m);
             throw;
         }
     }
@@ -78,7 +95,8 @@ public sealed class DeviceCollection : IDisposable
             var entry = entries[i];
             string where = $"entry {i} (map '{entry.Map}')";
             int index = Maps.IndexOf(Maps.FirstOrDefault(m => m.Spec.Name == entry.Map)!);
-            if (index < 0) throw Bad(file, $"{where}: the object has no such map (maps: {string.Join(", ", Maps.Select(m => m.Spec.Name))})");
+            if (index < 0 && Channels.Any(c => c.Spec.Name == entry.Map)) throw Bad(file, $"{where}: a {Channels.First(c => c.Spec.Name == entry.Map).Type} takes no map-set entries");
+            if (index < 0) throw Bad(file, $"{where}: the object has no such map (maps: {string.Join(", ", MapRefs.Select(m => m.Host?.Spec.Name ?? m.Device!.Spec.Name))})");
             var map = Maps[index];
             if (entry.Key.Length != map.Spec.KeySize) throw Bad(file, $"{where}: key is {entry.Key.Length} bytes, the map's keys are {map.Spec.KeySize}");
             byte[] value;
@@ -88,7 +106,9 @@ public sealed class DeviceCollection : IDisposable
             }
             else if (entry.Inner is { } inner)
             {
-                int m = Maps.IndexOf(Maps.FirstOrDefault(x => x.Spec.Name == inner)!);
+                // The handle is the inner map's index in the object (neutral channels count: programs index them too).
+                int m = -1;
+                for (int j = 0; j < MapRefs.Length && m < 0; j++) m = MapRefs[j].Device?.Spec.Name == inner ? j : -1;
                 if (map.Spec.Type is not (MapType.ArrayOfMaps or MapType.HashOfMaps) || m < 0) throw Bad(file, $"{where}: 'inner' needs a map of maps and a map named '{inner}'");
                 value = new byte[4];
                 BinaryPrimitives.WriteInt32LittleEndian(value, m);
@@ -118,7 +138,13 @@ public sealed class DeviceCollection : IDisposable
     public void Dispose()
     {
         foreach (var p in Programs) p.Dispose();
-        foreach (var m in Maps) m.Dispose();
+        foreach (var m in MapRefs) Dispose(m);
+    }
+
+    private static void Dispose(MapRef map)
+    {
+        map.Host?.Dispose();
+        map.Device?.Dispose();
     }
 
     private static void ApplyContents(ObjectFile objectFile, BpfDeviceMap map)

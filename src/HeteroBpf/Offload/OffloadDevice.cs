@@ -233,17 +233,19 @@ public abstract class OffloadDevice
     /// <summary>
     /// Loads <paramref name="program"/> for this device (<c>prog_ifindex</c>): bound at once to <paramref name="port"/>
     /// (default: the first), verified with the device's hooks, translated by the device from the original bytecode,
-    /// then loaded. Its map <c>lddw</c>s index <paramref name="maps"/>, which must all be maps of this device.
+    /// then loaded. Its map <c>lddw</c>s index <paramref name="maps"/>, which must be maps of this device or offload-neutral
+    /// host maps (a ring buffer or perf event array the device feeds, as <see cref="DeviceCapabilities.NeutralChannels"/> says).
     /// </summary>
-    /// <exception cref="HbpfException">A host map or a map of another device (HB9102); the device refuses to bind (HB9106).</exception>
+    /// <exception cref="HbpfException">A host map that is not a neutral channel of the device, or a map of another device (HB9102); the device refuses to bind (HB9106).</exception>
     /// <exception cref="VerifierException">The verifier or the device's hooks refused (the device's message, prefixed with its name).</exception>
     /// <exception cref="DeviceRemovedException">The device was removed before or during the load (a verification in progress then fails).</exception>
     public BpfDeviceProgram Load(ProgramSpec program, IReadOnlyList<MapRef> maps, DevicePort? port = null, VerifierOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(program);
         ArgumentNullException.ThrowIfNull(maps);
-        var deviceMaps = new BpfDeviceMap[maps.Count];
-        for (int i = 0; i < maps.Count; i++) deviceMaps[i] = CheckMap(program, maps[i]);
+        var checkedMaps = new MapRef[maps.Count];
+        for (int i = 0; i < maps.Count; i++) checkedMaps[i] = CheckMap(program, maps[i]);
+        var deviceMaps = checkedMaps.Where(m => m.Device is not null).Select(m => m.Device!).ToArray();
 
         // Bind: from here the program is the device's, listed, and orphaned if the device goes.
         BpfDeviceProgram bound;
@@ -259,7 +261,7 @@ public abstract class OffloadDevice
 
             if (RefuseBind(program) is { } refusal) throw new HbpfException(ErrorCode.OffloadBindRefused, $"{Name}: program '{program.Name}': {refusal}");
             if (!Capabilities.ProgramTypes.Contains(program.Type)) throw new HbpfException(ErrorCode.OffloadBindRefused, $"{Name}: program '{program.Name}': program type {program.Type} not supported");
-            bound = new BpfDeviceProgram(program, this, domain, port, deviceMaps);
+            bound = new BpfDeviceProgram(program, this, domain, port, checkedMaps);
             domain.Programs.Add(bound);
             _programs.Add(bound);
         }
@@ -270,11 +272,11 @@ public abstract class OffloadDevice
 
         try
         {
-            var verified = BpfVerifier.Verify(program, [.. deviceMaps.Select(m => m.Spec)], (options ?? new VerifierOptions()) with { Hooks = new Hooks(this, bound) });
+            var verified = BpfVerifier.Verify(program, [.. checkedMaps.Select(m => m.Host?.Spec ?? m.Device!.Spec)], (options ?? new VerifierOptions()) with { Hooks = new Hooks(this, bound) });
             InDomain(bound, "translate", () =>
             {
                 bound.Verified(verified);
-                bound.Translated(Translate(bound.Domain, verified, deviceMaps));
+                bound.Translated(Translate(bound.Domain, verified, checkedMaps));
                 bound.Loaded();
             });
             return bound;
@@ -301,6 +303,28 @@ public abstract class OffloadDevice
 
     /// <summary>Translates a verified program (its original bytecode) into device code over <paramref name="maps"/>.</summary>
     protected abstract DeviceCode Translate(DeviceDomain domain, VerifiedProgram program, IReadOnlyList<BpfDeviceMap> maps);
+
+    /// <summary>
+    /// Translates a verified program over <paramref name="maps"/> in its <c>lddw</c> order: device maps of this device and
+    /// the offload-neutral host maps its capability table lets it feed (<see cref="DeviceCapabilities.NeutralChannels"/>).
+    /// A device that feeds neutral channels overrides this and writes the records back to those host maps; the default
+    /// takes device maps only.
+    /// </summary>
+    /// <exception cref="HbpfException">A neutral map the device's translator does not take (HB9160).</exception>
+    protected virtual DeviceCode Translate(DeviceDomain domain, VerifiedProgram program, IReadOnlyList<MapRef> maps)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        ArgumentNullException.ThrowIfNull(maps);
+        var device = new BpfDeviceMap[maps.Count];
+        for (int i = 0; i < maps.Count; i++)
+        {
+            device[i] = maps[i].Device ?? throw new HbpfException(
+                ErrorCode.OffloadNeutralUnsupported,
+                $"{Name}: program '{program.Program.Name}': map '{maps[i].Host!.Spec.Name}' is a neutral {maps[i].Host!.Type} channel, but the device's translator cannot feed host maps");
+        }
+
+        return Translate(domain, program, device);
+    }
 
     /// <summary>The device's own refusal to bind, or null.</summary>
     protected virtual string? RefuseBind(ProgramSpec program) => null;
@@ -390,9 +414,12 @@ public abstract class OffloadDevice
         return port;
     }
 
-    private BpfDeviceMap CheckMap(ProgramSpec program, MapRef map)
+    // A map of this device, or a host map the device can feed back as a neutral channel (the kernel's
+    // bpf_offload_prog_map_match: an offloaded map must be the program's device's; a host map must be neutral).
+    private MapRef CheckMap(ProgramSpec program, MapRef map)
     {
-        if (map.Device is { } d && ReferenceEquals(d.Device, this)) return d;
+        if (map.Device is { } d && ReferenceEquals(d.Device, this)) return map;
+        if (map.Host is { } h && Capabilities.IsNeutral(h.Type)) return map;
         string where = map.Device is { } other ? $"map '{other.Spec.Name}' lives on device '{other.Device.Name}'" : $"map '{map.Host!.Spec.Name}' lives on the host";
         throw new HbpfException(ErrorCode.OffloadMapMismatch, $"offload device mismatch between program and map: program '{program.Name}' is for device '{Name}', {where}");
     }
