@@ -68,6 +68,9 @@ public sealed unsafe class Arm64Executor : IDisposable
 
     private MemoryMap? _memory;
     private int _stackRegion;
+
+    // Device memory mapped once for the executor's life (MapDeviceMemory): run regions inside it need no mapping of their own.
+    private readonly List<(ulong Start, ulong End)> _pinned = [];
     private BpfFaultException? _fault;
     private ulong _faultPc;
     private readonly bool _precisePc;
@@ -157,6 +160,18 @@ public sealed unsafe class Arm64Executor : IDisposable
         _segments.Add(new Segment((ulong)block, words, stubStart, code, (IntPtr)block));
         if (!code.CheckedAccesses && _precisePc) _core.EnablePrecisePc();
         return (ulong)block + (ulong)code.TailCallEntryWord * 4;
+    }
+
+    /// <summary>
+    /// Maps a whole block of host-owned device memory (page-aligned) into this core at its own address for the
+    /// executor's life, read/write: run regions inside it are then reached without per-run mapping, and helpers that
+    /// move the packet within it never leave mapped memory.
+    /// </summary>
+    public void MapDeviceMemory(ulong start, ulong length)
+    {
+        if ((start & (Page - 1)) != 0 || (length & (Page - 1)) != 0 || length == 0) throw new ArgumentException($"device memory 0x{start:x} + 0x{length:x} is not whole pages");
+        _core.MapHostMemory(start, (nuint)length, (IntPtr)start, UnicornProtection.Read | UnicornProtection.Write);
+        _pinned.Add((start, start + length));
     }
 
     // One linked program in the core: where it is, its words, where its helper stubs start.
@@ -289,16 +304,27 @@ public sealed unsafe class Arm64Executor : IDisposable
             c[Arm64RunContext.PacketLength / 8] = 0;
         }
 
+        FillRegionTable(memory, -1);
+    }
+
+    // The region table of checked accesses: every region of the run but the one at index skip (the stack, checked apart).
+    private void FillRegionTable(MemoryMap memory, int skip)
+    {
+        ulong* c = (ulong*)_context;
         var regions = memory.Regions;
         if (regions.Length > Arm64RunContext.MaxRegions) ThrowTooManyRegions(regions.Length);
-        c[Arm64RunContext.RegionCount / 8] = (ulong)regions.Length;
         ulong* table = c + Arm64RunContext.Regions / 8;
+        int n = 0;
         for (int i = 0; i < regions.Length; i++)
         {
-            table[3 * i] = regions[i].Start;
-            table[3 * i + 1] = regions[i].Length;
-            table[3 * i + 2] = regions[i].Writable ? 1UL : 0UL;
+            if (i == skip) continue;
+            table[3 * n] = regions[i].Start;
+            table[3 * n + 1] = regions[i].Length;
+            table[3 * n + 2] = regions[i].Writable ? 1UL : 0UL;
+            n++;
         }
+
+        c[Arm64RunContext.RegionCount / 8] = (ulong)n;
     }
 
     [DoesNotReturn]
@@ -311,7 +337,7 @@ public sealed unsafe class Arm64Executor : IDisposable
         int count = 0;
         foreach (var r in memory.Regions)
         {
-            if (r.Length == 0) continue;
+            if (r.Length == 0 || InPinned(r.Start, r.End)) continue;
             ulong start = r.Start & ~(Page - 1), end = RoundUp(r.End);
             if (count == _needed.Length) Array.Resize(ref _needed, count * 2);
             _needed[count++] = (start, end - start, r.Writable);
@@ -354,6 +380,16 @@ public sealed unsafe class Arm64Executor : IDisposable
             _core.MapHostMemory(x.Start, (nuint)x.Length, (IntPtr)x.Start, x.Writable ? UnicornProtection.Read | UnicornProtection.Write : UnicornProtection.Read);
             _mapped[_mappedCount++] = x;
         }
+    }
+
+    private bool InPinned(ulong start, ulong end)
+    {
+        foreach (var (s, e) in _pinned)
+        {
+            if (start >= s && end <= e) return true;
+        }
+
+        return false;
     }
 
     // Unicorn syncs PC for memory hooks but not when uc_emu_start returns with the error: keep the faulting PC here.
@@ -450,6 +486,8 @@ public sealed unsafe class Arm64Executor : IDisposable
         try
         {
             ulong r0 = helper(ref call);
+            // A helper may move regions (the XDP adjust helpers move the packet): checked code reads the table again.
+            if (_code.CheckedAccesses) FillRegionTable(memory, _stackRegion);
             core.WriteRegister(Arm64RegisterMap.Of(0), r0);
             core.Pc = pc + 4;
         }
