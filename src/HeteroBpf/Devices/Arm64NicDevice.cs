@@ -22,7 +22,7 @@ public sealed class Arm64NicDevice : OffloadDevice, IDevice
     /// <summary>The most emulated cores a NIC may have.</summary>
     public const int MaxCores = 8;
 
-    private const int BufferSlots = 64;
+    private const int BufferSlots = 256;
     private const long RawBackEdgeBudget = 1_000_000;
     private int _cores = 1;
 
@@ -78,6 +78,23 @@ public sealed class Arm64NicDevice : OffloadDevice, IDevice
 
     /// <summary>The translation of a program loaded on this device (for <c>prog dump jited</c>), or null when it is not an <c>arm64-nic</c> program.</summary>
     public static Arm64Code? TranslationOf(BpfDeviceProgram program) => (program ?? throw new ArgumentNullException(nameof(program))).Code is Arm64NicCode code ? code.Code : null;
+
+    /// <summary>
+    /// Runs a batch of packets through the firmware loop (the NIC's receive path): each core takes an equal share with
+    /// one emulator entry, and the completions (action and new data offsets) come back per packet, in order.
+    /// </summary>
+    /// <exception cref="HbpfException">A program of another device (HB9103), more packets than RX buffers or a packet over a frame (HB9111).</exception>
+    /// <exception cref="DeviceRemovedException">The device was removed.</exception>
+    /// <exception cref="BpfFaultException">The program faulted.</exception>
+    public void RunBatch(BpfDeviceProgram program, IReadOnlyList<byte[]> packets, Span<NicCompletion> completions)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        ArgumentNullException.ThrowIfNull(packets);
+        if (program.Device != this) throw new HbpfException(ErrorCode.OffloadWrongDevice, $"program '{program.Spec.Name}' is bound to device '{program.Device.Name}', not to '{Name}'");
+        using var held = EnterReadForRaw(out _);
+        if (program.IsOrphaned || program.Code is not Arm64NicCode code) throw new DeviceRemovedException(Name, $"cannot run program '{program.Spec.Name}'");
+        code.RunBatch(packets, completions);
+    }
 
     /// <inheritdoc/>
     protected override DeviceDomain CreateDomain() => new Arm64NicMemory(this, BufferSlots);

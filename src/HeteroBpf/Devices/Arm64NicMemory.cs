@@ -11,6 +11,10 @@ namespace HeteroBpf.Devices;
 /// <c>xdp_md</c>, then the firmware's own fields) followed by the slot's completion entry. Code, maps and stacks are
 /// the executors' and maps' own native blocks, mapped into each core the same identity way.
 /// </summary>
+/// <remarks>
+/// Layout: page 0 the firmware (<see cref="Arm64NicFirmware"/>, mapped read/execute), then one ring page per core
+/// (RX descriptors at 0, the completion ring at <see cref="CompletionOffset"/>), then the slots.
+/// </remarks>
 internal sealed unsafe partial class Arm64NicMemory : DeviceDomain
 {
     /// <summary>Bytes per slot: the frame page and the context/completion page, so no two slots share a page.</summary>
@@ -19,6 +23,16 @@ internal sealed unsafe partial class Arm64NicMemory : DeviceDomain
     /// <summary>Offset of a slot's context from the slot's start.</summary>
     public const int ContextOffset = Page;
 
+    /// <summary>Offset of the completion ring in a core's ring page.</summary>
+    public const int CompletionOffset = 1024;
+
+    /// <summary>Ring pages (one per core) after the firmware page.</summary>
+    public const int RingPages = Arm64NicDevice.MaxCores;
+
+    /// <summary>Packets one ring page holds (its descriptors and completions).</summary>
+    public const int RingEntries = (Page - CompletionOffset) / Arm64NicFirmware.CompletionSize;
+
+    private const int SlotsOffset = (1 + RingPages) * Page;
     private const int Page = 4096;
     private const int PROT_READ = 1, PROT_WRITE = 2;
     private const int MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MAP_32BIT = 0x40, MAP_FIXED_NOREPLACE = 0x100000;
@@ -31,7 +45,7 @@ internal sealed unsafe partial class Arm64NicMemory : DeviceDomain
         : base(device)
     {
         Slots = slots;
-        Length = (ulong)slots * SlotSize;
+        Length = SlotsOffset + ((ulong)slots * SlotSize);
         for (int i = slots - 1; i >= 0; i--) _free.Push(i);
     }
 
@@ -55,13 +69,19 @@ internal sealed unsafe partial class Arm64NicMemory : DeviceDomain
         }
     }
 
+    /// <summary>Bytes of firmware at the start of the block (mapped read/execute into every core).</summary>
+    public static ulong FirmwareBytes => Page;
+
+    /// <summary>The ring page of core <paramref name="core"/> (descriptors at 0, completions at <see cref="CompletionOffset"/>).</summary>
+    public byte* RingOf(int core) => _block + ((1 + core) * Page);
+
     /// <summary>A slot for one run (or a batch), or null when every slot is busy; give it back with <see cref="Return"/>.</summary>
     public byte* Rent()
     {
         lock (_free)
         {
             EnsureMapped();
-            return _free.Count == 0 ? null : _block + ((long)_free.Pop() * SlotSize);
+            return _free.Count == 0 ? null : _block + SlotsOffset + ((long)_free.Pop() * SlotSize);
         }
     }
 
@@ -70,7 +90,7 @@ internal sealed unsafe partial class Arm64NicMemory : DeviceDomain
     {
         lock (_free)
         {
-            _free.Push((int)((slot - _block) / SlotSize));
+            _free.Push((int)((slot - _block - SlotsOffset) / SlotSize));
         }
     }
 
@@ -88,6 +108,8 @@ internal sealed unsafe partial class Arm64NicMemory : DeviceDomain
         if (_block is not null) return;
         _block = Map((nuint)Length);
         if (_block is null) throw new HbpfException(ErrorCode.DeviceMemoryUnavailable, $"{Device.Name}: cannot map {Length} bytes of device memory below 4 GiB (the NIC's 32-bit address space)");
+        // The host writes the firmware into device memory as DMA, once.
+        Arm64NicFirmware.Emit().CopyTo(new Span<uint>(_block, Page / 4));
     }
 
     // MAP_32BIT where the kernel has it (x86-64: the first 2 GiB); elsewhere fixed hints below 4 GiB that never replace

@@ -71,6 +71,7 @@ public sealed unsafe class Arm64Executor : IDisposable
 
     // Device memory mapped once for the executor's life (MapDeviceMemory): run regions inside it need no mapping of their own.
     private readonly List<(ulong Start, ulong End)> _pinned = [];
+    private readonly List<(ulong Start, ulong End)> _firmware = [];
     private BpfFaultException? _fault;
     private ulong _faultPc;
     private readonly bool _precisePc;
@@ -167,12 +168,36 @@ public sealed unsafe class Arm64Executor : IDisposable
     /// executor's life, read/write: run regions inside it are then reached without per-run mapping, and helpers that
     /// move the packet within it never leave mapped memory.
     /// </summary>
-    public void MapDeviceMemory(ulong start, ulong length)
+    public void MapDeviceMemory(ulong start, ulong length, bool executable = false)
     {
         if ((start & (Page - 1)) != 0 || (length & (Page - 1)) != 0 || length == 0) throw new ArgumentException($"device memory 0x{start:x} + 0x{length:x} is not whole pages");
-        _core.MapHostMemory(start, (nuint)length, (IntPtr)start, UnicornProtection.Read | UnicornProtection.Write);
+        _core.MapHostMemory(start, (nuint)length, (IntPtr)start, executable ? UnicornProtection.Read | UnicornProtection.Exec : UnicornProtection.Read | UnicornProtection.Write);
         _pinned.Add((start, start + length));
+        if (executable) _firmware.Add((start, start + length));
     }
+
+    /// <summary>
+    /// Called at a firmware's <see cref="Arm64Trap.FirmwarePacket"/> trap with the packet context's address (X0): the
+    /// host points the run's memory map at that packet; the executor then reads the region table again.
+    /// </summary>
+    public Action<MemoryMap, ulong>? FirmwarePacket { get; set; }
+
+    /// <summary>
+    /// Runs device firmware (code in an executable block given to <see cref="MapDeviceMemory"/>) at
+    /// <paramref name="entry"/> with X0, X1, X3, X4 as given, X2 = the run context and X30 = the exit: one emulator
+    /// entry for whatever the firmware does (e.g. a batch of packets, each calling this executor's program).
+    /// </summary>
+    /// <exception cref="BpfFaultException">The program faulted (the batch stops there).</exception>
+    public ulong RunFirmware(ulong entry, MemoryMap memory, ulong x0, ulong x1, ulong x3, ulong x4)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        _core.WriteRegister(A64Register.X3, x3);
+        _core.WriteRegister(A64Register.X4, x4);
+        return RunFrom(entry, memory, x0, x1).ReturnValue;
+    }
+
+    /// <summary>The address of the first word of this executor's own program (what a firmware calls per packet).</summary>
+    public ulong ProgramEntry => (ulong)_codeBlock;
 
     // One linked program in the core: where it is, its words, where its helper stubs start.
     private sealed record Segment(ulong Base, uint[] Words, int StubStart, Arm64Code Code, IntPtr OwnedBlock)
@@ -200,6 +225,11 @@ public sealed unsafe class Arm64Executor : IDisposable
     public ExecutionResult Run(MemoryMap memory, ulong r1 = 0, ulong r2 = 0)
     {
         ArgumentNullException.ThrowIfNull(memory);
+        return RunFrom((ulong)_entryPage, memory, r1, r2);
+    }
+
+    private ExecutionResult RunFrom(ulong start, MemoryMap memory, ulong r1, ulong r2)
+    {
         SyncMappings(memory);
         FillContext(memory);
         _memory = memory;
@@ -214,7 +244,7 @@ public sealed unsafe class Arm64Executor : IDisposable
             _core.Sp = (ulong)_controlStack + ControlStackBytes;
             try
             {
-                _core.Run((ulong)_entryPage, _exit);
+                _core.Run(start, _exit);
             }
             catch (UnicornException) when (_fault is null && _core.LastFault is { } fault)
             {
@@ -382,6 +412,16 @@ public sealed unsafe class Arm64Executor : IDisposable
         }
     }
 
+    private bool InFirmware(ulong pc)
+    {
+        foreach (var (s, e) in _firmware)
+        {
+            if (pc >= s && pc + 4 <= e) return true;
+        }
+
+        return false;
+    }
+
     private bool InPinned(ulong start, ulong end)
     {
         foreach (var (s, e) in _pinned)
@@ -408,6 +448,14 @@ public sealed unsafe class Arm64Executor : IDisposable
     {
         ulong pc = core.Pc;
         var segment = SegmentAt(pc);
+        if (number == Arm64Exception.Breakpoint && segment is null && InFirmware(pc) && ((*(uint*)pc >> 5) & 0xffff) == Arm64Trap.FirmwarePacket)
+        {
+            FirmwarePacket?.Invoke(_memory!, core.ReadRegister(A64Register.X0));
+            FillRegionTable(_memory!, _stackRegion);
+            core.Pc = pc + 4;
+            return;
+        }
+
         if (number != Arm64Exception.Breakpoint || segment is null)
         {
             Fail(core, new BpfFaultException(ErrorCode.MemoryFault, $"the ARM64 core took exception {number} at 0x{pc:x} (a misaligned atomic access or an unexpected instruction)", SlotAt(pc), pc));

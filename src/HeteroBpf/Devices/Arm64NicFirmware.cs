@@ -1,0 +1,65 @@
+using HeteroBpf.Jit.Arm64;
+using static global::HeteroBpf.Jit.Arm64.A64Register;
+
+namespace HeteroBpf.Devices;
+
+/// <summary>
+/// The <c>arm64-nic</c>'s firmware: an RX loop emitted with our own <see cref="A64Encoder"/>, so that one emulator
+/// entry handles a whole batch. In: X0 = the RX descriptor ring (per packet a u32 device address of its context),
+/// X1 = packets in the batch, X2 = the program's run context, X3 = the program's entry, X4 = the completion ring.
+/// Per packet it traps once to the host (<see cref="Arm64Trap.FirmwarePacket"/>, X0 = the context: the host points
+/// its helpers and the region table at that frame), calls the program with X0 = the <c>xdp_md</c> (AAPCS64, as the
+/// JIT's entry takes it) and writes a completion: the action, then data, data_end and data_meta as offsets from the
+/// frame's start.
+/// </summary>
+internal static class Arm64NicFirmware
+{
+    /// <summary>Bytes per completion entry: action, data, data_end, data_meta (u32 each).</summary>
+    public const int CompletionSize = 16;
+
+    /// <summary>Bytes per RX descriptor: the u32 device address of the frame's context.</summary>
+    public const int DescriptorSize = 4;
+
+    // SimContext offsets the firmware reads.
+    private const int Data = 0, DataEnd = 4, DataMeta = 8, HardStart = 24;
+
+    /// <summary>The firmware's words (position-independent).</summary>
+    public static uint[] Emit()
+    {
+        var e = new A64Encoder(64);
+        // Callee-saved registers survive the program's entry (it saves what AAPCS64 says); X30 is kept for the final RET.
+        e.Mov(A64Width.X64, X23, X0);  // descriptor cursor
+        e.Mov(A64Width.X64, X24, X1);  // packets left
+        e.Mov(A64Width.X64, X27, X2);  // run context
+        e.Mov(A64Width.X64, X21, X3);  // program entry
+        e.Mov(A64Width.X64, X20, X4);  // completion cursor
+        e.Mov(A64Width.X64, X26, X30); // where the batch returns
+        int loop = e.Count;
+        int exitBranch = e.Count;
+        e.Cbz(A64Width.X64, X24, 0); // patched below
+        e.LdrImmediate(A64MemSize.Word, X0, X23);
+        e.Brk(Arm64Trap.FirmwarePacket);
+        e.Mov(A64Width.X64, X2, X27);
+        e.Blr(X21);
+        e.StrImmediate(A64MemSize.Word, X0, X20, 0);
+        e.LdrImmediate(A64MemSize.Word, X9, X23);
+        e.LdrImmediate(A64MemSize.Word, X10, X9, HardStart);
+        foreach (var (field, at) in new[] { (Data, 4), (DataEnd, 8), (DataMeta, 12) })
+        {
+            e.LdrImmediate(A64MemSize.Word, X11, X9, field);
+            e.SubRegister(A64Width.W32, X11, X11, X10);
+            e.StrImmediate(A64MemSize.Word, X11, X20, at);
+        }
+
+        e.AddImmediate(A64Width.X64, X20, X20, CompletionSize);
+        e.AddImmediate(A64Width.X64, X23, X23, DescriptorSize);
+        e.SubImmediate(A64Width.X64, X24, X24, 1);
+        e.B(loop - e.Count);
+        int done = e.Count;
+        e.Ret(X26);
+        var patch = new A64Encoder(1);
+        patch.Cbz(A64Width.X64, X24, done - exitBranch);
+        e.Patch(exitBranch, patch.Words[0]);
+        return e.Words.ToArray();
+    }
+}
