@@ -7,8 +7,8 @@ namespace HeteroBpf.Devices;
 /// The <c>arm64-nic</c>'s firmware: an RX loop emitted with our own <see cref="A64Encoder"/>, so that one emulator
 /// entry handles a whole batch. In: X0 = the RX descriptor ring (per packet a u32 device address of its context),
 /// X1 = packets in the batch, X2 = the program's run context, X3 = the program's entry, X4 = the completion ring.
-/// Per packet it traps once to the host (<see cref="Arm64Trap.FirmwarePacket"/>, X0 = the context: the host points
-/// its helpers and the region table at that frame), calls the program with X0 = the <c>xdp_md</c> (AAPCS64, as the
+/// Per packet it points the program's region table (checked accesses) at the frame — entries 0, 1, 2: context,
+/// metadata, packet — with no exit to the host (the host's view follows the table lazily, at helper traps), calls the program with X0 = the <c>xdp_md</c> (AAPCS64, as the
 /// JIT's entry takes it) and writes a completion: the action, then data, data_end and data_meta as offsets from the
 /// frame's start.
 /// </summary>
@@ -22,6 +22,9 @@ internal static class Arm64NicFirmware
 
     // SimContext offsets the firmware reads.
     private const int Data = 0, DataEnd = 4, DataMeta = 8, HardStart = 24;
+
+    // Where region-table entry i starts in the run context.
+    private static int Region(int i) => Arm64RunContext.Regions + (i * Arm64RunContext.RegionEntrySize);
 
     /// <summary>The firmware's words (position-independent).</summary>
     public static uint[] Emit()
@@ -38,7 +41,18 @@ internal static class Arm64NicFirmware
         int exitBranch = e.Count;
         e.Cbz(A64Width.X64, X24, 0); // patched below
         e.LdrImmediate(A64MemSize.Word, X0, X23);
-        e.Brk(Arm64Trap.FirmwarePacket);
+        // The program's region table (checked accesses) follows this frame: entries 0, 1, 2 are its context,
+        // metadata and packet (the host keeps that order); the host's view follows it lazily, at traps only.
+        e.LdrImmediate(A64MemSize.Word, X9, X0, Data);
+        e.LdrImmediate(A64MemSize.Word, X10, X0, DataEnd);
+        e.LdrImmediate(A64MemSize.Word, X11, X0, DataMeta);
+        e.StrImmediate(A64MemSize.Double, X0, X27, Region(0));
+        e.StrImmediate(A64MemSize.Double, X11, X27, Region(1));
+        e.SubRegister(A64Width.W32, X12, X9, X11);
+        e.StrImmediate(A64MemSize.Double, X12, X27, Region(1) + 8);
+        e.StrImmediate(A64MemSize.Double, X9, X27, Region(2));
+        e.SubRegister(A64Width.W32, X12, X10, X9);
+        e.StrImmediate(A64MemSize.Double, X12, X27, Region(2) + 8);
         e.Mov(A64Width.X64, X2, X27);
         e.Blr(X21);
         e.StrImmediate(A64MemSize.Word, X0, X20, 0);

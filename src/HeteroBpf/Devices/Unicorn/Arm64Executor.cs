@@ -71,7 +71,7 @@ public sealed unsafe class Arm64Executor : IDisposable
 
     // Device memory mapped once for the executor's life (MapDeviceMemory): run regions inside it need no mapping of their own.
     private readonly List<(ulong Start, ulong End)> _pinned = [];
-    private readonly List<(ulong Start, ulong End)> _firmware = [];
+    private bool _firmwareRun;
     private BpfFaultException? _fault;
     private ulong _faultPc;
     private readonly bool _precisePc;
@@ -173,12 +173,12 @@ public sealed unsafe class Arm64Executor : IDisposable
         if ((start & (Page - 1)) != 0 || (length & (Page - 1)) != 0 || length == 0) throw new ArgumentException($"device memory 0x{start:x} + 0x{length:x} is not whole pages");
         _core.MapHostMemory(start, (nuint)length, (IntPtr)start, executable ? UnicornProtection.Read | UnicornProtection.Exec : UnicornProtection.Read | UnicornProtection.Write);
         _pinned.Add((start, start + length));
-        if (executable) _firmware.Add((start, start + length));
     }
 
     /// <summary>
-    /// Called at a firmware's <see cref="Arm64Trap.FirmwarePacket"/> trap with the packet context's address (X0): the
-    /// host points the run's memory map at that packet; the executor then reads the region table again.
+    /// During <see cref="RunFirmware"/>, called at every trap (helper call, fault) with the start of region 0 of the
+    /// region table, which the firmware rewrites per packet (by convention the packet's context): the host points the
+    /// run's memory map at that packet before the helper runs or the fault is described.
     /// </summary>
     public Action<MemoryMap, ulong>? FirmwarePacket { get; set; }
 
@@ -193,7 +193,15 @@ public sealed unsafe class Arm64Executor : IDisposable
         ArgumentNullException.ThrowIfNull(memory);
         _core.WriteRegister(A64Register.X3, x3);
         _core.WriteRegister(A64Register.X4, x4);
-        return RunFrom(entry, memory, x0, x1).ReturnValue;
+        _firmwareRun = true;
+        try
+        {
+            return RunFrom(entry, memory, x0, x1).ReturnValue;
+        }
+        finally
+        {
+            _firmwareRun = false;
+        }
     }
 
     /// <summary>The address of the first word of this executor's own program (what a firmware calls per packet).</summary>
@@ -412,16 +420,6 @@ public sealed unsafe class Arm64Executor : IDisposable
         }
     }
 
-    private bool InFirmware(ulong pc)
-    {
-        foreach (var (s, e) in _firmware)
-        {
-            if (pc >= s && pc + 4 <= e) return true;
-        }
-
-        return false;
-    }
-
     private bool InPinned(ulong start, ulong end)
     {
         foreach (var (s, e) in _pinned)
@@ -448,13 +446,9 @@ public sealed unsafe class Arm64Executor : IDisposable
     {
         ulong pc = core.Pc;
         var segment = SegmentAt(pc);
-        if (number == Arm64Exception.Breakpoint && segment is null && InFirmware(pc) && ((*(uint*)pc >> 5) & 0xffff) == Arm64Trap.FirmwarePacket)
-        {
-            FirmwarePacket?.Invoke(_memory!, core.ReadRegister(A64Register.X0));
-            FillRegionTable(_memory!, _stackRegion);
-            core.Pc = pc + 4;
-            return;
-        }
+        // Under firmware the region table is the truth (the firmware writes each packet's entries): the host's view
+        // follows it before any helper or fault message reads the memory map.
+        if (_firmwareRun && FirmwarePacket is { } follow) follow(_memory!, ((ulong*)_context)[Arm64RunContext.Regions / 8]);
 
         if (number != Arm64Exception.Breakpoint || segment is null)
         {

@@ -112,12 +112,6 @@ public static class Arm64Trap
     /// <summary><c>bpf_tail_call</c> from a subprogram (below the entry frame), which the interpreter does not run either.</summary>
     public const ushort TailCallDepth = 0xF007;
 
-    /// <summary>
-    /// A device firmware's "next packet" trap (not in translated code): X0 holds the device address of the packet's
-    /// context, so the host can point its view of the run (regions, helper context) at it before the program runs.
-    /// </summary>
-    public const ushort FirmwarePacket = 0xF008;
-
     /// <summary>A checked access is outside every region: address X10, size X11, write X12; the access is at LR − 4.</summary>
     public const ushort AccessFault = 0xF006;
 }
