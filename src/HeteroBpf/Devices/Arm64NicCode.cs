@@ -169,7 +169,12 @@ internal sealed unsafe class Arm64NicCode : DeviceCode
                 SimXdpHelpers.SyncRegions(memory, first);
                 core.RunFirmware(_memory.Base, memory, (ulong)ring, (ulong)(to - from), core.ProgramEntry, (ulong)(ring + Arm64NicMemory.CompletionOffset));
                 var done = (NicCompletion*)(ring + Arm64NicMemory.CompletionOffset);
-                for (int i = from; i < to; i++) results[i] = done[i - from];
+                for (int i = from; i < to; i++)
+                {
+                    var ctx = (SimContext*)((byte*)slots[i] + Arm64NicMemory.ContextOffset);
+                    uint start = ctx->HardStart;
+                    results[i] = new NicCompletion(done[i - from].Action, ctx->Data - start, ctx->DataEnd - start, ctx->DataMeta - start);
+                }
             }
             finally
             {
