@@ -247,6 +247,10 @@ public enum ErrorCode
     DeviceMemoryUnavailable = 9110,
     /// <summary>A run input the device cannot take (a packet larger than its frame, every frame busy).</summary>
     DeviceRunInput = 9111,
+    /// <summary>An <c>arm64-nic</c> core count outside 1–8 (<c>--cores N</c>).</summary>
+    NicBadCores = 9140,
+    /// <summary>The disassembler for <c>prog dump jited --device arm64-nic</c> (libLLVM-19) could not be loaded.</summary>
+    NicDisassemblerUnavailable = 9141,
     /// <summary>A device's capability table names a neutral channel its translator does not feed.</summary>
     OffloadNeutralUnsupported = 9160,
 }

@@ -13,4 +13,21 @@ internal static class DeviceOption
     };
 
     public static IDevice Resolve(string? name) => name is null ? DeviceRegistry.Default : DeviceRegistry.Get(name);
+
+    /// <summary><c>--cores N</c>: emulated cores of <c>arm64-nic</c>.</summary>
+    public static Option<int?> CreateCores() => new("--cores")
+    {
+        Description = $"Emulated ARM64 cores of arm64-nic (1–{Arm64NicDevice.MaxCores}, default 1); each core runs its share of the packets on a thread of its own.",
+        HelpName = "N",
+    };
+
+    /// <summary>The device named, with <paramref name="cores"/> applied (only arm64-nic has cores).</summary>
+    public static IDevice Resolve(string? name, int? cores)
+    {
+        var device = Resolve(name);
+        if (cores is not { } n) return device;
+        if (device is not Arm64NicDevice nic) throw new HbpfException(ErrorCode.BadArgument, $"--cores applies to arm64-nic only, not to device '{device.Name}'");
+        nic.Cores = n;
+        return nic;
+    }
 }

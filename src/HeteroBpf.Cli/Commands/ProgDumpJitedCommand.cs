@@ -22,7 +22,7 @@ internal static class ProgDumpJitedCommand
         var input = new Argument<string>("object") { Description = "An eBPF ELF object (clang -target bpf)." };
         var section = new Option<string?>("--section") { Description = "Only the programs of this ELF section.", HelpName = "S" };
         var device = DeviceOption.Create();
-        device.Description = "The JIT whose code to show: host-cil (the default; the only device with a JIT so far).";
+        device.Description = "The JIT whose code to show: host-cil (the default: IL and x86-64) or arm64-nic (A64, disassembled by LLVM).";
         var jited = new Command("jited", "Print the code the CIL JIT makes of each program: IL per eBPF instruction with its C source line, then the native code (Iced).") { input, section, device };
         jited.SetAction(parse =>
         {
@@ -30,11 +30,17 @@ internal static class ProgDumpJitedCommand
             return io.Guard(path, () =>
             {
                 string name = parse.GetValue(device) ?? "host-cil";
+                if (name == "arm64-nic")
+                {
+                    ProgDumpJitedArm64.Dump(ObjectInput.Load(path), parse.GetValue(section), io.Out);
+                    return 0;
+                }
+
                 if (name != "host-cil")
                 {
                     // Resolve first so an unknown name gets the registry's own error listing the devices.
                     DeviceOption.Resolve(name);
-                    throw new HbpfException(ErrorCode.BadArgument, $"device '{name}' has no JIT to dump; use --device host-cil");
+                    throw new HbpfException(ErrorCode.BadArgument, $"device '{name}' has no JIT to dump; use --device host-cil or arm64-nic");
                 }
 
                 Dump(ObjectInput.Load(path), parse.GetValue(section), io.Out);

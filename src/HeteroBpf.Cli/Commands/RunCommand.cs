@@ -23,20 +23,21 @@ internal static class RunCommand
         var outDir = new Option<string?>("--out-dir") { Description = "Write pass.pcap, tx.pcap and redirect-TARGET.pcap here.", HelpName = "DIR" };
         var queues = new Option<int>("--queues") { Description = "Worker queues, packets spread by a hash of the 5-tuple as RSS does; each queue is one CPU for per-CPU maps.", DefaultValueFactory = _ => 1, HelpName = "N" };
         var device = DeviceOption.Create();
+        var cores = DeviceOption.CreateCores();
         var mapSet = new Option<string?>("--map-set") { Description = "JSON list of map updates applied after load (see docs/CLI.md).", HelpName = "FILE.json" };
         var json = new Option<bool>("--json") { Description = "Print the summary and maps as one JSON object (no progress bar)." };
         var maps = new Option<string>("--maps") { Description = "How the maps are printed after the summary: table or json.", DefaultValueFactory = _ => "table", HelpName = "table|json" };
         maps.AcceptOnlyFromAmong("table", "json");
         var command = new Command("run", "Run every packet of a capture through an XDP program: counts per action, output captures, maps afterwards.")
         {
-            obj, prog, section, pcap, outDir, queues, device, mapSet, json, maps,
+            obj, prog, section, pcap, outDir, queues, device, cores, mapSet, json, maps,
         };
         command.SetAction(parse =>
         {
             string path = parse.GetValue(obj)!;
             return io.Guard(path, () =>
             {
-                var dev = DeviceOption.Resolve(parse.GetValue(device));
+                var dev = DeviceOption.Resolve(parse.GetValue(device), parse.GetValue(cores));
                 if (dev is OffloadDevice offload) return RunOnDevice(io, parse, offload, path, prog, section, pcap, outDir, queues, mapSet, json, maps);
                 using var loaded = LoadedObject.Load(path, parse.GetValue(mapSet), parse.GetValue(prog), parse.GetValue(section), LoadedObject.EngineOf(dev));
                 var program = loaded.Program;

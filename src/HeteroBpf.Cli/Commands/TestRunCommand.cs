@@ -27,9 +27,10 @@ internal static class TestRunCommand
         var repeat = new Option<uint>("--repeat") { Description = "Runs per input (the same frame each time, as the kernel's repeat); duration is the mean.", DefaultValueFactory = _ => 1, HelpName = "N" };
         var json = new Option<bool>("--json") { Description = "Print runs and maps as JSON." };
         var device = DeviceOption.Create();
+        var cores = DeviceOption.CreateCores();
         var command = new Command("test-run", "Run an XDP program over given inputs with BPF_PROG_TEST_RUN's semantics (retval, output packet, context, maps).")
         {
-            obj, prog, section, data, dataFile, runs, mapSet, repeat, device, json,
+            obj, prog, section, data, dataFile, runs, mapSet, repeat, device, cores, json,
         };
         command.SetAction(parse =>
         {
@@ -38,7 +39,7 @@ internal static class TestRunCommand
             {
                 var inputs = Inputs(parse);
                 if (inputs.Count == 0) throw new HbpfException(ErrorCode.BadArgument, "no input: give --data HEX, --data-file F or --runs FILE.json");
-                var dev = DeviceOption.Resolve(parse.GetValue(device));
+                var dev = DeviceOption.Resolve(parse.GetValue(device), parse.GetValue(cores));
                 if (dev is OffloadDevice offload)
                 {
                     // Through the device: the program runs only there, in the device's memory, its maps read back through it.

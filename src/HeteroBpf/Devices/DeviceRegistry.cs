@@ -4,7 +4,7 @@ namespace HeteroBpf.Devices;
 public static class DeviceRegistry
 {
     /// <summary>Every device, the default first.</summary>
-    public static IReadOnlyList<IDevice> All { get; } = [new HostCilDevice(), new HostInterpreterDevice(), new SimDevice()];
+    public static IReadOnlyList<IDevice> All { get; } = [new HostCilDevice(), new HostInterpreterDevice(), new SimDevice(), new Arm64NicDevice()];
 
     /// <summary>The device used when none is named.</summary>
     public static IDevice Default => All[0];

@@ -113,6 +113,9 @@ public sealed class BpfDeviceProgram : IDisposable
         Volatile.Write(ref _state, (int)DeviceProgramState.Verified);
     }
 
+    // The device's translation (for a device's own tools, e.g. the arm64-nic's jited dump); null before translation.
+    internal DeviceCode? Code => Volatile.Read(ref _code);
+
     internal void Translated(DeviceCode code)
     {
         _code = code;

@@ -68,6 +68,10 @@ public sealed unsafe class Arm64Executor : IDisposable
 
     private MemoryMap? _memory;
     private int _stackRegion;
+
+    // Device memory mapped once for the executor's life (MapDeviceMemory): run regions inside it need no mapping of their own.
+    private readonly List<(ulong Start, ulong End)> _pinned = [];
+    private bool _firmwareRun;
     private BpfFaultException? _fault;
     private ulong _faultPc;
     private readonly bool _precisePc;
@@ -159,6 +163,50 @@ public sealed unsafe class Arm64Executor : IDisposable
         return (ulong)block + (ulong)code.TailCallEntryWord * 4;
     }
 
+    /// <summary>
+    /// Maps a whole block of host-owned device memory (page-aligned) into this core at its own address for the
+    /// executor's life, read/write: run regions inside it are then reached without per-run mapping, and helpers that
+    /// move the packet within it never leave mapped memory.
+    /// </summary>
+    public void MapDeviceMemory(ulong start, ulong length, bool executable = false)
+    {
+        if ((start & (Page - 1)) != 0 || (length & (Page - 1)) != 0 || length == 0) throw new ArgumentException($"device memory 0x{start:x} + 0x{length:x} is not whole pages");
+        _core.MapHostMemory(start, (nuint)length, (IntPtr)start, executable ? UnicornProtection.Read | UnicornProtection.Exec : UnicornProtection.Read | UnicornProtection.Write);
+        _pinned.Add((start, start + length));
+    }
+
+    /// <summary>
+    /// During <see cref="RunFirmware"/>, called at every trap (helper call, fault) with the start of region 0 of the
+    /// region table, which the firmware rewrites per packet (by convention the packet's context): the host points the
+    /// run's memory map at that packet before the helper runs or the fault is described.
+    /// </summary>
+    public Action<MemoryMap, ulong>? FirmwarePacket { get; set; }
+
+    /// <summary>
+    /// Runs device firmware (code in an executable block given to <see cref="MapDeviceMemory"/>) at
+    /// <paramref name="entry"/> with X0, X1, X3, X4 as given, X2 = the run context and X30 = the exit: one emulator
+    /// entry for whatever the firmware does (e.g. a batch of packets, each calling this executor's program).
+    /// </summary>
+    /// <exception cref="BpfFaultException">The program faulted (the batch stops there).</exception>
+    public ulong RunFirmware(ulong entry, MemoryMap memory, ulong x0, ulong x1, ulong x3, ulong x4)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        _core.WriteRegister(A64Register.X3, x3);
+        _core.WriteRegister(A64Register.X4, x4);
+        _firmwareRun = true;
+        try
+        {
+            return RunFrom(entry, memory, x0, x1).ReturnValue;
+        }
+        finally
+        {
+            _firmwareRun = false;
+        }
+    }
+
+    /// <summary>The address of the first word of this executor's own program (what a firmware calls per packet).</summary>
+    public ulong ProgramEntry => (ulong)_codeBlock;
+
     // One linked program in the core: where it is, its words, where its helper stubs start.
     private sealed record Segment(ulong Base, uint[] Words, int StubStart, Arm64Code Code, IntPtr OwnedBlock)
     {
@@ -185,6 +233,11 @@ public sealed unsafe class Arm64Executor : IDisposable
     public ExecutionResult Run(MemoryMap memory, ulong r1 = 0, ulong r2 = 0)
     {
         ArgumentNullException.ThrowIfNull(memory);
+        return RunFrom((ulong)_entryPage, memory, r1, r2);
+    }
+
+    private ExecutionResult RunFrom(ulong start, MemoryMap memory, ulong r1, ulong r2)
+    {
         SyncMappings(memory);
         FillContext(memory);
         _memory = memory;
@@ -199,7 +252,7 @@ public sealed unsafe class Arm64Executor : IDisposable
             _core.Sp = (ulong)_controlStack + ControlStackBytes;
             try
             {
-                _core.Run((ulong)_entryPage, _exit);
+                _core.Run(start, _exit);
             }
             catch (UnicornException) when (_fault is null && _core.LastFault is { } fault)
             {
@@ -289,16 +342,27 @@ public sealed unsafe class Arm64Executor : IDisposable
             c[Arm64RunContext.PacketLength / 8] = 0;
         }
 
+        FillRegionTable(memory, -1);
+    }
+
+    // The region table of checked accesses: every region of the run but the one at index skip (the stack, checked apart).
+    private void FillRegionTable(MemoryMap memory, int skip)
+    {
+        ulong* c = (ulong*)_context;
         var regions = memory.Regions;
         if (regions.Length > Arm64RunContext.MaxRegions) ThrowTooManyRegions(regions.Length);
-        c[Arm64RunContext.RegionCount / 8] = (ulong)regions.Length;
         ulong* table = c + Arm64RunContext.Regions / 8;
+        int n = 0;
         for (int i = 0; i < regions.Length; i++)
         {
-            table[3 * i] = regions[i].Start;
-            table[3 * i + 1] = regions[i].Length;
-            table[3 * i + 2] = regions[i].Writable ? 1UL : 0UL;
+            if (i == skip) continue;
+            table[3 * n] = regions[i].Start;
+            table[3 * n + 1] = regions[i].Length;
+            table[3 * n + 2] = regions[i].Writable ? 1UL : 0UL;
+            n++;
         }
+
+        c[Arm64RunContext.RegionCount / 8] = (ulong)n;
     }
 
     [DoesNotReturn]
@@ -311,7 +375,7 @@ public sealed unsafe class Arm64Executor : IDisposable
         int count = 0;
         foreach (var r in memory.Regions)
         {
-            if (r.Length == 0) continue;
+            if (r.Length == 0 || InPinned(r.Start, r.End)) continue;
             ulong start = r.Start & ~(Page - 1), end = RoundUp(r.End);
             if (count == _needed.Length) Array.Resize(ref _needed, count * 2);
             _needed[count++] = (start, end - start, r.Writable);
@@ -356,6 +420,16 @@ public sealed unsafe class Arm64Executor : IDisposable
         }
     }
 
+    private bool InPinned(ulong start, ulong end)
+    {
+        foreach (var (s, e) in _pinned)
+        {
+            if (start >= s && end <= e) return true;
+        }
+
+        return false;
+    }
+
     // Unicorn syncs PC for memory hooks but not when uc_emu_start returns with the error: keep the faulting PC here.
     private bool OnInvalidMemory(Arm64Core core, UnicornMemoryFault fault)
     {
@@ -372,6 +446,10 @@ public sealed unsafe class Arm64Executor : IDisposable
     {
         ulong pc = core.Pc;
         var segment = SegmentAt(pc);
+        // Under firmware the region table is the truth (the firmware writes each packet's entries): the host's view
+        // follows it before any helper or fault message reads the memory map.
+        if (_firmwareRun && FirmwarePacket is { } follow) follow(_memory!, ((ulong*)_context)[Arm64RunContext.Regions / 8]);
+
         if (number != Arm64Exception.Breakpoint || segment is null)
         {
             Fail(core, new BpfFaultException(ErrorCode.MemoryFault, $"the ARM64 core took exception {number} at 0x{pc:x} (a misaligned atomic access or an unexpected instruction)", SlotAt(pc), pc));
@@ -450,6 +528,8 @@ public sealed unsafe class Arm64Executor : IDisposable
         try
         {
             ulong r0 = helper(ref call);
+            // A helper may move regions (the XDP adjust helpers move the packet): checked code reads the table again.
+            if (_code.CheckedAccesses) FillRegionTable(memory, _stackRegion);
             core.WriteRegister(Arm64RegisterMap.Of(0), r0);
             core.Pc = pc + 4;
         }

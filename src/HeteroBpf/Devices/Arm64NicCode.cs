@@ -1,0 +1,234 @@
+using System.Runtime.CompilerServices;
+using HeteroBpf.Devices.Unicorn;
+using HeteroBpf.Helpers;
+using HeteroBpf.Jit.Arm64;
+using HeteroBpf.Offload;
+
+namespace HeteroBpf.Devices;
+
+/// <summary>
+/// A program as the <c>arm64-nic</c> translated it: A64 code (<see cref="Arm64Code"/>) linked into one
+/// <see cref="Arm64Executor"/> per emulated core, each core with the whole device memory mapped at its own address.
+/// A run takes a free core, builds the frame and its UAPI <c>xdp_md</c> in a device slot, enters the core with
+/// X0 = the context's device address and reads the action and the new data offsets back from the context.
+/// </summary>
+/// <summary>One completion-ring entry as the firmware writes it: the XDP action, then data, data_end and data_meta as offsets from the frame's start (the headroom is 256 bytes).</summary>
+/// <param name="Action">R0 of the program (the XDP action).</param>
+/// <param name="Data">Offset of the packet's first byte in the frame.</param>
+/// <param name="DataEnd">Offset one past the packet's last byte.</param>
+/// <param name="DataMeta">Offset of the metadata (= Data without metadata).</param>
+public readonly record struct NicCompletion(uint Action, uint Data, uint DataEnd, uint DataMeta);
+
+internal sealed unsafe class Arm64NicCode : DeviceCode
+{
+    private readonly Arm64NicMemory _memory;
+    private readonly Arm64Executor[] _cores;
+    private readonly MemoryRegion[] _mapRegions;
+    private int _disposed;
+
+    public Arm64NicCode(Arm64NicMemory memory, Arm64Code code, HelperRegistry helpers, MemoryRegion[] mapRegions, int cores)
+    {
+        _memory = memory;
+        _mapRegions = mapRegions;
+        Code = code;
+        _cores = new Arm64Executor[cores];
+        try
+        {
+            ulong deviceBase = memory.Base;
+            for (int i = 0; i < cores; i++)
+            {
+                _cores[i] = new Arm64Executor(code, helpers);
+                _cores[i].MapDeviceMemory(deviceBase, Arm64NicMemory.FirmwareBytes, executable: true);
+                _cores[i].MapDeviceMemory(deviceBase + Arm64NicMemory.FirmwareBytes, memory.Length - Arm64NicMemory.FirmwareBytes);
+                _cores[i].FirmwarePacket = PointAtPacket;
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The translation.</summary>
+    public Arm64Code Code { get; }
+
+    /// <summary>The emulated cores this program runs on.</summary>
+    public int Cores => _cores.Length;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override DeviceTestRunResult RunXdp(in DeviceXdpInput input, uint repeat)
+    {
+        byte* slot = _memory.Rent();
+        if (slot is null) throw new HbpfException(ErrorCode.DeviceRunInput, $"{_memory.Device.Name}: all {_memory.Slots} packet buffers are busy");
+        var core = TakeCore();
+        var memory = MemoryMap.ForThisThread();
+        try
+        {
+            var ctx = (SimContext*)(slot + Arm64NicMemory.ContextOffset);
+            byte* meta = slot + DeviceTestRun.Headroom - input.MetaLength;
+            // A buffer starts zeroed: no earlier packet shows in its headroom.
+            new Span<byte>(slot, DeviceTestRun.Headroom - input.MetaLength).Clear();
+            input.Data.CopyTo(new Span<byte>(meta, input.Data.Length));
+            *ctx = default;
+            ctx->HardStart = (uint)(ulong)slot;
+            ctx->HardEnd = (uint)(ulong)(slot + DeviceTestRun.FrameSize - DeviceTestRun.TailroomReserve);
+            ctx->DataMeta = (uint)(ulong)meta;
+            ctx->Data = (uint)(ulong)(meta + input.MetaLength);
+            ctx->DataEnd = (uint)(ulong)(meta + input.Data.Length);
+            ctx->IngressIfindex = input.IngressIfindex;
+            ctx->RxQueueIndex = input.RxQueueIndex;
+            memory.Add(new MemoryRegion((ulong)ctx, SimContext.ProgramVisible, RegionKind.Context, false));
+            memory.Add(new MemoryRegion(0, 0, RegionKind.PacketMeta, true));
+            memory.Add(new MemoryRegion(0, 0, RegionKind.Packet, true));
+            foreach (var region in _mapRegions) memory.Add(region);
+            ExecutionResult result = default;
+            for (uint i = 0; i < repeat; i++)
+            {
+                ctx->RedirectKind = 0;
+                SimXdpHelpers.SyncRegions(memory, ctx);
+                result = core.Run(memory, (ulong)ctx);
+            }
+
+            var output = new ReadOnlySpan<byte>((void*)(ulong)ctx->DataMeta, (int)(ctx->DataEnd - ctx->DataMeta)).ToArray();
+            var context = new DeviceXdpContext(ctx->Data - ctx->DataMeta, ctx->DataEnd - ctx->DataMeta);
+            int redirectMap = ctx->RedirectKind is 2 or 3 ? (int)((ctx->RedirectMap - MapHelpers.HandleBase) / 8) : -1;
+            return new DeviceTestRunResult(Errno.Ok, (uint)result.ReturnValue, output, context, result.InstructionCount, ctx->RedirectKind, ctx->RedirectTarget, redirectMap);
+        }
+        finally
+        {
+            memory.Clear();
+            Monitor.Exit(core);
+            _memory.Return(slot);
+        }
+    }
+
+    /// <summary>
+    /// Runs a batch through the firmware loop: the packets are DMA'd into RX buffers, each core takes an equal share
+    /// (one thread and ONE emulator entry per core for its whole share), and the completions come back per packet.
+    /// </summary>
+    /// <exception cref="HbpfException">More packets than buffers, or a packet larger than a frame (HB9111).</exception>
+    /// <exception cref="BpfFaultException">The program faulted (that core's share stops there).</exception>
+    public void RunBatch(IReadOnlyList<byte[]> packets, Span<NicCompletion> completions)
+    {
+        int n = packets.Count;
+        if (completions.Length < n) throw new ArgumentException("fewer completions than packets", nameof(completions));
+        int cores = Math.Min(_cores.Length, Math.Max(1, n));
+        int share = (n + cores - 1) / cores;
+        if (share > Arm64NicMemory.RingEntries) throw new HbpfException(ErrorCode.DeviceRunInput, $"{_memory.Device.Name}: {share} packets per core exceed its ring ({Arm64NicMemory.RingEntries})");
+        var slots = new nint[n];
+        try
+        {
+            for (int i = 0; i < n; i++)
+            {
+                if (packets[i].Length > DeviceTestRun.MaxData) throw new HbpfException(ErrorCode.DeviceRunInput, $"{_memory.Device.Name}: packet {i} of {packets[i].Length} bytes exceeds a frame ({DeviceTestRun.MaxData})");
+                byte* slot = _memory.Rent();
+                if (slot is null) throw new HbpfException(ErrorCode.DeviceRunInput, $"{_memory.Device.Name}: {n} packets exceed its {_memory.Slots} RX buffers");
+                slots[i] = (nint)slot;
+                Receive(slot, packets[i]);
+            }
+
+            var results = new NicCompletion[n];
+            if (cores == 1)
+            {
+                RunShare(0, slots, 0, n, results);
+            }
+            else
+            {
+                Parallel.For(0, cores, new ParallelOptions { MaxDegreeOfParallelism = cores }, c => RunShare(c, slots, c * share, Math.Min(n, (c + 1) * share), results));
+            }
+
+            results.CopyTo(completions);
+        }
+        finally
+        {
+            foreach (nint slot in slots)
+            {
+                if (slot != 0) _memory.Return((byte*)slot);
+            }
+        }
+    }
+
+    // Core c's share [from, to): descriptors into its ring page, one firmware entry, completions out.
+    private void RunShare(int c, nint[] slots, int from, int to, NicCompletion[] results)
+    {
+        if (to <= from) return;
+        var core = _cores[c];
+        byte* ring = _memory.RingOf(c);
+        var memory = MemoryMap.ForThisThread();
+        lock (core)
+        {
+            try
+            {
+                for (int i = from; i < to; i++) ((uint*)ring)[i - from] = (uint)(ulong)((byte*)slots[i] + Arm64NicMemory.ContextOffset);
+                var first = (SimContext*)((byte*)slots[from] + Arm64NicMemory.ContextOffset);
+                memory.Add(new MemoryRegion((ulong)first, SimContext.ProgramVisible, RegionKind.Context, false));
+                memory.Add(new MemoryRegion(0, 0, RegionKind.PacketMeta, true));
+                memory.Add(new MemoryRegion(0, 0, RegionKind.Packet, true));
+                foreach (var region in _mapRegions) memory.Add(region);
+                SimXdpHelpers.SyncRegions(memory, first);
+                core.RunFirmware(_memory.Base, memory, (ulong)ring, (ulong)(to - from), core.ProgramEntry, (ulong)(ring + Arm64NicMemory.CompletionOffset));
+                var done = (NicCompletion*)(ring + Arm64NicMemory.CompletionOffset);
+                for (int i = from; i < to; i++)
+                {
+                    var ctx = (SimContext*)((byte*)slots[i] + Arm64NicMemory.ContextOffset);
+                    uint start = ctx->HardStart;
+                    results[i] = new NicCompletion(done[i - from].Action, ctx->Data - start, ctx->DataEnd - start, ctx->DataMeta - start);
+                }
+            }
+            finally
+            {
+                memory.Clear();
+            }
+        }
+    }
+
+    // The firmware's per-packet trap: the host's view of the run (the context helpers find, the packet regions
+    // checked accesses use) follows the frame the firmware is about to hand the program.
+    private static void PointAtPacket(MemoryMap memory, ulong context)
+    {
+        var ctx = (SimContext*)context;
+        memory.Set(memory.IndexOf(RegionKind.Context), new MemoryRegion(context, SimContext.ProgramVisible, RegionKind.Context, false));
+        SimXdpHelpers.SyncRegions(memory, ctx);
+    }
+
+    // A packet DMA'd into an RX buffer: 256 bytes of zeroed headroom, the packet, its xdp_md (no metadata, queue 0).
+    private static void Receive(byte* slot, ReadOnlySpan<byte> packet)
+    {
+        var ctx = (SimContext*)(slot + Arm64NicMemory.ContextOffset);
+        byte* data = slot + DeviceTestRun.Headroom;
+        new Span<byte>(slot, DeviceTestRun.Headroom).Clear();
+        packet.CopyTo(new Span<byte>(data, packet.Length));
+        *ctx = default;
+        ctx->HardStart = (uint)(ulong)slot;
+        ctx->HardEnd = (uint)(ulong)(slot + DeviceTestRun.FrameSize - DeviceTestRun.TailroomReserve);
+        ctx->DataMeta = (uint)(ulong)data;
+        ctx->Data = (uint)(ulong)data;
+        ctx->DataEnd = (uint)(ulong)(data + packet.Length);
+        ctx->IngressIfindex = DeviceTestRun.LoopbackIfindex;
+    }
+
+    // A free core (each runs one packet at a time); when all are busy, wait for the first.
+    private Arm64Executor TakeCore()
+    {
+        foreach (var core in _cores)
+        {
+            if (Monitor.TryEnter(core)) return core;
+        }
+
+        Monitor.Enter(_cores[0]);
+        return _cores[0];
+    }
+
+    public override void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        foreach (var core in _cores)
+        {
+            if (core is null) continue;
+            lock (core) core.Dispose();
+        }
+
+        base.Dispose();
+    }
+}

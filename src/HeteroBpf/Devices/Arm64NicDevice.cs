@@ -1,0 +1,202 @@
+using System.Collections.Frozen;
+using HeteroBpf.Devices.Unicorn;
+using HeteroBpf.Helpers;
+using HeteroBpf.Isa;
+using HeteroBpf.Jit.Arm64;
+using HeteroBpf.Maps;
+using HeteroBpf.Offload;
+using HeteroBpf.Verifier;
+
+namespace HeteroBpf.Devices;
+
+/// <summary>
+/// <c>arm64-nic</c>: an emulated ARM64 SmartNIC. A program bound to it is verified with its hooks (from
+/// <see cref="DefaultCapabilities"/>), translated from the original bytecode by the ARM64 JIT (map <c>lddw</c>s resolved
+/// to device handles, array-map lookups inlined) and run on one or more emulated ARM64 cores (Unicorn) that share the
+/// device memory (<see cref="Arm64NicMemory"/>, below 4 GiB, so the UAPI <c>xdp_md</c> holds real addresses: no context
+/// rewrite). XDP helpers are the firmware's (run on the host over device memory when the code traps); maps are allocated
+/// by the device and reached by the host only through its map operations.
+/// </summary>
+public sealed class Arm64NicDevice : OffloadDevice, IDevice
+{
+    /// <summary>The most emulated cores a NIC may have.</summary>
+    public const int MaxCores = 8;
+
+    private const int BufferSlots = 256;
+    private const long RawBackEdgeBudget = 1_000_000;
+    private int _cores = 1;
+
+    /// <summary>
+    /// The NIC's capability table: every instruction class, atomics and subprograms; the map, clock, checksum and XDP
+    /// helpers the firmware implements (no <c>bpf_loop</c>, <c>bpf_for_each_map_elem</c>, tail calls or kfuncs: the
+    /// translator has no callbacks and the device builds no program arrays); the sim's map types and limits.
+    /// </summary>
+    public static DeviceCapabilities DefaultCapabilities { get; } = SimDevice.DefaultCapabilities with
+    {
+        Isa = "arm64",
+        Helpers = FrozenSet.Create(
+            HelperId.MapLookupElem, HelperId.MapUpdateElem, HelperId.MapDeleteElem, HelperId.MapPushElem, HelperId.MapPopElem, HelperId.MapPeekElem,
+            HelperId.KtimeGetNs, HelperId.KtimeGetBootNs, HelperId.Jiffies64, HelperId.GetPrandomU32, HelperId.GetSmpProcessorId, HelperId.CsumDiff,
+            HelperId.XdpAdjustHead, HelperId.XdpAdjustMeta, HelperId.XdpAdjustTail, HelperId.Redirect, HelperId.RedirectMap),
+        // The firmware feeds no host channel yet (no ring-buffer or perf helpers): host ring buffers and perf event
+        // arrays are refused as any other host map.
+        NeutralChannels = FrozenSet<MapType>.Empty,
+    };
+
+    /// <summary>An ARM64 NIC called <paramref name="name"/> with <paramref name="ports"/> ports and <paramref name="cores"/> emulated cores.</summary>
+    /// <exception cref="HbpfException">A core count outside 1–<see cref="MaxCores"/> (HB9140).</exception>
+    public Arm64NicDevice(string name = "arm64-nic", int ports = 1, int cores = 1, DeviceCapabilities? capabilities = null)
+        : base(name, capabilities ?? DefaultCapabilities, ports)
+    {
+        Cores = cores;
+    }
+
+    /// <inheritdoc/>
+    public string Description => "emulated ARM64 SmartNIC: programs translated by the ARM64 JIT run on Unicorn ARM64 cores over device memory below 4 GiB, UAPI xdp_md";
+
+    /// <summary>Emulated cores each program loaded from now on runs on (1–<see cref="MaxCores"/>; <c>--cores N</c>).</summary>
+    /// <exception cref="HbpfException">A count outside 1–<see cref="MaxCores"/> (HB9140).</exception>
+    public int Cores
+    {
+        get => _cores;
+        set
+        {
+            if (value is < 1 or > MaxCores) throw new HbpfException(ErrorCode.NicBadCores, $"{Name}: {value} cores; the NIC has 1 to {MaxCores}");
+            _cores = value;
+        }
+    }
+
+    /// <summary>The conformance path (no binding): the program translated with every access checked, run on one core over a copy of the input in a device buffer.</summary>
+    /// <exception cref="UnicornUnavailableException">libunicorn.so.2 is missing.</exception>
+    public IDeviceProgram Load(Instruction[] program) => Load(program, HelperRegistry.Basic);
+
+    // The conformance path with other host helpers (the differential test's deterministic ones).
+    internal IDeviceProgram Load(Instruction[] program, HelperRegistry helpers)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        if (!InstructionDecoder.TryValidate(program, out var error)) throw error.ToException();
+        var code = Arm64Translator.Translate(program);
+        return new RawProgram(this, new Arm64Executor(code, helpers, new Arm64ExecutorOptions { BackEdgeBudget = RawBackEdgeBudget }));
+    }
+
+    /// <summary>The translation of a program loaded on this device (for <c>prog dump jited</c>), or null when it is not an <c>arm64-nic</c> program.</summary>
+    public static Arm64Code? TranslationOf(BpfDeviceProgram program) => (program ?? throw new ArgumentNullException(nameof(program))).Code is Arm64NicCode code ? code.Code : null;
+
+    /// <summary>
+    /// Runs a batch of packets through the firmware loop (the NIC's receive path): each core takes an equal share with
+    /// one emulator entry, and the completions (action and new data offsets) come back per packet, in order.
+    /// </summary>
+    /// <exception cref="HbpfException">A program of another device (HB9103), more packets than RX buffers or a packet over a frame (HB9111).</exception>
+    /// <exception cref="DeviceRemovedException">The device was removed.</exception>
+    /// <exception cref="BpfFaultException">The program faulted.</exception>
+    public void RunBatch(BpfDeviceProgram program, IReadOnlyList<byte[]> packets, Span<NicCompletion> completions)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        ArgumentNullException.ThrowIfNull(packets);
+        if (program.Device != this) throw new HbpfException(ErrorCode.OffloadWrongDevice, $"program '{program.Spec.Name}' is bound to device '{program.Device.Name}', not to '{Name}'");
+        using var held = EnterReadForRaw(out _);
+        if (program.IsOrphaned || program.Code is not Arm64NicCode code) throw new DeviceRemovedException(Name, $"cannot run program '{program.Spec.Name}'");
+        code.RunBatch(packets, completions);
+    }
+
+    /// <inheritdoc/>
+    protected override DeviceDomain CreateDomain() => new Arm64NicMemory(this, BufferSlots);
+
+    /// <inheritdoc/>
+    protected override IDeviceMapOps AllocateMap(DeviceDomain domain, MapSpec spec) => new NicMap(BpfMap.Create(spec));
+
+    /// <inheritdoc/>
+    protected override DeviceCode Translate(DeviceDomain domain, VerifiedProgram program, IReadOnlyList<BpfDeviceMap> maps)
+    {
+        var memory = (Arm64NicMemory)domain;
+        var live = maps.Select(m => ((NicMap)m.Ops).Map).ToArray();
+        var mapHelpers = new MapHelpers(live);
+        var insns = LddwResolver.Resolve(program.Program, live.Length, MapHelpers.HandleOf, (index, offset) => LddwResolver.ArrayValueAddress(live[index], offset));
+        var helpers = new SimXdpHelpers(mapHelpers).AddTo(mapHelpers.AddTo(HelperRegistry.Basic));
+        // Array maps (not per-CPU) are inlined by the JIT: values at a fixed stride in the map's own block.
+        var arrays = new Dictionary<ulong, Arm64ArrayMapLayout>();
+        for (int i = 0; i < live.Length; i++)
+        {
+            if (live[i].Type != MapType.Array || live[i].ValueMemory.Count != 1) continue;
+            var (start, _) = live[i].ValueMemory[0];
+            arrays[MapHelpers.HandleOf(i)] = new Arm64ArrayMapLayout((ulong)start, (uint)((live[i].ValueSize + 7) & ~7), (uint)live[i].MaxEntries);
+        }
+
+        // A verified program never reads stack it did not write: no frame zeroing (the costliest part of an entry in Unicorn).
+        var options = new Arm64TranslatorOptions { ArrayMaps = arrays, Facts = program.Facts, ZeroFrames = false };
+        var code = Arm64Translator.Translate(insns, options);
+        return new Arm64NicCode(memory, code, helpers, LddwResolver.ValueRegions(live), Cores);
+    }
+
+    // A NIC map: a live map with the kernel's semantics in a native block the device allocated (mapped into its cores
+    // by identity when a program uses it), freed with the device.
+    private sealed class NicMap(BpfMap map) : IDeviceMapOps
+    {
+        public BpfMap Map => map;
+
+        public int UserValueSize => map.UserValueSize;
+
+        public Errno Lookup(ReadOnlySpan<byte> key, Span<byte> value) => map.Lookup(key, value);
+
+        public Errno Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, UpdateFlags flags) => map.Update(key, value, flags);
+
+        public Errno Delete(ReadOnlySpan<byte> key) => map.Delete(key);
+
+        public Errno GetNextKey(ReadOnlySpan<byte> key, Span<byte> next) => map.GetNextKey(key, next);
+
+        public void Dispose() => map.Dispose();
+    }
+
+    // The raw-run convention of IDeviceProgram.Execute: the input is copied into a device buffer (the only region), run
+    // with R1 = its device address and R2 = its length, and copied back.
+    private sealed unsafe class RawProgram(Arm64NicDevice device, Arm64Executor executor) : IDeviceProgram
+    {
+        private bool _mapped;
+
+        public IDevice Device => device;
+
+        public ExecutionResult Execute(Span<byte> memory)
+        {
+            if (memory.Length > DeviceTestRun.FrameSize) throw new HbpfException(ErrorCode.DeviceRunInput, $"{device.Name}: {memory.Length} bytes do not fit a device buffer ({DeviceTestRun.FrameSize})");
+            using var held = device.EnterReadForRaw(out var domain);
+            var nic = (Arm64NicMemory)domain;
+            byte* slot = nic.Rent();
+            if (slot is null) throw new HbpfException(ErrorCode.DeviceRunInput, $"{device.Name}: all {nic.Slots} packet buffers are busy");
+            var map = MemoryMap.ForThisThread();
+            try
+            {
+                lock (executor)
+                {
+                    if (!_mapped)
+                    {
+                        executor.MapDeviceMemory(nic.Base, nic.Length);
+                        _mapped = true;
+                    }
+
+                    // The input ends where the buffer's page ends, so a read past it leaves device memory at once.
+                    byte* at = slot + DeviceTestRun.FrameSize - memory.Length;
+                    memory.CopyTo(new Span<byte>(at, memory.Length));
+                    try
+                    {
+                        if (!memory.IsEmpty) map.Add(new MemoryRegion((ulong)at, (ulong)memory.Length, RegionKind.Packet, true));
+                        return executor.Run(map, memory.IsEmpty ? 0 : (ulong)at, (ulong)memory.Length);
+                    }
+                    finally
+                    {
+                        new Span<byte>(at, memory.Length).CopyTo(memory);
+                    }
+                }
+            }
+            finally
+            {
+                map.Clear();
+                nic.Return(slot);
+            }
+        }
+
+        public void Dispose()
+        {
+            lock (executor) executor.Dispose();
+        }
+    }
+}
