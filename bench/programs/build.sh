@@ -23,3 +23,7 @@ for src in *.bpf.c; do
   [ "$diffs" -eq 2 ] || { echo "build.sh: $name: xdp and raw entries differ in $diffs instructions, expected 2" >&2; exit 1; }
   echo "$name: $(($(stat -c %s "$name.raw.bin") / 8)) slots"
 done
+
+# The verifier benchmark's loop-heavy program (VerifierTable): one XDP entry with BTF, loaded as an object, no .bin.
+"$clang" -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu -c verifier_sieve.c -o verifier_sieve.o
+echo "verifier_sieve: $("$objdump" -d --no-show-raw-insn verifier_sieve.o | grep -c '^ *[0-9]*:') slots"
