@@ -26,4 +26,7 @@ done
 
 # The verifier benchmark's loop-heavy program (VerifierTable): one XDP entry with BTF, loaded as an object, no .bin.
 "$clang" -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu -c verifier_sieve.c -o verifier_sieve.o
-echo "verifier_sieve: $("$objdump" -d --no-show-raw-insn verifier_sieve.o | grep -c '^ *[0-9]*:') slots"
+"$clang" -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu -DSIEVE_MARK_ONLY -c verifier_sieve.c -o verifier_sieve_mark.o
+for o in verifier_sieve verifier_sieve_mark; do
+  echo "$o: $("$objdump" -d --no-show-raw-insn "$o.o" | grep -c '^ *[0-9]*:') slots"
+done
