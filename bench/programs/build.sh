@@ -28,5 +28,5 @@ done
 "$clang" -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu -c verifier_sieve.c -o verifier_sieve.o
 "$clang" -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu -DSIEVE_MARK_ONLY -c verifier_sieve.c -o verifier_sieve_mark.o
 for o in verifier_sieve verifier_sieve_mark; do
-  echo "$o: $("$objdump" -d --no-show-raw-insn "$o.o" | grep -c '^ *[0-9]*:') slots"
+  echo "$o: $("$objdump" -d --no-show-raw-insn "$o.o" | grep -c '^ *[0-9]*:') instructions (an lddw is one)"
 done
