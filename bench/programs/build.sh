@@ -23,3 +23,10 @@ for src in *.bpf.c; do
   [ "$diffs" -eq 2 ] || { echo "build.sh: $name: xdp and raw entries differ in $diffs instructions, expected 2" >&2; exit 1; }
   echo "$name: $(($(stat -c %s "$name.raw.bin") / 8)) slots"
 done
+
+# The verifier benchmark's loop-heavy program (VerifierTable): one XDP entry with BTF, loaded as an object, no .bin.
+"$clang" -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu -c verifier_sieve.c -o verifier_sieve.o
+"$clang" -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu -DSIEVE_MARK_ONLY -c verifier_sieve.c -o verifier_sieve_mark.o
+for o in verifier_sieve verifier_sieve_mark; do
+  echo "$o: $("$objdump" -d --no-show-raw-insn "$o.o" | grep -c '^ *[0-9]*:') instructions (an lddw is one)"
+done

@@ -10,11 +10,17 @@ namespace HeteroBpf.Tests.Verifier;
 
 /// <summary>
 /// Soundness: mutants of the catalogue's XDP entries and of the XDP examples that the verifier accepts never fault in the
-/// bounds-checked interpreter (a fault would be a verifier bug), over packets of several lengths. Fixed seed.
+/// bounds-checked interpreter (a fault would be a verifier bug), over packets of several lengths. Fixed seed by default;
+/// the longer run (docs/BENCHMARKS.md) sets <c>HBPF_VERIFIER_FUZZ_COUNT</c> (mutants) and <c>HBPF_VERIFIER_FUZZ_SEED</c>.
 /// </summary>
 public sealed class VerifierSoundnessTests(ITestOutputHelper output)
 {
-    private const int Mutants = 4000;
+    private const int DefaultMutants = 4000;
+    private const int DefaultSeed = 20261204;
+
+    /// <summary>A positive integer from environment variable <paramref name="name"/>, else <paramref name="fallback"/>.</summary>
+    private static int FromEnvironment(string name, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int value) && value > 0 ? value : fallback;
 
     private static IEnumerable<(ProgramSpec Program, IReadOnlyList<MapSpec> Maps)> Seeds()
     {
@@ -78,17 +84,21 @@ public sealed class VerifierSoundnessTests(ITestOutputHelper output)
     {
         var seeds = Seeds().ToList();
         Assert.NotEmpty(seeds);
-        var rng = new Random(20261204);
+        int mutants = FromEnvironment("HBPF_VERIFIER_FUZZ_COUNT", DefaultMutants);
+        int seedValue = FromEnvironment("HBPF_VERIFIER_FUZZ_SEED", DefaultSeed);
+        var rng = new Random(seedValue);
         int accepted = 0, refused = 0, runs = 0;
         var faults = new List<string>();
-        for (int n = 0; n < Mutants; n++)
+        var deadSlotRefusals = new List<string>();
+        for (int n = 0; n < mutants; n++)
         {
             var (seed, maps) = seeds[n % seeds.Count];
             var code = Mutate([.. seed.Instructions], rng);
             var program = seed with { Instructions = [.. code], Lines = [] };
+            VerifiedProgram verified;
             try
             {
-                BpfVerifier.Verify(program, maps, new VerifierOptions { MaxProcessedInstructions = 200_000 });
+                verified = BpfVerifier.Verify(program, maps, new VerifierOptions { MaxProcessedInstructions = 200_000 });
             }
             catch (HbpfException)
             {
@@ -98,7 +108,32 @@ public sealed class VerifierSoundnessTests(ITestOutputHelper output)
 
             accepted++;
             var obj = new ObjectFile { Name = "mutant", Programs = [program], Maps = [.. maps], License = "GPL" };
-            using var collection = BpfCollection.Load(obj, typeOps: XdpOps.Instance, options: new InterpreterOptions { InstructionBudget = 10_000_000 });
+            BpfCollection collection;
+            try
+            {
+                collection = BpfCollection.Load(obj, typeOps: XdpOps.Instance, options: new InterpreterOptions { InstructionBudget = 10_000_000 });
+            }
+            catch (HbpfException e)
+            {
+                // The loader's own checks (context conversion) refusing what the verifier accepted: a verifier bug when
+                // the refused slot is reachable; when the verifier proved it dead (the kernel then accepts the program
+                // and never visits the slot), the loader is stricter than the kernel, counted and listed, not a fault.
+                var at = System.Text.RegularExpressions.Regex.Match(e.Message, @"insn (\d+)");
+                int slot = at.Success ? int.Parse(at.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : -1;
+                string finding = $"{seed.Name} mutant {n}: accepted by the verifier, refused at load: {e.Message}\n{HeteroBpf.Asm.Disassembler.Listing(code)}";
+                if (slot >= 0 && slot < verified.Facts.Length && !verified.Facts[slot].HasFlag(SlotFacts.Reached))
+                {
+                    deadSlotRefusals.Add(finding);
+                }
+                else
+                {
+                    faults.Add(finding);
+                }
+
+                continue;
+            }
+
+            using var owned = collection;
             using var runner = new XdpRunner(collection, collection.Program(program.Name));
             foreach (int length in (int[])[0, 1, 14, 34, 60, 200])
             {
@@ -118,10 +153,11 @@ public sealed class VerifierSoundnessTests(ITestOutputHelper output)
             }
         }
 
-        string summary = $"{Mutants} mutants: {accepted} accepted, {refused} refused, {runs} runs, {faults.Count} faults";
+        string summary = $"seed {seedValue}, {mutants} mutants: {accepted} accepted, {refused} refused, {runs} runs, {faults.Count} faults, {deadSlotRefusals.Count} refused at load for a dead slot";
         output.WriteLine(summary);
+        foreach (string finding in deadSlotRefusals.Take(3)) output.WriteLine(finding);
         if (Environment.GetEnvironmentVariable("VERIFIER_SUMMARY") is { } path) File.WriteAllText(path, summary);
         Assert.True(faults.Count == 0, $"{faults.Count} accepted programs faulted:\n" + string.Join("\n", faults.Take(3)));
-        Assert.True(accepted > Mutants / 10, $"only {accepted} mutants accepted");
+        Assert.True(accepted > mutants / 10, $"only {accepted} mutants accepted");
     }
 }
