@@ -87,7 +87,7 @@ public sealed class BpfCollection : IDisposable
                 var insns = Resolve(spec, maps);
                 if (typeOps is not null && typeOps.Handles(spec.Type))
                 {
-                    ConvertContext(spec, insns, typeOps);
+                    ConvertContext(spec, insns, typeOps, verified);
                     programs.Add(new BpfProgram(spec, insns, typeRegistry!, regions, withTailCalls, engine, cilTailCalls, verified));
                 }
                 else
@@ -199,7 +199,7 @@ public sealed class BpfCollection : IDisposable
     }
 
     // Each context access becomes one instruction on the runtime layout, so slots (and BTF line info) stay put.
-    private static void ConvertContext(ProgramSpec spec, Instruction[] insns, IProgramTypeOps typeOps)
+    private static void ConvertContext(ProgramSpec spec, Instruction[] insns, IProgramTypeOps typeOps, VerifiedProgram? verified)
     {
         IReadOnlyList<ContextAccess> accesses;
         try
@@ -213,6 +213,8 @@ public sealed class BpfCollection : IDisposable
 
         foreach (var access in accesses)
         {
+            // A slot the verifier proved unreachable never runs: the kernel leaves dead code unchecked, and so does this.
+            if (verified is not null && (verified.Facts[access.Slot] & SlotFacts.Reached) == 0) continue;
             try
             {
                 insns[access.Slot] = typeOps.Convert(insns[access.Slot], access);
