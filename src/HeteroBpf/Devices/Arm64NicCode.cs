@@ -66,34 +66,15 @@ internal sealed unsafe class Arm64NicCode : DeviceCode
         try
         {
             var ctx = (SimContext*)(slot + Arm64NicMemory.ContextOffset);
-            byte* meta = slot + DeviceTestRun.Headroom - input.MetaLength;
-            // A buffer starts zeroed: no earlier packet shows in its headroom.
-            new Span<byte>(slot, DeviceTestRun.Headroom - input.MetaLength).Clear();
-            input.Data.CopyTo(new Span<byte>(meta, input.Data.Length));
-            *ctx = default;
-            ctx->HardStart = (uint)(ulong)slot;
-            ctx->HardEnd = (uint)(ulong)(slot + DeviceTestRun.FrameSize - DeviceTestRun.TailroomReserve);
-            ctx->DataMeta = (uint)(ulong)meta;
-            ctx->Data = (uint)(ulong)(meta + input.MetaLength);
-            ctx->DataEnd = (uint)(ulong)(meta + input.Data.Length);
-            ctx->IngressIfindex = input.IngressIfindex;
-            ctx->RxQueueIndex = input.RxQueueIndex;
-            memory.Add(new MemoryRegion((ulong)ctx, SimContext.ProgramVisible, RegionKind.Context, false));
-            memory.Add(new MemoryRegion(0, 0, RegionKind.PacketMeta, true));
-            memory.Add(new MemoryRegion(0, 0, RegionKind.Packet, true));
-            foreach (var region in _mapRegions) memory.Add(region);
+            SimContext.Prepare(ctx, slot, input, memory, _mapRegions);
             ExecutionResult result = default;
             for (uint i = 0; i < repeat; i++)
             {
-                ctx->RedirectKind = 0;
-                SimXdpHelpers.SyncRegions(memory, ctx);
+                SimContext.BeginRun(ctx, memory);
                 result = core.Run(memory, (ulong)ctx);
             }
 
-            var output = new ReadOnlySpan<byte>((void*)(ulong)ctx->DataMeta, (int)(ctx->DataEnd - ctx->DataMeta)).ToArray();
-            var context = new DeviceXdpContext(ctx->Data - ctx->DataMeta, ctx->DataEnd - ctx->DataMeta);
-            int redirectMap = ctx->RedirectKind is 2 or 3 ? (int)((ctx->RedirectMap - MapHelpers.HandleBase) / 8) : -1;
-            return new DeviceTestRunResult(Errno.Ok, (uint)result.ReturnValue, output, context, result.InstructionCount, ctx->RedirectKind, ctx->RedirectTarget, redirectMap);
+            return SimContext.Result(ctx, result);
         }
         finally
         {

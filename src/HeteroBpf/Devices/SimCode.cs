@@ -28,6 +28,47 @@ internal struct SimContext
     public uint RedirectTarget;
     public ulong RedirectMap;   // the map's handle
     public uint RedirectFlags;
+
+    /// <summary>
+    /// Lays one test-run input into the zeroed-headroom frame at <paramref name="frame"/> (the kernel's test-run
+    /// geometry), fills the context at <paramref name="ctx"/> and gives <paramref name="memory"/> the run's regions:
+    /// the context, metadata and packet (placed by <see cref="SimXdpHelpers.SyncRegions"/>), and the map values.
+    /// </summary>
+    public static unsafe void Prepare(SimContext* ctx, byte* frame, in DeviceXdpInput input, MemoryMap memory, MemoryRegion[] mapRegions)
+    {
+        byte* meta = frame + DeviceTestRun.Headroom - input.MetaLength;
+        // A frame starts zeroed: no earlier packet shows in its headroom.
+        new Span<byte>(frame, DeviceTestRun.Headroom - input.MetaLength).Clear();
+        input.Data.CopyTo(new Span<byte>(meta, input.Data.Length));
+        *ctx = default;
+        ctx->HardStart = (uint)(ulong)frame;
+        ctx->HardEnd = (uint)(ulong)(frame + DeviceTestRun.FrameSize - DeviceTestRun.TailroomReserve);
+        ctx->DataMeta = (uint)(ulong)meta;
+        ctx->Data = (uint)(ulong)(meta + input.MetaLength);
+        ctx->DataEnd = (uint)(ulong)(meta + input.Data.Length);
+        ctx->IngressIfindex = input.IngressIfindex;
+        ctx->RxQueueIndex = input.RxQueueIndex;
+        memory.Add(new MemoryRegion((ulong)ctx, ProgramVisible, RegionKind.Context, false));
+        memory.Add(new MemoryRegion(0, 0, RegionKind.PacketMeta, true));
+        memory.Add(new MemoryRegion(0, 0, RegionKind.Packet, true));
+        foreach (var region in mapRegions) memory.Add(region);
+    }
+
+    /// <summary>Clears the redirect a run may leave and points the packet regions at the context's current bounds: before every repeat.</summary>
+    public static unsafe void BeginRun(SimContext* ctx, MemoryMap memory)
+    {
+        ctx->RedirectKind = 0;
+        SimXdpHelpers.SyncRegions(memory, ctx);
+    }
+
+    /// <summary>What the last run of a frame gave: return value, data out (metadata included), context and redirect.</summary>
+    public static unsafe DeviceTestRunResult Result(SimContext* ctx, in ExecutionResult result)
+    {
+        var output = new ReadOnlySpan<byte>((void*)(ulong)ctx->DataMeta, (int)(ctx->DataEnd - ctx->DataMeta)).ToArray();
+        var context = new DeviceXdpContext(ctx->Data - ctx->DataMeta, ctx->DataEnd - ctx->DataMeta);
+        int redirectMap = ctx->RedirectKind is 2 or 3 ? (int)((ctx->RedirectMap - MapHelpers.HandleBase) / 8) : -1;
+        return new DeviceTestRunResult(Errno.Ok, (uint)result.ReturnValue, output, context, result.InstructionCount, ctx->RedirectKind, ctx->RedirectTarget, redirectMap);
+    }
 }
 
 /// <summary>
@@ -57,34 +98,15 @@ internal sealed unsafe class SimCode : DeviceCode
         try
         {
             var ctx = (SimContext*)(slot + DeviceTestRun.FrameSize);
-            byte* meta = slot + DeviceTestRun.Headroom - input.MetaLength;
-            // A frame starts zeroed: no earlier packet shows in its headroom.
-            new Span<byte>(slot, DeviceTestRun.Headroom - input.MetaLength).Clear();
-            input.Data.CopyTo(new Span<byte>(meta, input.Data.Length));
-            *ctx = default;
-            ctx->HardStart = (uint)(ulong)slot;
-            ctx->HardEnd = (uint)(ulong)(slot + DeviceTestRun.FrameSize - DeviceTestRun.TailroomReserve);
-            ctx->DataMeta = (uint)(ulong)meta;
-            ctx->Data = (uint)(ulong)(meta + input.MetaLength);
-            ctx->DataEnd = (uint)(ulong)(meta + input.Data.Length);
-            ctx->IngressIfindex = input.IngressIfindex;
-            ctx->RxQueueIndex = input.RxQueueIndex;
-            memory.Add(new MemoryRegion((ulong)ctx, SimContext.ProgramVisible, RegionKind.Context, false));
-            memory.Add(new MemoryRegion(0, 0, RegionKind.PacketMeta, true));
-            memory.Add(new MemoryRegion(0, 0, RegionKind.Packet, true));
-            foreach (var region in _mapRegions) memory.Add(region);
+            SimContext.Prepare(ctx, slot, input, memory, _mapRegions);
             ExecutionResult result = default;
             for (uint i = 0; i < repeat; i++)
             {
-                ctx->RedirectKind = 0;
-                SimXdpHelpers.SyncRegions(memory, ctx);
+                SimContext.BeginRun(ctx, memory);
                 result = _interpreter.Run(memory, (ulong)ctx);
             }
 
-            var output = new ReadOnlySpan<byte>((void*)(ulong)ctx->DataMeta, (int)(ctx->DataEnd - ctx->DataMeta)).ToArray();
-            var context = new DeviceXdpContext(ctx->Data - ctx->DataMeta, ctx->DataEnd - ctx->DataMeta);
-            int redirectMap = ctx->RedirectKind is 2 or 3 ? (int)((ctx->RedirectMap - MapHelpers.HandleBase) / 8) : -1;
-            return new DeviceTestRunResult(Errno.Ok, (uint)result.ReturnValue, output, context, result.InstructionCount, ctx->RedirectKind, ctx->RedirectTarget, redirectMap);
+            return SimContext.Result(ctx, result);
         }
         finally
         {
