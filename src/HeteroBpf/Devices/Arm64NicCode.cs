@@ -24,11 +24,13 @@ internal sealed unsafe class Arm64NicCode : DeviceCode
     private readonly Arm64NicMemory _memory;
     private readonly Arm64Executor[] _cores;
     private readonly MemoryRegion[] _mapRegions;
+    private readonly object? _atomics;
     private int _disposed;
 
-    public Arm64NicCode(Arm64NicMemory memory, Arm64Code code, HelperRegistry helpers, MemoryRegion[] mapRegions, int cores)
+    public Arm64NicCode(Arm64NicMemory memory, Arm64Code code, HelperRegistry helpers, MemoryRegion[] mapRegions, int cores, bool hasAtomics)
     {
         _memory = memory;
+        _atomics = hasAtomics ? memory.AtomicsLock : null;
         _mapRegions = mapRegions;
         Code = code;
         _cores = new Arm64Executor[cores];
@@ -62,6 +64,7 @@ internal sealed unsafe class Arm64NicCode : DeviceCode
         byte* slot = _memory.Rent();
         if (slot is null) throw new HbpfException(ErrorCode.DeviceRunInput, $"{_memory.Device.Name}: all {_memory.Slots} packet buffers are busy");
         var core = TakeCore();
+        if (_atomics is not null) Monitor.Enter(_atomics);
         var memory = MemoryMap.ForThisThread();
         try
         {
@@ -79,6 +82,7 @@ internal sealed unsafe class Arm64NicCode : DeviceCode
         finally
         {
             memory.Clear();
+            if (_atomics is not null) Monitor.Exit(_atomics);
             Monitor.Exit(core);
             _memory.Return(slot);
         }
@@ -139,6 +143,7 @@ internal sealed unsafe class Arm64NicCode : DeviceCode
         var memory = MemoryMap.ForThisThread();
         lock (core)
         {
+            if (_atomics is not null) Monitor.Enter(_atomics);
             try
             {
                 for (int i = from; i < to; i++) ((uint*)ring)[i - from] = (uint)(ulong)((byte*)slots[i] + Arm64NicMemory.ContextOffset);
@@ -160,6 +165,7 @@ internal sealed unsafe class Arm64NicCode : DeviceCode
             finally
             {
                 memory.Clear();
+                if (_atomics is not null) Monitor.Exit(_atomics);
             }
         }
     }

@@ -125,7 +125,8 @@ public sealed class Arm64NicDevice : OffloadDevice, IDevice
         // A verified program never reads stack it did not write: no frame zeroing (the costliest part of an entry in Unicorn).
         var options = new Arm64TranslatorOptions { ArrayMaps = arrays, Facts = program.Facts, ZeroFrames = false };
         var code = Arm64Translator.Translate(insns, options);
-        return new Arm64NicCode(memory, code, helpers, LddwResolver.ValueRegions(live), Cores);
+        bool hasAtomics = insns.Any(i => i.Class is OpClass.Stx && i.Mode == MemMode.Atomic);
+        return new Arm64NicCode(memory, code, helpers, LddwResolver.ValueRegions(live), Cores, hasAtomics);
     }
 
     // A NIC map: a live map with the kernel's semantics in a native block the device allocated (mapped into its cores

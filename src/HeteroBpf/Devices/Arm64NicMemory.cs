@@ -17,6 +17,13 @@ namespace HeteroBpf.Devices;
 /// </remarks>
 internal sealed unsafe partial class Arm64NicMemory : DeviceDomain
 {
+    /// <summary>
+    /// Taken by every run of a program with eBPF atomic instructions. Each core is its own Unicorn instance, whose
+    /// emulated atomics are atomic only within that instance (single-threaded TCG): two cores adding to one map value
+    /// at once lose updates, so such programs run one core at a time on the whole device.
+    /// </summary>
+    public object AtomicsLock { get; } = new();
+
     /// <summary>Bytes per slot: the frame page and the context/completion page, so no two slots share a page.</summary>
     public const int SlotSize = 2 * Page;
 
