@@ -159,7 +159,7 @@ internal sealed class LoadedObject : IDisposable
     private static bool IsDumpable(BpfMap map) => IsDumpable(map.Type);
 
     /// <summary>True for map types with keyed entries to print.</summary>
-    internal static bool IsDumpable(MapType type) => type is not (MapType.Queue or MapType.Stack or MapType.RingBuf or MapType.PerfEventArray or MapType.XskMap);
+    internal static bool IsDumpable(MapType type) => type is not (MapType.Queue or MapType.Stack or MapType.BloomFilter or MapType.RingBuf or MapType.PerfEventArray or MapType.XskMap);
 
     private object ValueJson(BpfMap map, byte[] value)
     {

@@ -74,6 +74,7 @@ public abstract unsafe class BpfMap : IDisposable
             MapType.ProgArray or MapType.ArrayOfMaps => new HandleArrayMap(spec),
             MapType.Queue or MapType.Stack => new QueueStackMap(spec),
             MapType.LpmTrie => new LpmTrieMap(spec),
+            MapType.BloomFilter => new BloomFilterMap(spec),
             MapType.RingBuf => new RingBufMap(spec),
             MapType.PerfEventArray => new PerfEventArrayMap(spec),
             MapType.DevMap or MapType.DevMapHash or MapType.CpuMap or MapType.XskMap => new RedirectMap(spec),
@@ -139,12 +140,12 @@ public abstract unsafe class BpfMap : IDisposable
     /// <summary>
     /// Every entry in <c>get_next_key</c> order with its user-space value (per-CPU maps: every CPU's, 8-byte aligned;
     /// prog arrays and maps of maps: the stored handle), as a dump by syscalls would see it. Maps without keys
-    /// (queue, stack, ring buffer, perf event array) give none; entries that vanish mid-walk are skipped.
+    /// (queue, stack, Bloom filter, ring buffer, perf event array) give none; entries that vanish mid-walk are skipped.
     /// </summary>
     public IReadOnlyList<(byte[] Key, byte[] Value)> Entries()
     {
         var entries = new List<(byte[], byte[])>();
-        if (Type is MapType.Queue or MapType.Stack or MapType.RingBuf or MapType.PerfEventArray or MapType.XskMap) return entries;
+        if (Type is MapType.Queue or MapType.Stack or MapType.BloomFilter or MapType.RingBuf or MapType.PerfEventArray or MapType.XskMap) return entries;
         byte[] key = [];
         var next = new byte[KeySize];
         while (GetNextKey(key, next) == Errno.Ok)
@@ -190,13 +191,13 @@ public abstract unsafe class BpfMap : IDisposable
     /// <summary><c>bpf_map_delete_elem</c>: 0 or a negative errno.</summary>
     public abstract long DeleteElem(byte* key);
 
-    /// <summary><c>bpf_map_push_elem</c> (queue, stack); other types have no push and give -EINVAL.</summary>
+    /// <summary><c>bpf_map_push_elem</c> (queue, stack, Bloom filter); other types have no push and give -EINVAL.</summary>
     public virtual long Push(byte* value, ulong flags) => -(long)Errno.EINVAL;
 
     /// <summary><c>bpf_map_pop_elem</c> (queue, stack); other types have no pop and give -EINVAL.</summary>
     public virtual long Pop(byte* value) => -(long)Errno.EINVAL;
 
-    /// <summary><c>bpf_map_peek_elem</c> (queue, stack); other types have no peek and give -EINVAL.</summary>
+    /// <summary><c>bpf_map_peek_elem</c> (queue, stack, Bloom filter); other types have no peek and give -EINVAL.</summary>
     public virtual long Peek(byte* value) => -(long)Errno.EINVAL;
 
     // ---- shared --------------------------------------------------------------------------------------------

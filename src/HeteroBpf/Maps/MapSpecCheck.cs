@@ -21,6 +21,7 @@ internal static class MapSpecCheck
     private const MapFlags HashFlags = MapFlags.NoPrealloc | MapFlags.NoCommonLru | MapFlags.NumaNode | Access | MapFlags.ZeroSeed;
     private const MapFlags QueueStackFlags = MapFlags.NumaNode | Access;
     private const MapFlags LpmTrieFlags = MapFlags.NoPrealloc | MapFlags.NumaNode | Access;
+    private const MapFlags BloomFilterFlags = MapFlags.NumaNode | MapFlags.ZeroSeed | Access;
 
     // LPM_DATA_SIZE_MAX, and LPM_VAL_SIZE_MAX: what kmalloc allows after the stack-sized key and a 40-byte node header.
     private const uint LpmDataMax = 256;
@@ -32,6 +33,9 @@ internal static class MapSpecCheck
         // map_create refuses read-only plus write-only before the type looks at anything.
         if ((spec.Flags & (MapFlags.ReadOnly | MapFlags.WriteOnly)) == (MapFlags.ReadOnly | MapFlags.WriteOnly))
             Fail(spec, ErrorCode.MapFlagsInvalid, Errno.EINVAL, "BPF_F_RDONLY and BPF_F_WRONLY together");
+        // map_create: map_extra means something only to Bloom filters (and arenas, which this runtime lacks).
+        if (spec.MapExtra != 0 && spec.Type != MapType.BloomFilter)
+            Fail(spec, ErrorCode.MapFlagsInvalid, Errno.EINVAL, $"map_extra 0x{spec.MapExtra:x} is only for Bloom filter maps");
 
         switch (spec.Type)
         {
@@ -53,6 +57,7 @@ internal static class MapSpecCheck
                 break;
             case MapType.Queue or MapType.Stack: CheckQueueStack(spec); break;
             case MapType.LpmTrie: CheckLpmTrie(spec); break;
+            case MapType.BloomFilter: CheckBloomFilter(spec); break;
             case MapType.RingBuf: CheckRingBuf(spec); break;
             case MapType.DevMap or MapType.DevMapHash or MapType.CpuMap or MapType.XskMap: CheckRedirect(spec); break;
             case MapType.PerfEventArray:
@@ -128,6 +133,19 @@ internal static class MapSpecCheck
         if (spec.ValueSize > KmallocMax) Fail(spec, ErrorCode.MapValueSizeInvalid, Errno.E2BIG, $"value_size {spec.ValueSize} is above the kernel's allocation limit");
         ulong bytes = ((ulong)spec.MaxEntries + 1) * spec.ValueSize;
         if (bytes >= uint.MaxValue) Fail(spec, ErrorCode.MapAllocationFailed, Errno.ENOMEM, $"{spec.MaxEntries} elements of {spec.ValueSize} bytes are too many");
+    }
+
+    // bloom_map_alloc_check, then bloom_map_alloc: keyless, a value, entries, its flags, and map_extra's low 4 bits
+    // (the number of hash functions) and nothing above them.
+    private static void CheckBloomFilter(MapSpec spec)
+    {
+        if (spec.ValueSize > KmallocMax) Fail(spec, ErrorCode.MapValueSizeInvalid, Errno.E2BIG, $"value_size {spec.ValueSize} is above the kernel's allocation limit");
+        if (spec.KeySize != 0) Fail(spec, ErrorCode.MapKeySizeInvalid, Errno.EINVAL, $"a Bloom filter has no key (key_size 0), not {spec.KeySize} bytes");
+        if (spec.ValueSize == 0) Fail(spec, ErrorCode.MapValueSizeInvalid, Errno.EINVAL, "value_size is 0");
+        if (spec.MaxEntries == 0) Fail(spec, ErrorCode.MapMaxEntriesInvalid, Errno.EINVAL, "max_entries is 0");
+        CheckFlags(spec, BloomFilterFlags);
+        if ((spec.MapExtra & ~0xFUL) != 0)
+            Fail(spec, ErrorCode.MapFlagsInvalid, Errno.EINVAL, $"map_extra 0x{spec.MapExtra:x}: a Bloom filter takes only its number of hash functions (0-15) there");
     }
 
     // Prog arrays and maps of maps hold a u32 (an fd from user space; here a handle).

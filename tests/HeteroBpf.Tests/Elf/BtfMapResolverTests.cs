@@ -58,6 +58,13 @@ public sealed class BtfMapResolverTests
             new("events", MapType.PerfEventArray, 4, 4, 64, KeyTyped: false, ValueTyped: false),
         ],
         ["xdp_parse"] = [new("counters", MapType.Array, 4, 8, 4)],
+        // Keyless, zero-seeded Bloom filters; pairs takes 3 hash functions from map_extra.
+        ["bloom"] =
+        [
+            new("seen", MapType.BloomFilter, 0, 1, 8, MapFlags.ZeroSeed, KeyTyped: false),
+            new("pairs", MapType.BloomFilter, 0, 4, 16, MapFlags.ZeroSeed, Extra: 3, KeyTyped: false),
+            new("hits", MapType.Array, 4, 8, 3),
+        ],
         ["xdp_helpers"] = [new("ports", MapType.DevMap, 4, 4, 4)],
     };
 

@@ -15,6 +15,7 @@ public sealed class CreationFlagsDifferentialTests
         (MapType.PerCpuHash, 4, 8, 16), (MapType.PerCpuArray, 4, 8, 16), (MapType.LruHash, 4, 8, 16), (MapType.LruPerCpuHash, 4, 8, 16),
         (MapType.LpmTrie, 8, 8, 16), (MapType.DevMap, 4, 4, 16), (MapType.CpuMap, 4, 4, 2), (MapType.XskMap, 4, 4, 16),
         (MapType.Queue, 0, 8, 16), (MapType.Stack, 0, 8, 16), (MapType.DevMapHash, 4, 4, 16), (MapType.RingBuf, 0, 0, 4096),
+        (MapType.BloomFilter, 0, 8, 16),
     ];
 
     public static TheoryData<MapType, int> Cases()
