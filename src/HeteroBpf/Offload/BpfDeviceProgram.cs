@@ -175,28 +175,46 @@ public static class DeviceTestRun
     {
         ArgumentNullException.ThrowIfNull(program);
         if (program.Spec.Type != ProgramType.Xdp) return DeviceTestRunResult.Refused(Errno.EINVAL, $"program '{program.Spec.Name}' is {program.Spec.Type}; device test-runs take XDP programs");
-        if (program.Spec.AttachType is AttachType.XdpDevmap or AttachType.XdpCpumap) return DeviceTestRunResult.Refused(Errno.EINVAL, $"a program for {program.Spec.AttachType} cannot be test-run");
+        // The loopback (one queue) and the device's own ports (their queues) can receive.
+        var device = program.Device;
+        return InputRefusal(program.Spec.AttachType, data.Length, context, "the device",
+            ifindex => device.Ports.FirstOrDefault(p => p.Ifindex == ifindex) is null ? 0u : (uint)device.Capabilities.RxQueuesPerPort) is { } r
+            ? DeviceTestRunResult.Refused(r.Error, r.Reason)
+            : null;
+    }
+
+    /// <summary>
+    /// <c>bpf_prog_test_run_xdp</c>'s input rules, shared by host and device test-runs: the errno and reason the kernel
+    /// would refuse <paramref name="dataLength"/> bytes and <paramref name="context"/> with, or null when they run.
+    /// <paramref name="queuesOf"/> gives an interface's RX queues (0: no such interface); the loopback has one.
+    /// </summary>
+    public static (Errno Error, string Reason)? InputRefusal(AttachType? attach, int dataLength, DeviceXdpContext? context, string runtime, Func<uint, uint> queuesOf)
+    {
+        ArgumentNullException.ThrowIfNull(queuesOf);
+        if (attach is AttachType.XdpDevmap or AttachType.XdpCpumap) return (Errno.EINVAL, $"a program for {attach} cannot be test-run");
         if (context is { } ctx)
         {
-            if (ctx.DataMeta != 0 || ctx.DataEnd > (uint)data.Length || ctx.Data > ctx.DataEnd || (ctx.Data & 3) != 0 || ctx.Data > MaxMeta || ctx.Data > Headroom - FrameHeader)
+            // No user data before the metadata; the packet ends where the data does; metadata in 4-byte steps up to 32.
+            if (ctx.DataMeta != 0 || ctx.DataEnd > (uint)dataLength || ctx.Data > ctx.DataEnd || (ctx.Data & 3) != 0 || ctx.Data > MaxMeta || ctx.Data > Headroom - FrameHeader)
             {
-                return DeviceTestRunResult.Refused(Errno.EINVAL, $"context refused: data_meta must be 0, data_end at most the data length ({data.Length}), and data (the metadata length) a multiple of 4 that fits the headroom after xdp_frame ({Headroom - FrameHeader} bytes) and at most data_end");
+                return (Errno.EINVAL, $"context refused: data_meta must be 0, data_end at most the data length ({dataLength}), and data (the metadata length) a multiple of 4 that fits the headroom after xdp_frame ({Headroom - FrameHeader} bytes) and at most data_end");
             }
 
-            if (ctx.DataEnd < (uint)data.Length) return DeviceTestRunResult.Refused(Errno.EOPNOTSUPP, $"data_end {ctx.DataEnd} below the data length {data.Length} asks for a multi-buffer frame, which the device does not have");
+            // Linux 6.18 takes a shorter data_end as the linear part, the rest going into fragments.
+            if (ctx.DataEnd < (uint)dataLength) return (Errno.EOPNOTSUPP, $"data_end {ctx.DataEnd} below the data length {dataLength} asks for a multi-buffer frame (the rest in fragments), which {runtime} does not have");
         }
 
-        if (data.Length > MaxData) return DeviceTestRunResult.Refused(Errno.EOPNOTSUPP, $"{data.Length} bytes: packets over {MaxData} bytes need multi-buffer frames, which the device does not have");
-        if (data.Length < EthernetHeader) return DeviceTestRunResult.Refused(Errno.EINVAL, $"{data.Length} bytes: shorter than an Ethernet header ({EthernetHeader})");
+        // Longer packets become multi-buffer frames in the kernel.
+        if (dataLength > MaxData) return (Errno.EOPNOTSUPP, $"{dataLength} bytes: packets over {MaxData} bytes need multi-buffer (fragment) frames, which {runtime} does not have");
+        if (dataLength < EthernetHeader) return (Errno.EINVAL, $"{dataLength} bytes: shorter than an Ethernet header ({EthernetHeader})");
         uint ifindex = context?.IngressIfindex ?? 0, queue = context?.RxQueueIndex ?? 0;
-        if (context is { EgressIfindex: not 0 }) return DeviceTestRunResult.Refused(Errno.EINVAL, "egress_ifindex must be 0");
-        if (ifindex == 0 && queue != 0) return DeviceTestRunResult.Refused(Errno.EINVAL, "rx_queue_index needs an ingress_ifindex");
+        if (context is { EgressIfindex: not 0 }) return (Errno.EINVAL, "egress_ifindex must be 0");
+        if (ifindex == 0 && queue != 0) return (Errno.EINVAL, "rx_queue_index needs an ingress_ifindex");
         if (ifindex != 0)
         {
-            // The loopback (one queue) and the device's own ports (their queues) can receive.
-            uint queues = ifindex == LoopbackIfindex ? 1u : program.Device.Ports.FirstOrDefault(p => p.Ifindex == ifindex) is null ? 0u : (uint)program.Device.Capabilities.RxQueuesPerPort;
-            if (queues == 0) return DeviceTestRunResult.Refused(Errno.ENODEV, $"no interface {ifindex}");
-            if (queue >= queues) return DeviceTestRunResult.Refused(Errno.EINVAL, $"interface {ifindex} has {queues} RX queue(s), no queue {queue}");
+            uint queues = ifindex == LoopbackIfindex ? 1u : queuesOf(ifindex);
+            if (queues == 0) return (Errno.ENODEV, $"no interface {ifindex}");
+            if (queue >= queues) return (Errno.EINVAL, $"interface {ifindex} has {queues} RX queue(s), no queue {queue}");
         }
 
         return null;

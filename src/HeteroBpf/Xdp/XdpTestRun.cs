@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using HeteroBpf.Offload;
 
 namespace HeteroBpf.Xdp;
 
@@ -38,38 +39,13 @@ public static class XdpTestRun
     public static XdpTestRunResult Run(XdpRunner runner, ReadOnlySpan<byte> data, XdpMd? context = null, uint repeat = 1, IReadOnlyDictionary<uint, uint>? interfaces = null)
     {
         ArgumentNullException.ThrowIfNull(runner);
-        var attach = runner.Program.Spec.AttachType;
-        if (attach is AttachType.XdpDevmap or AttachType.XdpCpumap) return XdpTestRunResult.Refused(Errno.EINVAL, $"a program for {attach} cannot be test-run");
-        int metaLength = 0;
-        if (context is { } ctx)
-        {
-            // No user data before the metadata; the packet ends where the data does; metadata in 4-byte steps up to 32.
-            if (ctx.DataMeta != 0 || ctx.DataEnd > (uint)data.Length || ctx.Data > ctx.DataEnd || (ctx.Data & 3) != 0 || ctx.Data > XdpHelpers.MaxMeta
-                || ctx.Data > XdpRunner.Headroom - XdpHelpers.FrameHeader)
-            {
-                return XdpTestRunResult.Refused(Errno.EINVAL, $"context refused: data_meta must be 0, data_end at most the data length ({data.Length}), and data (the metadata length) a multiple of 4 that fits the headroom after xdp_frame ({XdpRunner.Headroom - XdpHelpers.FrameHeader} bytes) and at most data_end");
-            }
-
-            metaLength = (int)ctx.Data;
-
-            // Linux 6.18 takes a shorter data_end as the linear part, the rest going into fragments.
-            if (ctx.DataEnd < (uint)data.Length)
-            {
-                return XdpTestRunResult.Refused(Errno.EOPNOTSUPP, $"data_end {ctx.DataEnd} below the data length {data.Length} asks for a multi-buffer frame (the rest in fragments), which this runtime does not have");
-            }
-        }
-
-        // Longer packets become multi-buffer frames in the kernel; this runtime has no fragments (the CLI says so).
-        if (data.Length > XdpRunner.MaxData) return XdpTestRunResult.Refused(Errno.EOPNOTSUPP, $"{data.Length} bytes: packets over {XdpRunner.MaxData} bytes need multi-buffer (fragment) frames, which this runtime does not have");
-        if (data.Length < XdpHelpers.EthernetHeader) return XdpTestRunResult.Refused(Errno.EINVAL, $"{data.Length} bytes: shorter than an Ethernet header ({XdpHelpers.EthernetHeader})");
+        var given = context is { } c ? new DeviceXdpContext(c.Data, c.DataEnd, c.DataMeta, c.IngressIfindex, c.RxQueueIndex, c.EgressIfindex) : (DeviceXdpContext?)null;
+        // The host pretends to receive on the given interfaces only (default: a fresh namespace's loopback).
+        var known = interfaces ?? LoopbackOnly;
+        if (DeviceTestRun.InputRefusal(runner.Program.Spec.AttachType, data.Length, given, "this runtime", ifindex => known.GetValueOrDefault(ifindex)) is { } refused)
+            return XdpTestRunResult.Refused(refused.Error, refused.Reason);
+        int metaLength = (int)(context?.Data ?? 0);
         uint ifindex = context?.IngressIfindex ?? 0, queue = context?.RxQueueIndex ?? 0;
-        if (context is { EgressIfindex: not 0 }) return XdpTestRunResult.Refused(Errno.EINVAL, "egress_ifindex must be 0");
-        if (ifindex == 0 && queue != 0) return XdpTestRunResult.Refused(Errno.EINVAL, "rx_queue_index needs an ingress_ifindex");
-        if (ifindex != 0)
-        {
-            if (!(interfaces ?? LoopbackOnly).TryGetValue(ifindex, out uint queues)) return XdpTestRunResult.Refused(Errno.ENODEV, $"no interface {ifindex}");
-            if (queue >= queues) return XdpTestRunResult.Refused(Errno.EINVAL, $"interface {ifindex} has {queues} RX queue(s), no queue {queue}");
-        }
 
         // Without an interface the kernel receives on the namespace's loopback (queue 0), which programs then see.
         runner.Load(data, metaLength, ifindex == 0 ? LoopbackIfindex : ifindex, queue);
