@@ -75,8 +75,9 @@ public sealed class Arm64NicDevice : OffloadDevice, IDevice
     {
         ArgumentNullException.ThrowIfNull(program);
         if (!InstructionDecoder.TryValidate(program, out var error)) throw error.ToException();
-        var code = Arm64Translator.Translate(program);
-        return new RawProgram(this, new Arm64Executor(code, helpers, new Arm64ExecutorOptions { BackEdgeBudget = RawBackEdgeBudget }));
+        // Atomics on the host, as for bound programs (the same code path the differential test then checks).
+        var code = Arm64Translator.Translate(program, new Arm64TranslatorOptions { HostAtomics = true });
+        return new RawProgram(this, new Arm64Executor(code, Arm64HostAtomics.AddTo(helpers), new Arm64ExecutorOptions { BackEdgeBudget = RawBackEdgeBudget }));
     }
 
     /// <summary>The translation of a program loaded on this device (for <c>prog dump jited</c>), or null when it is not an <c>arm64-nic</c> program.</summary>
@@ -112,7 +113,7 @@ public sealed class Arm64NicDevice : OffloadDevice, IDevice
         var live = maps.Select(m => ((NicMap)m.Ops).Map).ToArray();
         var mapHelpers = new MapHelpers(live);
         var insns = LddwResolver.Resolve(program.Program, live.Length, MapHelpers.HandleOf, (index, offset) => LddwResolver.ArrayValueAddress(live[index], offset));
-        var helpers = new SimXdpHelpers(mapHelpers).AddTo(mapHelpers.AddTo(HelperRegistry.Basic));
+        var helpers = Arm64HostAtomics.AddTo(new SimXdpHelpers(mapHelpers).AddTo(mapHelpers.AddTo(HelperRegistry.Basic)));
         // Array maps (not per-CPU) are inlined by the JIT: values at a fixed stride in the map's own block.
         var arrays = new Dictionary<ulong, Arm64ArrayMapLayout>();
         for (int i = 0; i < live.Length; i++)
@@ -123,10 +124,12 @@ public sealed class Arm64NicDevice : OffloadDevice, IDevice
         }
 
         // A verified program never reads stack it did not write: no frame zeroing (the costliest part of an entry in Unicorn).
-        var options = new Arm64TranslatorOptions { ArrayMaps = arrays, Facts = program.Facts, ZeroFrames = false };
+        // Each core is its own Unicorn instance whose A64 atomics are atomic only within it: every eBPF atomic runs on
+        // the host (Interlocked on the one device block all cores map), so cores run programs with atomics in parallel
+        // and no device-wide atomics lock is needed.
+        var options = new Arm64TranslatorOptions { ArrayMaps = arrays, Facts = program.Facts, ZeroFrames = false, HostAtomics = true };
         var code = Arm64Translator.Translate(insns, options);
-        bool hasAtomics = insns.Any(i => i.Class is OpClass.Stx && i.Mode == MemMode.Atomic);
-        return new Arm64NicCode(memory, code, helpers, LddwResolver.ValueRegions(live), Cores, hasAtomics);
+        return new Arm64NicCode(memory, code, helpers, LddwResolver.ValueRegions(live), Cores, hasAtomics: false);
     }
 
     // A NIC map: a live map with the kernel's semantics in a native block the device allocated (mapped into its cores

@@ -34,6 +34,14 @@ public sealed record Arm64TranslatorOptions
 
     /// <summary>The verifier's per-slot facts, if any (same length as the program).</summary>
     public ImmutableArray<SlotFacts> Facts { get; init; }
+
+    /// <summary>
+    /// The target's A64 atomics are not coherent with those of other cores (e.g. emulated cores, each atomic only
+    /// within itself): every eBPF atomic becomes a call of <see cref="Arm64HostAtomics.TrapHelperId"/>, which the
+    /// host runs with real atomic instructions on the shared memory (<see cref="Arm64HostAtomics.AddTo"/>). Off, atomics
+    /// are LSE instructions.
+    /// </summary>
+    public bool HostAtomics { get; init; }
 }
 
 /// <summary>
@@ -894,6 +902,11 @@ public static class Arm64Translator
             var w = size == 8 ? X64 : W32;
             var s = R(insn.SrcNumber);
             var op = (AtomicOp)insn.Imm;
+            if (options.HostAtomics)
+            {
+                HostAtomic(op, size, w, s);
+                return;
+            }
 
             // A64 atomics fault on a misaligned address; RFC 9669 does not require alignment (the kernel's verifier
             // does), so a misaligned one takes a plain load–modify–store (atomic on one core, which is all it can be).
@@ -925,6 +938,29 @@ public static class Arm64Translator
             }
 
             PatchB(toDone, _e.Count);
+        }
+
+        // The atomic at [X10] as a call of the host's atomic helper (Arm64HostAtomics): X0 = address, X1 = src, X2 = R0
+        // (cmpxchg's expected value), X3 = the form; the old value comes back in X7. R1–R5 (X0–X4) and R0 are saved on
+        // the machine stack around the call, so the eBPF registers change exactly as the instruction says.
+        private void HostAtomic(AtomicOp op, int size, A64Width w, A64Register s)
+        {
+            _e.Stp(X64, X0, X1, Sp, -48, A64PairMode.PreIndex);
+            _e.Stp(X64, X2, X3, Sp, 16);
+            _e.Stp(X64, X4, X7, Sp, 32);
+            _e.Mov(X64, Arm64RegisterMap.Tmp, s); // s may be X0–X4: read it before they are overwritten
+            _e.Mov(X64, X0, X10);
+            _e.Mov(X64, X1, Arm64RegisterMap.Tmp);
+            _e.Mov(X64, X2, X7);
+            _e.MovConstant(X64, X3, Arm64HostAtomics.Form(op, size == 8));
+            _relocations.Add(new Arm64Relocation(_e.Count, Arm64RelocationKind.HelperCall, Arm64HostAtomics.TrapHelperId));
+            _e.Emit(0); // BL, patched by the linker
+            _e.Mov(X64, Arm64RegisterMap.Tmp, X7);
+            _e.Ldp(X64, X2, X3, Sp, 16);
+            _e.Ldp(X64, X4, X7, Sp, 32);
+            _e.Ldp(X64, X0, X1, Sp, 48, A64PairMode.PostIndex);
+            if (op == AtomicOp.CmpXchg) _e.Mov(w, X7, Arm64RegisterMap.Tmp);
+            else if (((int)op & (int)AtomicOp.FetchAdd) != 0) _e.Mov(w, s, Arm64RegisterMap.Tmp);
         }
 
         // X11 = old value at [X10], X12 = new value; fetch forms give the old value in src (R0 for cmpxchg).
