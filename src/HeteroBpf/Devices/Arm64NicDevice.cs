@@ -28,8 +28,9 @@ public sealed class Arm64NicDevice : OffloadDevice, IDevice
 
     /// <summary>
     /// The NIC's capability table: every instruction class, atomics and subprograms; the map, clock, checksum and XDP
-    /// helpers the firmware implements (no <c>bpf_loop</c>, <c>bpf_for_each_map_elem</c>, tail calls or kfuncs: the
-    /// translator has no callbacks and the device builds no program arrays); the sim's map types and limits.
+    /// helpers the firmware implements and <c>bpf_loop</c> (its callback a real call in the translated code); no
+    /// <c>bpf_for_each_map_elem</c> (the translated code cannot walk a host map's keys), tail calls (the device builds
+    /// no program arrays) or kfuncs; the sim's map types and limits.
     /// </summary>
     public static DeviceCapabilities DefaultCapabilities { get; } = SimDevice.DefaultCapabilities with
     {
@@ -37,7 +38,7 @@ public sealed class Arm64NicDevice : OffloadDevice, IDevice
         Helpers = FrozenSet.Create(
             HelperId.MapLookupElem, HelperId.MapUpdateElem, HelperId.MapDeleteElem, HelperId.MapPushElem, HelperId.MapPopElem, HelperId.MapPeekElem,
             HelperId.KtimeGetNs, HelperId.KtimeGetBootNs, HelperId.Jiffies64, HelperId.GetPrandomU32, HelperId.GetSmpProcessorId, HelperId.CsumDiff,
-            HelperId.XdpAdjustHead, HelperId.XdpAdjustMeta, HelperId.XdpAdjustTail, HelperId.Redirect, HelperId.RedirectMap),
+            HelperId.XdpAdjustHead, HelperId.XdpAdjustMeta, HelperId.XdpAdjustTail, HelperId.Redirect, HelperId.RedirectMap, HelperId.Loop),
         // The firmware feeds no host channel yet (no ring-buffer or perf helpers): host ring buffers and perf event
         // arrays are refused as any other host map.
         NeutralChannels = FrozenSet<MapType>.Empty,
