@@ -28,7 +28,8 @@ public sealed class Arm64NicDevice : OffloadDevice, IDevice
 
     /// <summary>
     /// The NIC's capability table: every instruction class, atomics and subprograms; the map, clock, checksum and XDP
-    /// helpers the firmware implements and <c>bpf_loop</c> (its callback a real call in the translated code); no
+    /// helpers the firmware implements, <c>bpf_loop</c> (its callback a real call in the translated code) and the ring
+    /// buffer and perf output helpers over the neutral channels (host ring buffers and perf event arrays); no
     /// <c>bpf_for_each_map_elem</c> (the translated code cannot walk a host map's keys), tail calls (the device builds
     /// no program arrays) or kfuncs; the sim's map types and limits.
     /// </summary>
@@ -38,10 +39,11 @@ public sealed class Arm64NicDevice : OffloadDevice, IDevice
         Helpers = FrozenSet.Create(
             HelperId.MapLookupElem, HelperId.MapUpdateElem, HelperId.MapDeleteElem, HelperId.MapPushElem, HelperId.MapPopElem, HelperId.MapPeekElem,
             HelperId.KtimeGetNs, HelperId.KtimeGetBootNs, HelperId.Jiffies64, HelperId.GetPrandomU32, HelperId.GetSmpProcessorId, HelperId.CsumDiff,
-            HelperId.XdpAdjustHead, HelperId.XdpAdjustMeta, HelperId.XdpAdjustTail, HelperId.Redirect, HelperId.RedirectMap, HelperId.Loop),
-        // The firmware feeds no host channel yet (no ring-buffer or perf helpers): host ring buffers and perf event
-        // arrays are refused as any other host map.
-        NeutralChannels = FrozenSet<MapType>.Empty,
+            HelperId.XdpAdjustHead, HelperId.XdpAdjustMeta, HelperId.XdpAdjustTail, HelperId.Redirect, HelperId.RedirectMap, HelperId.Loop,
+            HelperId.RingbufOutput, HelperId.RingbufReserve, HelperId.RingbufSubmit, HelperId.RingbufDiscard, HelperId.RingbufQuery, HelperId.PerfEventOutput),
+        // Host ring buffers and perf event arrays: the helpers (traps to the host) append the records to the host map,
+        // whose data pages the cores map like any map value (a reserved record is written by the program in place).
+        NeutralChannels = FrozenSet.Create(MapType.RingBuf, MapType.PerfEventArray),
     };
 
     /// <summary>An ARM64 NIC called <paramref name="name"/> with <paramref name="ports"/> ports and <paramref name="cores"/> emulated cores.</summary>
@@ -108,10 +110,18 @@ public sealed class Arm64NicDevice : OffloadDevice, IDevice
     protected override IDeviceMapOps AllocateMap(DeviceDomain domain, MapSpec spec) => new NicMap(BpfMap.Create(spec));
 
     /// <inheritdoc/>
-    protected override DeviceCode Translate(DeviceDomain domain, VerifiedProgram program, IReadOnlyList<BpfDeviceMap> maps)
+    protected override DeviceCode Translate(DeviceDomain domain, VerifiedProgram program, IReadOnlyList<BpfDeviceMap> maps) =>
+        Translate(domain, program, maps.Select(m => (MapRef)m).ToArray());
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// A neutral channel is the host map itself, as on the sim: the ring buffer and perf output helpers run on the host
+    /// when the code traps and append to it (a real NIC would DMA the record to the host, whose driver appends it).
+    /// </remarks>
+    protected override DeviceCode Translate(DeviceDomain domain, VerifiedProgram program, IReadOnlyList<MapRef> maps)
     {
         var memory = (Arm64NicMemory)domain;
-        var live = maps.Select(m => ((NicMap)m.Ops).Map).ToArray();
+        var live = maps.Select(m => m.Host ?? ((NicMap)m.Device!.Ops).Map).ToArray();
         var mapHelpers = new MapHelpers(live);
         var insns = LddwResolver.Resolve(program.Program, live.Length, MapHelpers.HandleOf, (index, offset) => LddwResolver.ArrayValueAddress(live[index], offset));
         var helpers = Arm64HostAtomics.AddTo(new SimXdpHelpers(mapHelpers).AddTo(mapHelpers.AddTo(HelperRegistry.Basic)));
