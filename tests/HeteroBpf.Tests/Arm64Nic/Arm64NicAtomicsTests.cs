@@ -274,4 +274,15 @@ public sealed class Arm64NicAtomicsTests
         Check(v, N, "8 cores, parallel test runs");
         Assert.Equal(oracle, OrderIndependent(v));
     }
+
+    [Fact]
+    public void AProgramCallingTheAtomicsHelperItselfGetsTheInterpretersUnknownHelperFault()
+    {
+        var program = HeteroBpf.Asm.Assembler.Assemble($"r1 = 0x0\nr4 = 0x0\ncall {HeteroBpf.Jit.Arm64.Arm64HostAtomics.TrapHelperId}\nexit", "self");
+        var interpreter = Assert.Throws<BpfFaultException>(() => new HeteroBpf.Interpreter.BpfInterpreter(program, HeteroBpf.Helpers.HelperRegistry.Basic).Run(new HeteroBpf.Helpers.MemoryMap()));
+        using var loaded = new Arm64NicDevice("nic-atomics").Load(program);
+        var nic = Assert.Throws<BpfFaultException>(() => loaded.Execute([]));
+        Assert.Equal(ErrorCode.UnknownHelper, interpreter.Code);
+        Assert.Equal((interpreter.Code, interpreter.Slot, interpreter.Reason), (nic.Code, nic.Slot, nic.Reason));
+    }
 }

@@ -72,7 +72,7 @@ public static class Arm64Translator
     }
 
     /// <summary>Translates a validated program; the verifier's facts, when given, drop checks it proved unneeded.</summary>
-    /// <exception cref="HbpfException">An instruction the JIT refuses (bpf_loop, for_each_map_elem, kfunc, an unresolved map <c>lddw</c>).</exception>
+    /// <exception cref="HbpfException">An instruction the JIT refuses (for_each_map_elem, a bpf_loop whose callback is not a known function, kfunc, an unresolved map <c>lddw</c>).</exception>
     public static Arm64Code Translate(Instruction[] program, Arm64TranslatorOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(program);
@@ -691,7 +691,7 @@ public static class Arm64Translator
                     {
                         throw new HbpfException(
                             ErrorCode.Arm64Unsupported,
-                            $"the ARM64 JIT does not translate calls of {KernelName((HelperId)insn.Imm)} (helper {HelperIds.Describe(insn.Imm)}): not implemented, helper callbacks need the device to run a function of the program per element",
+                            $"the ARM64 JIT does not translate calls of bpf_for_each_map_elem (helper {HelperIds.Describe(insn.Imm)}): not implemented, the translated code cannot walk a map's keys and hand the callback a readable key",
                             BpfLocation.AtInstruction(pc));
                     }
 
@@ -879,8 +879,6 @@ public static class Arm64Translator
             PatchB(flagsBad, _e.Count);
             PatchB(tooMany, _e.Count);
         }
-
-        private static string KernelName(HelperId id) => id == HelperId.Loop ? "bpf_loop" : "bpf_for_each_map_elem";
 
         // bpf_tail_call(ctx, array, index) as the kernel's JITs do it, with the interpreter's rules: only from the entry
         // frame; index ≥ count, the 34th call or an empty slot fall through (R0 untouched); a call that happens counts and
