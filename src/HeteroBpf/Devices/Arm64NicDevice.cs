@@ -28,8 +28,10 @@ public sealed class Arm64NicDevice : OffloadDevice, IDevice
 
     /// <summary>
     /// The NIC's capability table: every instruction class, atomics and subprograms; the map, clock, checksum and XDP
-    /// helpers the firmware implements (no <c>bpf_loop</c>, <c>bpf_for_each_map_elem</c>, tail calls or kfuncs: the
-    /// translator has no callbacks and the device builds no program arrays); the sim's map types and limits.
+    /// helpers the firmware implements, <c>bpf_loop</c> (its callback a real call in the translated code) and the ring
+    /// buffer and perf output helpers over the neutral channels (host ring buffers and perf event arrays); no
+    /// <c>bpf_for_each_map_elem</c> (the translated code cannot walk a host map's keys), tail calls (the device builds
+    /// no program arrays) or kfuncs; the sim's map types and limits.
     /// </summary>
     public static DeviceCapabilities DefaultCapabilities { get; } = SimDevice.DefaultCapabilities with
     {
@@ -37,10 +39,11 @@ public sealed class Arm64NicDevice : OffloadDevice, IDevice
         Helpers = FrozenSet.Create(
             HelperId.MapLookupElem, HelperId.MapUpdateElem, HelperId.MapDeleteElem, HelperId.MapPushElem, HelperId.MapPopElem, HelperId.MapPeekElem,
             HelperId.KtimeGetNs, HelperId.KtimeGetBootNs, HelperId.Jiffies64, HelperId.GetPrandomU32, HelperId.GetSmpProcessorId, HelperId.CsumDiff,
-            HelperId.XdpAdjustHead, HelperId.XdpAdjustMeta, HelperId.XdpAdjustTail, HelperId.Redirect, HelperId.RedirectMap),
-        // The firmware feeds no host channel yet (no ring-buffer or perf helpers): host ring buffers and perf event
-        // arrays are refused as any other host map.
-        NeutralChannels = FrozenSet<MapType>.Empty,
+            HelperId.XdpAdjustHead, HelperId.XdpAdjustMeta, HelperId.XdpAdjustTail, HelperId.Redirect, HelperId.RedirectMap, HelperId.Loop,
+            HelperId.RingbufOutput, HelperId.RingbufReserve, HelperId.RingbufSubmit, HelperId.RingbufDiscard, HelperId.RingbufQuery, HelperId.PerfEventOutput),
+        // Host ring buffers and perf event arrays: the helpers (traps to the host) append the records to the host map,
+        // whose data pages the cores map like any map value (a reserved record is written by the program in place).
+        NeutralChannels = FrozenSet.Create(MapType.RingBuf, MapType.PerfEventArray),
     };
 
     /// <summary>An ARM64 NIC called <paramref name="name"/> with <paramref name="ports"/> ports and <paramref name="cores"/> emulated cores.</summary>
@@ -75,8 +78,9 @@ public sealed class Arm64NicDevice : OffloadDevice, IDevice
     {
         ArgumentNullException.ThrowIfNull(program);
         if (!InstructionDecoder.TryValidate(program, out var error)) throw error.ToException();
-        var code = Arm64Translator.Translate(program);
-        return new RawProgram(this, new Arm64Executor(code, helpers, new Arm64ExecutorOptions { BackEdgeBudget = RawBackEdgeBudget }));
+        // Atomics on the host, as for bound programs (the same code path the differential test then checks).
+        var code = Arm64Translator.Translate(program, new Arm64TranslatorOptions { HostAtomics = true });
+        return new RawProgram(this, new Arm64Executor(code, Arm64HostAtomics.AddTo(helpers), new Arm64ExecutorOptions { BackEdgeBudget = RawBackEdgeBudget }));
     }
 
     /// <summary>The translation of a program loaded on this device (for <c>prog dump jited</c>), or null when it is not an <c>arm64-nic</c> program.</summary>
@@ -106,13 +110,21 @@ public sealed class Arm64NicDevice : OffloadDevice, IDevice
     protected override IDeviceMapOps AllocateMap(DeviceDomain domain, MapSpec spec) => new NicMap(BpfMap.Create(spec));
 
     /// <inheritdoc/>
-    protected override DeviceCode Translate(DeviceDomain domain, VerifiedProgram program, IReadOnlyList<BpfDeviceMap> maps)
+    protected override DeviceCode Translate(DeviceDomain domain, VerifiedProgram program, IReadOnlyList<BpfDeviceMap> maps) =>
+        Translate(domain, program, maps.Select(m => (MapRef)m).ToArray());
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// A neutral channel is the host map itself, as on the sim: the ring buffer and perf output helpers run on the host
+    /// when the code traps and append to it (a real NIC would DMA the record to the host, whose driver appends it).
+    /// </remarks>
+    protected override DeviceCode Translate(DeviceDomain domain, VerifiedProgram program, IReadOnlyList<MapRef> maps)
     {
         var memory = (Arm64NicMemory)domain;
-        var live = maps.Select(m => ((NicMap)m.Ops).Map).ToArray();
+        var live = maps.Select(m => m.Host ?? ((NicMap)m.Device!.Ops).Map).ToArray();
         var mapHelpers = new MapHelpers(live);
         var insns = LddwResolver.Resolve(program.Program, live.Length, MapHelpers.HandleOf, (index, offset) => LddwResolver.ArrayValueAddress(live[index], offset));
-        var helpers = new SimXdpHelpers(mapHelpers).AddTo(mapHelpers.AddTo(HelperRegistry.Basic));
+        var helpers = Arm64HostAtomics.AddTo(new SimXdpHelpers(mapHelpers).AddTo(mapHelpers.AddTo(HelperRegistry.Basic)));
         // Array maps (not per-CPU) are inlined by the JIT: values at a fixed stride in the map's own block.
         var arrays = new Dictionary<ulong, Arm64ArrayMapLayout>();
         for (int i = 0; i < live.Length; i++)
@@ -123,10 +135,12 @@ public sealed class Arm64NicDevice : OffloadDevice, IDevice
         }
 
         // A verified program never reads stack it did not write: no frame zeroing (the costliest part of an entry in Unicorn).
-        var options = new Arm64TranslatorOptions { ArrayMaps = arrays, Facts = program.Facts, ZeroFrames = false };
+        // Each core is its own Unicorn instance whose A64 atomics are atomic only within it: every eBPF atomic runs on
+        // the host (Interlocked on the one device block all cores map), so cores run programs with atomics in parallel
+        // and no device-wide atomics lock is needed.
+        var options = new Arm64TranslatorOptions { ArrayMaps = arrays, Facts = program.Facts, ZeroFrames = false, HostAtomics = true };
         var code = Arm64Translator.Translate(insns, options);
-        bool hasAtomics = insns.Any(i => i.Class is OpClass.Stx && i.Mode == MemMode.Atomic);
-        return new Arm64NicCode(memory, code, helpers, LddwResolver.ValueRegions(live), Cores, hasAtomics);
+        return new Arm64NicCode(memory, code, helpers, LddwResolver.ValueRegions(live), Cores, hasAtomics: false);
     }
 
     // A NIC map: a live map with the kernel's semantics in a native block the device allocated (mapped into its cores

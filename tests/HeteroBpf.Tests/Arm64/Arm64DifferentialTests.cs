@@ -35,7 +35,7 @@ public sealed unsafe class Arm64DifferentialTests(ITestOutputHelper output)
         if (!Arm64Core.IsAvailable(out string? reason)) Assert.Skip(reason);
         int seed = int.TryParse(Environment.GetEnvironmentVariable("HBPF_ARM64_DIFF_SEED"), out int s) ? s : 9669;
         int count = int.TryParse(Environment.GetEnvironmentVariable("HBPF_ARM64_DIFF_COUNT"), out int c) ? c : Programs;
-        var gen = new RandomProgramGen(seed) { Callbacks = false }; // the ARM64 JIT refuses bpf_loop (HB3101)
+        var gen = new RandomProgramGen(seed); // bpf_loop callers included: the JIT translates bpf_loop in line
         var rng = new Random(seed ^ 0x5eed);
 
         // Both regions end at a page end in native memory of their own: nothing else shares their pages.
@@ -46,7 +46,7 @@ public sealed unsafe class Arm64DifferentialTests(ITestOutputHelper output)
             var readOnly = new Span<byte>(block + 3 * 4096 - RandomProgramGen.ReadOnlySize, RandomProgramGen.ReadOnlySize);
             byte[] initialBuffer = new byte[buffer.Length], initialReadOnly = new byte[readOnly.Length], afterInterpreter = new byte[buffer.Length];
             var outcomes = new Dictionary<string, int>(StringComparer.Ordinal);
-            int invalid = 0;
+            int invalid = 0, loops = 0;
             var clock = Stopwatch.StartNew();
             for (int i = 0; i - invalid < count; i++)
             {
@@ -62,6 +62,7 @@ public sealed unsafe class Arm64DifferentialTests(ITestOutputHelper output)
                 var interpreter = new BpfInterpreter(program, RandomProgramGen.Helpers);
                 var code = Arm64Translator.Translate(program, new Arm64TranslatorOptions { CheckAccesses = checkedAccesses });
                 using var executor = new Arm64Executor(code, RandomProgramGen.Helpers);
+                if (program.Any(p => p.OpCode == Opcodes.Call && p.SrcNumber == 0 && p.Imm == (int)HelperId.Loop)) loops++;
 
                 initialBuffer.CopyTo(buffer);
                 initialReadOnly.CopyTo(readOnly);
@@ -106,8 +107,9 @@ public sealed unsafe class Arm64DifferentialTests(ITestOutputHelper output)
                 if (!afterInterpreter.AsSpan().SequenceEqual(buffer)) Assert.Fail($"{Where()}\nbuffer differs: {Convert.ToHexString(afterInterpreter)} vs {Convert.ToHexString(buffer)}");
             }
 
-            output.WriteLine($"{count} programs ({invalid} invalid layouts skipped) in {clock.Elapsed.TotalSeconds:F1} s: " + string.Join(", ", outcomes.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key} {o.Value}")));
+            output.WriteLine($"{count} programs ({invalid} invalid layouts skipped; {loops} call bpf_loop) in {clock.Elapsed.TotalSeconds:F1} s: " + string.Join(", ", outcomes.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key} {o.Value}")));
             Assert.True(outcomes.Count >= 5, "the generator should reach results and several kinds of fault");
+            Assert.True(loops >= 50, $"only {loops} programs called bpf_loop");
         }
         finally
         {

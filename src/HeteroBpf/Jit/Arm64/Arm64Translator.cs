@@ -34,6 +34,14 @@ public sealed record Arm64TranslatorOptions
 
     /// <summary>The verifier's per-slot facts, if any (same length as the program).</summary>
     public ImmutableArray<SlotFacts> Facts { get; init; }
+
+    /// <summary>
+    /// The target's A64 atomics are not coherent with those of other cores (e.g. emulated cores, each atomic only
+    /// within itself): every eBPF atomic becomes a call of <see cref="Arm64HostAtomics.TrapHelperId"/>, which the
+    /// host runs with real atomic instructions on the shared memory (<see cref="Arm64HostAtomics.AddTo"/>). Off, atomics
+    /// are LSE instructions.
+    /// </summary>
+    public bool HostAtomics { get; init; }
 }
 
 /// <summary>
@@ -64,7 +72,7 @@ public static class Arm64Translator
     }
 
     /// <summary>Translates a validated program; the verifier's facts, when given, drop checks it proved unneeded.</summary>
-    /// <exception cref="HbpfException">An instruction the JIT refuses (bpf_loop, for_each_map_elem, kfunc, an unresolved map <c>lddw</c>).</exception>
+    /// <exception cref="HbpfException">An instruction the JIT refuses (for_each_map_elem, a bpf_loop whose callback is not a known function, kfunc, an unresolved map <c>lddw</c>).</exception>
     public static Arm64Code Translate(Instruction[] program, Arm64TranslatorOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(program);
@@ -110,8 +118,19 @@ public static class Arm64Translator
         private readonly int[] _slotStart = new int[program.Length];
         private readonly int[] _functionWords = Enumerable.Repeat(-1, program.Length).ToArray();
         private readonly int[] _labels = Enumerable.Repeat(-1, (int)Label.Check0 + CheckEntries).ToArray();
+        private readonly bool _hasLoops = HasLoops(program);
         private int _condBranches;
         private bool[]? _jumpTargets;
+
+        private static bool HasLoops(Instruction[] program)
+        {
+            for (int pc = 0; pc < program.Length; pc += program[pc].Width)
+            {
+                if (program[pc].OpCode == Opcodes.Call && program[pc].SrcNumber == (byte)CallKind.Helper && program[pc].Imm == (int)HelperId.Loop) return true;
+            }
+
+            return false;
+        }
 
         public bool Run(out Arm64Code code)
         {
@@ -239,10 +258,19 @@ public static class Arm64Translator
             _e.MovSp(X64, Arm64RegisterMap.Tmp, Sp);
             _e.StrImmediate(A64MemSize.Double, Arm64RegisterMap.Tmp, Arm64RegisterMap.Context, Arm64RunContext.EntrySp);
             _e.StrImmediate(A64MemSize.Double, Zr, Arm64RegisterMap.Context, Arm64RunContext.TailCallCount);
+            int landing = -1;
+            if (_hasLoops)
+            {
+                // Where an abort lands, at [EntrySp + 80]: a bpf_loop points EntrySp at its own save area meanwhile.
+                landing = Placeholder();
+                _e.StrImmediate(A64MemSize.Double, Arm64RegisterMap.Tmp, Sp, 80);
+            }
+
             // The interpreter starts every register but R1, R2 and R10 at zero.
             foreach (int r in (ReadOnlySpan<int>)[0, 3, 4, 5, 6, 7, 8, 9]) _e.Movz(X64, Arm64RegisterMap.Of(r), 0);
             Branch(FixKind.Bl, default, TargetKind.Function, 0);
             _labels[(int)Label.AfterMain] = _e.Count;
+            if (landing >= 0) PatchAdr(landing, Arm64RegisterMap.Tmp, _e.Count);
             _e.Mov(X64, X0, X7);
             _e.Ldp(X64, X19, X20, Sp, 16);
             _e.Ldp(X64, X21, X22, Sp, 32);
@@ -275,12 +303,18 @@ public static class Arm64Translator
             _e.Ldp(X64, X29, X30, Sp, 64, A64PairMode.PostIndex);
             _e.Ret();
 
-            // A legacy packet load out of bounds ends the whole run with R0 = 0, from any call depth.
+            // A legacy packet load out of bounds ends the whole run with R0 = 0, from any call depth; inside a bpf_loop
+            // callback it ends that call of the callback with R0 = 0, as the interpreter's nested run does.
             _labels[(int)Label.Abort] = _e.Count;
             _e.Movz(X64, X7, 0);
             _e.LdrImmediate(A64MemSize.Double, Arm64RegisterMap.Tmp, Arm64RegisterMap.Context, Arm64RunContext.EntrySp);
             _e.MovSp(X64, Sp, Arm64RegisterMap.Tmp);
-            Branch(FixKind.B, default, TargetKind.Label, (int)Label.AfterMain);
+            if (_hasLoops)
+            {
+                _e.LdrImmediate(A64MemSize.Double, Arm64RegisterMap.Tmp, Sp, 80);
+                _e.Br(Arm64RegisterMap.Tmp);
+            }
+            else Branch(FixKind.B, default, TargetKind.Label, (int)Label.AfterMain);
 
             if (options.CheckAccesses) EmitCheckRoutine();
             EmitCallxDispatch();
@@ -647,11 +681,17 @@ public static class Arm64Translator
                         break;
                     }
 
-                    if (insn.Imm is (int)HelperId.Loop or (int)HelperId.ForEachMapElem)
+                    if (insn.Imm == (int)HelperId.Loop)
+                    {
+                        Loop(pc);
+                        break;
+                    }
+
+                    if (insn.Imm == (int)HelperId.ForEachMapElem)
                     {
                         throw new HbpfException(
                             ErrorCode.Arm64Unsupported,
-                            $"the ARM64 JIT does not translate calls of {KernelName((HelperId)insn.Imm)} (helper {HelperIds.Describe(insn.Imm)}): not implemented, helper callbacks need the device to run a function of the program per element",
+                            $"the ARM64 JIT does not translate calls of bpf_for_each_map_elem (helper {HelperIds.Describe(insn.Imm)}): not implemented, the translated code cannot walk a map's keys and hand the callback a readable key",
                             BpfLocation.AtInstruction(pc));
                     }
 
@@ -735,7 +775,110 @@ public static class Arm64Translator
             PatchB(toDone, _e.Count);
         }
 
-        private static string KernelName(HelperId id) => id == HelperId.Loop ? "bpf_loop" : "bpf_for_each_map_elem";
+        // The function R2 holds at the call in slot pc: the straight-line code before it (no jump lands in between) last
+        // wrote R2 with an lddw of a function address (what the verifier's PTR_TO_FUNC is and what compilers emit right
+        // before bpf_loop); -1 otherwise.
+        private int CallbackOfR2(int pc)
+        {
+            _jumpTargets ??= JumpTargets();
+            int s = pc;
+            while (s > 0)
+            {
+                if (_jumpTargets[s]) return -1;
+                s = PreviousSlot(s);
+                var insn = program[s];
+                var kind = InstructionForms.Of(insn.OpCode).Kind;
+                if (kind == InstructionKind.Lddw && insn.DstNumber == 2)
+                {
+                    return insn.SrcNumber == (byte)LoadImmKind.Func ? s + 1 + insn.Imm : -1;
+                }
+
+                bool writesR2 = kind switch
+                {
+                    InstructionKind.Alu or InstructionKind.Neg or InstructionKind.End or InstructionKind.Load or InstructionKind.LoadSx => insn.DstNumber == 2,
+                    InstructionKind.Atomic => insn.SrcNumber == 2 && (insn.Imm & (int)AtomicOp.FetchAdd) != 0 && insn.Imm != (int)AtomicOp.CmpXchg,
+                    InstructionKind.CondJump or InstructionKind.StoreImm or InstructionKind.StoreReg => false,
+                    _ => true,
+                };
+                if (writesR2) return -1;
+            }
+
+            return -1;
+        }
+
+        // bpf_loop(nr_loops R1, callback R2, ctx R3, flags R4) in line, with the interpreter's rules in its order: flags ≠ 0
+        // gives -EINVAL, nr_loops > 2^23 -E2BIG, a call one frame too deep faults here; then callback(i, ctx) for i = 0..
+        // as a real bpf-to-bpf call with a fresh register file (R0, R3–R9 zero), until it returns non-zero; R0 = the calls
+        // made. The caller's R1–R9 are as before the call (they live on the machine stack meanwhile); every iteration is
+        // a back edge of the run's budget.
+        private void Loop(int pc)
+        {
+            int callback = CallbackOfR2(pc);
+            if (callback < 0 || callback >= program.Length || _functionWords.Length <= callback)
+            {
+                throw new HbpfException(
+                    ErrorCode.Arm64Unsupported,
+                    "the ARM64 JIT translates bpf_loop only with a known callback: R2 must be an lddw of a function address on the only path to the call",
+                    BpfLocation.AtInstruction(pc));
+            }
+
+            _e.Cbz(X64, X3, 3);
+            _e.MovConstant(X64, X7, unchecked((ulong)-(long)Errno.EINVAL));
+            int flagsBad = Placeholder();
+            _e.MovConstant(X64, Arm64RegisterMap.Tmp, 1UL << 23);
+            _e.CmpRegister(X64, X0, Arm64RegisterMap.Tmp);
+            _e.BCond(A64Condition.Ls, 3);
+            _e.MovConstant(X64, X7, unchecked((ulong)-(long)Errno.E2BIG));
+            int tooMany = Placeholder();
+            _e.LdrImmediate(A64MemSize.Double, Arm64RegisterMap.Tmp, Arm64RegisterMap.Context, Arm64RunContext.DepthLimit);
+            _e.CmpRegister(X64, X25, Arm64RegisterMap.Tmp);
+            _e.BCond(A64Condition.Hs, 2);
+            _e.Brk(Arm64Trap.CallDepth);
+
+            // [SP]: R1 R2 | R3 R4 | R5 R6 | R7 R8 | R9 i | landing, the outer EntrySp | R10 —; EntrySp points here meanwhile
+            // (an abort in the callback lands after the call with R0 = 0 and R10 restored from here).
+            _e.Stp(X64, X0, X1, Sp, -112, A64PairMode.PreIndex);
+            _e.Stp(X64, X2, X3, Sp, 16);
+            _e.Stp(X64, X4, X19, Sp, 32);
+            _e.Stp(X64, X20, X21, Sp, 48);
+            _e.Stp(X64, X22, Zr, Sp, 64);
+            int landingAdr = Placeholder();
+            _e.LdrImmediate(A64MemSize.Double, X10, Arm64RegisterMap.Context, Arm64RunContext.EntrySp);
+            _e.Stp(X64, Arm64RegisterMap.Tmp, X10, Sp, 80);
+            _e.StrImmediate(A64MemSize.Double, X25, Sp, 96);
+            _e.MovSp(X64, Arm64RegisterMap.Tmp, Sp);
+            _e.StrImmediate(A64MemSize.Double, Arm64RegisterMap.Tmp, Arm64RegisterMap.Context, Arm64RunContext.EntrySp);
+            int loop = _e.Count;
+            _e.LdrImmediate(A64MemSize.Double, Arm64RegisterMap.Tmp, Sp, 72);
+            _e.LdrImmediate(A64MemSize.Double, X10, Sp, 0);
+            _e.CmpRegister(X64, Arm64RegisterMap.Tmp, X10);
+            int done = Placeholder();
+            _e.AddImmediate(X64, X10, Arm64RegisterMap.Tmp, 1);
+            _e.StrImmediate(A64MemSize.Double, X10, Sp, 72);
+            _e.Mov(X64, X0, Arm64RegisterMap.Tmp);
+            _e.LdrImmediate(A64MemSize.Double, X1, Sp, 16);
+            foreach (var r in (ReadOnlySpan<A64Register>)[X2, X3, X4, X7, X19, X20, X21, X22]) _e.Movz(X64, r, 0);
+            Branch(FixKind.Bl, default, TargetKind.Function, callback);
+            PatchAdr(landingAdr, Arm64RegisterMap.Tmp, _e.Count);
+            _e.LdrImmediate(A64MemSize.Double, X25, Sp, 96);
+            int stop = Placeholder();
+            CountBackEdge();
+            _e.B(loop - _e.Count);
+            PatchBCond(done, A64Condition.Hs, _e.Count);
+            _scratch.Clear();
+            _scratch.Cbnz(X64, X7, _e.Count - stop);
+            _e.Patch(stop, _scratch.Words[0]);
+            _e.LdrImmediate(A64MemSize.Double, Arm64RegisterMap.Tmp, Sp, 88);
+            _e.StrImmediate(A64MemSize.Double, Arm64RegisterMap.Tmp, Arm64RegisterMap.Context, Arm64RunContext.EntrySp);
+            _e.LdrImmediate(A64MemSize.Double, X7, Sp, 72);
+            _e.Ldp(X64, X2, X3, Sp, 16);
+            _e.Ldp(X64, X4, X19, Sp, 32);
+            _e.Ldp(X64, X20, X21, Sp, 48);
+            _e.LdrImmediate(A64MemSize.Double, X22, Sp, 64);
+            _e.Ldp(X64, X0, X1, Sp, 112, A64PairMode.PostIndex);
+            PatchB(flagsBad, _e.Count);
+            PatchB(tooMany, _e.Count);
+        }
 
         // bpf_tail_call(ctx, array, index) as the kernel's JITs do it, with the interpreter's rules: only from the entry
         // frame; index ≥ count, the 34th call or an empty slot fall through (R0 untouched); a call that happens counts and
@@ -894,6 +1037,11 @@ public static class Arm64Translator
             var w = size == 8 ? X64 : W32;
             var s = R(insn.SrcNumber);
             var op = (AtomicOp)insn.Imm;
+            if (options.HostAtomics)
+            {
+                HostAtomic(op, size, w, s);
+                return;
+            }
 
             // A64 atomics fault on a misaligned address; RFC 9669 does not require alignment (the kernel's verifier
             // does), so a misaligned one takes a plain load–modify–store (atomic on one core, which is all it can be).
@@ -925,6 +1073,29 @@ public static class Arm64Translator
             }
 
             PatchB(toDone, _e.Count);
+        }
+
+        // The atomic at [X10] as a call of the host's atomic helper (Arm64HostAtomics): X0 = address, X1 = src, X2 = R0
+        // (cmpxchg's expected value), X3 = the form; the old value comes back in X7. R1–R5 (X0–X4) and R0 are saved on
+        // the machine stack around the call, so the eBPF registers change exactly as the instruction says.
+        private void HostAtomic(AtomicOp op, int size, A64Width w, A64Register s)
+        {
+            _e.Stp(X64, X0, X1, Sp, -48, A64PairMode.PreIndex);
+            _e.Stp(X64, X2, X3, Sp, 16);
+            _e.Stp(X64, X4, X7, Sp, 32);
+            _e.Mov(X64, Arm64RegisterMap.Tmp, s); // s may be X0–X4: read it before they are overwritten
+            _e.Mov(X64, X0, X10);
+            _e.Mov(X64, X1, Arm64RegisterMap.Tmp);
+            _e.Mov(X64, X2, X7);
+            _e.MovConstant(X64, X3, Arm64HostAtomics.Form(op, size == 8));
+            _relocations.Add(new Arm64Relocation(_e.Count, Arm64RelocationKind.HelperCall, Arm64HostAtomics.TrapHelperId));
+            _e.Emit(0); // BL, patched by the linker
+            _e.Mov(X64, Arm64RegisterMap.Tmp, X7);
+            _e.Ldp(X64, X2, X3, Sp, 16);
+            _e.Ldp(X64, X4, X7, Sp, 32);
+            _e.Ldp(X64, X0, X1, Sp, 48, A64PairMode.PostIndex);
+            if (op == AtomicOp.CmpXchg) _e.Mov(w, X7, Arm64RegisterMap.Tmp);
+            else if (((int)op & (int)AtomicOp.FetchAdd) != 0) _e.Mov(w, s, Arm64RegisterMap.Tmp);
         }
 
         // X11 = old value at [X10], X12 = new value; fetch forms give the old value in src (R0 for cmpxchg).
@@ -983,6 +1154,13 @@ public static class Arm64Translator
         {
             _scratch.Clear();
             _scratch.BCond(cond, target - at);
+            _e.Patch(at, _scratch.Words[0]);
+        }
+
+        private void PatchAdr(int at, A64Register rd, int target)
+        {
+            _scratch.Clear();
+            _scratch.Adr(rd, (target - at) * 4L);
             _e.Patch(at, _scratch.Words[0]);
         }
 
