@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using HeteroBpf.Devices.Unicorn;
 using HeteroBpf.Helpers;
 using HeteroBpf.Jit.Arm64;
+using HeteroBpf.Maps;
 using HeteroBpf.Offload;
 
 namespace HeteroBpf.Devices;
@@ -25,21 +26,26 @@ internal sealed unsafe class Arm64NicCode : DeviceCode
     private readonly Arm64Executor[] _cores;
     private readonly MemoryRegion[] _mapRegions;
     private readonly object? _atomics;
+    private readonly ulong _firmware;
+    private nint[] _slots = new nint[256]; // the batch's RX buffers (locked while a batch runs)
     private int _disposed;
 
-    public Arm64NicCode(Arm64NicMemory memory, Arm64Code code, HelperRegistry helpers, MemoryRegion[] mapRegions, int cores, bool hasAtomics)
+    public Arm64NicCode(Arm64NicMemory memory, Arm64Code[] codes, HelperRegistry helpers, MemoryRegion[] mapRegions, bool hasAtomics, bool hasTailCalls)
     {
         _memory = memory;
         _atomics = hasAtomics ? memory.AtomicsLock : null;
         _mapRegions = mapRegions;
-        Code = code;
-        _cores = new Arm64Executor[cores];
+        _firmware = memory.Base + (hasTailCalls ? Arm64NicFirmware.VariantWords * 4UL : 0);
+        Code = codes[0];
+        _cores = new Arm64Executor[codes.Length];
         try
         {
             ulong deviceBase = memory.Base;
-            for (int i = 0; i < cores; i++)
+            for (int i = 0; i < codes.Length; i++)
             {
-                _cores[i] = new Arm64Executor(code, helpers);
+                // The code is unchecked (verified): no per-access hook for exact fault PCs, which would cost a host
+                // callback per load and store.
+                _cores[i] = new Arm64Executor(codes[i], helpers, new Arm64ExecutorOptions { PrecisePc = false });
                 _cores[i].MapDeviceMemory(deviceBase, Arm64NicMemory.FirmwareBytes, executable: true);
                 _cores[i].MapDeviceMemory(deviceBase + Arm64NicMemory.FirmwareBytes, memory.Length - Arm64NicMemory.FirmwareBytes);
                 _cores[i].FirmwarePacket = PointAtPacket;
@@ -52,7 +58,10 @@ internal sealed unsafe class Arm64NicCode : DeviceCode
         }
     }
 
-    /// <summary>The translation.</summary>
+    /// <summary>The CPU core <paramref name="core"/> acts as for per-CPU maps and <c>bpf_get_smp_processor_id</c>.</summary>
+    public static int CpuOf(int core) => core % BpfMap.PossibleCpus;
+
+    /// <summary>The translation (core 0's: the cores' differ only in the addresses of inlined per-CPU values).</summary>
     public Arm64Code Code { get; }
 
     /// <summary>The emulated cores this program runs on.</summary>
@@ -63,9 +72,11 @@ internal sealed unsafe class Arm64NicCode : DeviceCode
     {
         byte* slot = _memory.Rent();
         if (slot is null) throw new HbpfException(ErrorCode.DeviceRunInput, $"{_memory.Device.Name}: all {_memory.Slots} packet buffers are busy");
-        var core = TakeCore();
+        int index = TakeCore();
+        var core = _cores[index];
         if (_atomics is not null) Monitor.Enter(_atomics);
         var memory = MemoryMap.ForThisThread();
+        MapHelpers.SetThreadCpu(CpuOf(index));
         try
         {
             var ctx = (SimContext*)(slot + Arm64NicMemory.ContextOffset);
@@ -81,6 +92,7 @@ internal sealed unsafe class Arm64NicCode : DeviceCode
         }
         finally
         {
+            MapHelpers.SetThreadCpu(-1);
             memory.Clear();
             if (_atomics is not null) Monitor.Exit(_atomics);
             Monitor.Exit(core);
@@ -101,41 +113,41 @@ internal sealed unsafe class Arm64NicCode : DeviceCode
         int cores = Math.Min(_cores.Length, Math.Max(1, n));
         int share = (n + cores - 1) / cores;
         if (share > Arm64NicMemory.RingEntries) throw new HbpfException(ErrorCode.DeviceRunInput, $"{_memory.Device.Name}: {share} packets per core exceed its ring ({Arm64NicMemory.RingEntries})");
-        var slots = new nint[n];
-        try
+        var slots = _slots.Length >= n ? _slots : _slots = new nint[Math.Max(n, 2 * _slots.Length)];
+        lock (slots)
         {
-            for (int i = 0; i < n; i++)
+            int rented = 0;
+            try
             {
-                if (packets[i].Length > DeviceTestRun.MaxData) throw new HbpfException(ErrorCode.DeviceRunInput, $"{_memory.Device.Name}: packet {i} of {packets[i].Length} bytes exceeds a frame ({DeviceTestRun.MaxData})");
-                byte* slot = _memory.Rent();
-                if (slot is null) throw new HbpfException(ErrorCode.DeviceRunInput, $"{_memory.Device.Name}: {n} packets exceed its {_memory.Slots} RX buffers");
-                slots[i] = (nint)slot;
-                Receive(slot, packets[i]);
-            }
+                for (; rented < n; rented++)
+                {
+                    if (packets[rented].Length > DeviceTestRun.MaxData) throw new HbpfException(ErrorCode.DeviceRunInput, $"{_memory.Device.Name}: packet {rented} of {packets[rented].Length} bytes exceeds a frame ({DeviceTestRun.MaxData})");
+                    byte* slot = _memory.Rent();
+                    if (slot is null) throw new HbpfException(ErrorCode.DeviceRunInput, $"{_memory.Device.Name}: {n} packets exceed its {_memory.Slots} RX buffers");
+                    slots[rented] = (nint)slot;
+                    Receive(slot, packets[rented]);
+                }
 
-            var results = new NicCompletion[n];
-            if (cores == 1)
-            {
-                RunShare(0, slots, 0, n, results);
+                if (cores == 1)
+                {
+                    RunShare(0, slots, 0, n, completions);
+                }
+                else
+                {
+                    var results = new NicCompletion[n];
+                    Parallel.For(0, cores, new ParallelOptions { MaxDegreeOfParallelism = cores }, c => RunShare(c, slots, c * share, Math.Min(n, (c + 1) * share), results));
+                    results.CopyTo(completions);
+                }
             }
-            else
+            finally
             {
-                Parallel.For(0, cores, new ParallelOptions { MaxDegreeOfParallelism = cores }, c => RunShare(c, slots, c * share, Math.Min(n, (c + 1) * share), results));
-            }
-
-            results.CopyTo(completions);
-        }
-        finally
-        {
-            foreach (nint slot in slots)
-            {
-                if (slot != 0) _memory.Return((byte*)slot);
+                for (int i = 0; i < rented; i++) _memory.Return((byte*)slots[i]);
             }
         }
     }
 
     // Core c's share [from, to): descriptors into its ring page, one firmware entry, completions out.
-    private void RunShare(int c, nint[] slots, int from, int to, NicCompletion[] results)
+    private void RunShare(int c, nint[] slots, int from, int to, Span<NicCompletion> results)
     {
         if (to <= from) return;
         var core = _cores[c];
@@ -144,6 +156,7 @@ internal sealed unsafe class Arm64NicCode : DeviceCode
         lock (core)
         {
             if (_atomics is not null) Monitor.Enter(_atomics);
+            MapHelpers.SetThreadCpu(CpuOf(c));
             try
             {
                 for (int i = from; i < to; i++) ((uint*)ring)[i - from] = (uint)(ulong)((byte*)slots[i] + Arm64NicMemory.ContextOffset);
@@ -153,27 +166,29 @@ internal sealed unsafe class Arm64NicCode : DeviceCode
                 memory.Add(new MemoryRegion(0, 0, RegionKind.Packet, true));
                 foreach (var region in _mapRegions) memory.Add(region);
                 SimXdpHelpers.SyncRegions(memory, first);
-                core.RunFirmware(_memory.Base, memory, (ulong)ring, (ulong)(to - from), core.ProgramEntry, (ulong)(ring + Arm64NicMemory.CompletionOffset));
-                var done = (NicCompletion*)(ring + Arm64NicMemory.CompletionOffset);
+                core.RunFirmware(_firmware, memory, (ulong)ring, (ulong)(to - from), core.TailCallEntry, 0);
+                var done = (uint*)(ring + Arm64NicMemory.CompletionOffset);
                 for (int i = from; i < to; i++)
                 {
                     var ctx = (SimContext*)((byte*)slots[i] + Arm64NicMemory.ContextOffset);
                     uint start = ctx->HardStart;
-                    results[i] = new NicCompletion(done[i - from].Action, ctx->Data - start, ctx->DataEnd - start, ctx->DataMeta - start);
+                    results[i] = new NicCompletion(done[i - from], ctx->Data - start, ctx->DataEnd - start, ctx->DataMeta - start);
                 }
             }
             finally
             {
+                MapHelpers.SetThreadCpu(-1);
                 memory.Clear();
                 if (_atomics is not null) Monitor.Exit(_atomics);
             }
         }
     }
 
-    // The firmware's per-packet trap: the host's view of the run (the context helpers find, the packet regions
-    // checked accesses use) follows the frame the firmware is about to hand the program.
-    private static void PointAtPacket(MemoryMap memory, ulong context)
+    // The firmware's trap: the host's view of the run (the context helpers find, the packet regions they check)
+    // follows the packet whose descriptor the firmware's cursor register points at.
+    private static void PointAtPacket(MemoryMap memory, ulong cursor)
     {
+        ulong context = *(uint*)cursor;
         var ctx = (SimContext*)context;
         memory.Set(memory.IndexOf(RegionKind.Context), new MemoryRegion(context, SimContext.ProgramVisible, RegionKind.Context, false));
         SimXdpHelpers.SyncRegions(memory, ctx);
@@ -195,16 +210,16 @@ internal sealed unsafe class Arm64NicCode : DeviceCode
         ctx->IngressIfindex = DeviceTestRun.LoopbackIfindex;
     }
 
-    // A free core (each runs one packet at a time); when all are busy, wait for the first.
-    private Arm64Executor TakeCore()
+    // A free core's index (each runs one packet at a time); when all are busy, wait for the first.
+    private int TakeCore()
     {
-        foreach (var core in _cores)
+        for (int i = 0; i < _cores.Length; i++)
         {
-            if (Monitor.TryEnter(core)) return core;
+            if (Monitor.TryEnter(_cores[i])) return i;
         }
 
         Monitor.Enter(_cores[0]);
-        return _cores[0];
+        return 0;
     }
 
     public override void Dispose()

@@ -113,21 +113,38 @@ public sealed class Arm64NicDevice : OffloadDevice, IDevice
         var mapHelpers = new MapHelpers(live);
         var insns = LddwResolver.Resolve(program.Program, live.Length, MapHelpers.HandleOf, (index, offset) => LddwResolver.ArrayValueAddress(live[index], offset));
         var helpers = new SimXdpHelpers(mapHelpers).AddTo(mapHelpers.AddTo(HelperRegistry.Basic));
-        // Array maps (not per-CPU) are inlined by the JIT: values at a fixed stride in the map's own block.
+        bool hasAtomics = insns.Any(i => i.Class is OpClass.Stx && i.Mode == MemMode.Atomic);
+        // One translation per core: a per-CPU array's lookup is inlined as an array of that core's CPU (core c is CPU
+        // c mod the possible CPUs, as the host helpers see it during the core's runs), so each core's code has its own
+        // value addresses; everything else is the same.
+        var codes = new Arm64Code[Cores];
+        for (int core = 0; core < codes.Length; core++) codes[core] = Arm64Translator.Translate(insns, TranslatorOptions(live, program, Arm64NicCode.CpuOf(core)));
+        return new Arm64NicCode(memory, codes, helpers, LddwResolver.ValueRegions(live), hasAtomics, HasTailCalls(insns));
+    }
+
+    // The NIC's translation choices for the core acting as CPU cpu. Accesses go unchecked: the program is verified
+    // (every reached load, store and helper memory argument proven within its object), so the region table the
+    // checks read, which the firmware would have to rewrite per packet, is never read. Frames are not zeroed (a
+    // verified program never reads stack it did not write). Array maps are inlined (values at a fixed stride in the
+    // map's own block), per-CPU arrays too, at this CPU's column of the index-major block.
+    private static Arm64TranslatorOptions TranslatorOptions(BpfMap[] live, VerifiedProgram program, int cpu)
+    {
         var arrays = new Dictionary<ulong, Arm64ArrayMapLayout>();
         for (int i = 0; i < live.Length; i++)
         {
-            if (live[i].Type != MapType.Array || live[i].ValueMemory.Count != 1) continue;
+            if (live[i].Type is not (MapType.Array or MapType.PerCpuArray) || live[i].ValueMemory.Count != 1) continue;
             var (start, _) = live[i].ValueMemory[0];
-            arrays[MapHelpers.HandleOf(i)] = new Arm64ArrayMapLayout((ulong)start, (uint)((live[i].ValueSize + 7) & ~7), (uint)live[i].MaxEntries);
+            uint stride = (uint)((live[i].ValueSize + 7) & ~7);
+            arrays[MapHelpers.HandleOf(i)] = live[i].Type == MapType.Array
+                ? new Arm64ArrayMapLayout((ulong)start, stride, (uint)live[i].MaxEntries)
+                : new Arm64ArrayMapLayout((ulong)start + ((ulong)cpu * stride), stride * (uint)BpfMap.PossibleCpus, (uint)live[i].MaxEntries);
         }
 
-        // A verified program never reads stack it did not write: no frame zeroing (the costliest part of an entry in Unicorn).
-        var options = new Arm64TranslatorOptions { ArrayMaps = arrays, Facts = program.Facts, ZeroFrames = false };
-        var code = Arm64Translator.Translate(insns, options);
-        bool hasAtomics = insns.Any(i => i.Class is OpClass.Stx && i.Mode == MemMode.Atomic);
-        return new Arm64NicCode(memory, code, helpers, LddwResolver.ValueRegions(live), Cores, hasAtomics);
+        return new Arm64TranslatorOptions { ArrayMaps = arrays, Facts = program.Facts, ZeroFrames = false, CheckAccesses = false };
     }
+
+    private static bool HasTailCalls(Instruction[] insns) =>
+        insns.Any(i => InstructionForms.Of(i.OpCode).Kind == InstructionKind.Call && i.SrcNumber == (byte)CallKind.Helper && i.Imm == (int)HelperId.TailCall);
 
     // A NIC map: a live map with the kernel's semantics in a native block the device allocated (mapped into its cores
     // by identity when a program uses it), freed with the device.
