@@ -76,7 +76,7 @@ internal sealed unsafe class Arm64NicCode : DeviceCode
         var core = _cores[index];
         if (_atomics is not null) Monitor.Enter(_atomics);
         var memory = MemoryMap.ForThisThread();
-        MapHelpers.SetThreadCpu(CpuOf(index));
+        int previousCpu = EnterCpu(CpuOf(index));
         try
         {
             var ctx = (SimContext*)(slot + Arm64NicMemory.ContextOffset);
@@ -92,7 +92,7 @@ internal sealed unsafe class Arm64NicCode : DeviceCode
         }
         finally
         {
-            MapHelpers.SetThreadCpu(-1);
+            LeaveCpu(previousCpu);
             memory.Clear();
             if (_atomics is not null) Monitor.Exit(_atomics);
             Monitor.Exit(core);
@@ -108,8 +108,26 @@ internal sealed unsafe class Arm64NicCode : DeviceCode
     /// <exception cref="BpfFaultException">The program faulted (that core's share stops there).</exception>
     public void RunBatch(IReadOnlyList<byte[]> packets, Span<NicCompletion> completions)
     {
+        if (completions.Length < packets.Count) throw new ArgumentException("fewer completions than packets", nameof(completions));
+        RunBatch(packets, completions, null, null);
+    }
+
+    /// <summary>
+    /// Runs a batch through the firmware loop as <see cref="RunBatch(IReadOnlyList{byte[]}, Span{NicCompletion})"/>
+    /// does, giving each packet what a test-run of it alone gives (action, data out from the metadata on, context,
+    /// redirect) in <paramref name="results"/>, or its fault in <paramref name="faults"/>: the firmware then goes on
+    /// with the next packet of that core's share.
+    /// </summary>
+    /// <exception cref="HbpfException">More packets than buffers, or a packet larger than a frame (HB9111).</exception>
+    public void RunBatch(IReadOnlyList<byte[]> packets, DeviceTestRunResult?[] results, BpfFaultException?[] faults)
+    {
+        if (results.Length < packets.Count || faults.Length < packets.Count) throw new ArgumentException("fewer results than packets", nameof(results));
+        RunBatch(packets, default, results, faults);
+    }
+
+    private void RunBatch(IReadOnlyList<byte[]> packets, Span<NicCompletion> completions, DeviceTestRunResult?[]? results, BpfFaultException?[]? faults)
+    {
         int n = packets.Count;
-        if (completions.Length < n) throw new ArgumentException("fewer completions than packets", nameof(completions));
         int cores = Math.Min(_cores.Length, Math.Max(1, n));
         int share = (n + cores - 1) / cores;
         if (share > Arm64NicMemory.RingEntries) throw new HbpfException(ErrorCode.DeviceRunInput, $"{_memory.Device.Name}: {share} packets per core exceed its ring ({Arm64NicMemory.RingEntries})");
@@ -130,13 +148,13 @@ internal sealed unsafe class Arm64NicCode : DeviceCode
 
                 if (cores == 1)
                 {
-                    RunShare(0, slots, 0, n, completions);
+                    RunShare(0, slots, 0, n, completions, results, faults);
                 }
                 else
                 {
-                    var results = new NicCompletion[n];
-                    Parallel.For(0, cores, new ParallelOptions { MaxDegreeOfParallelism = cores }, c => RunShare(c, slots, c * share, Math.Min(n, (c + 1) * share), results));
-                    results.CopyTo(completions);
+                    var done = results is null ? new NicCompletion[n] : null;
+                    Parallel.For(0, cores, new ParallelOptions { MaxDegreeOfParallelism = cores }, c => RunShare(c, slots, c * share, Math.Min(n, (c + 1) * share), done, results, faults));
+                    done?.CopyTo(completions);
                 }
             }
             finally
@@ -146,8 +164,9 @@ internal sealed unsafe class Arm64NicCode : DeviceCode
         }
     }
 
-    // Core c's share [from, to): descriptors into its ring page, one firmware entry, completions out.
-    private void RunShare(int c, nint[] slots, int from, int to, Span<NicCompletion> results)
+    // Core c's share [from, to): descriptors into its ring page, one firmware entry (and one more after each fault
+    // when faults are kept), then per packet its completion, or its test-run result.
+    private void RunShare(int c, nint[] slots, int from, int to, Span<NicCompletion> completions, DeviceTestRunResult?[]? results, BpfFaultException?[]? faults)
     {
         if (to <= from) return;
         var core = _cores[c];
@@ -156,7 +175,7 @@ internal sealed unsafe class Arm64NicCode : DeviceCode
         lock (core)
         {
             if (_atomics is not null) Monitor.Enter(_atomics);
-            MapHelpers.SetThreadCpu(CpuOf(c));
+            int previousCpu = EnterCpu(CpuOf(c));
             try
             {
                 for (int i = from; i < to; i++) ((uint*)ring)[i - from] = (uint)(ulong)((byte*)slots[i] + Arm64NicMemory.ContextOffset);
@@ -166,18 +185,40 @@ internal sealed unsafe class Arm64NicCode : DeviceCode
                 memory.Add(new MemoryRegion(0, 0, RegionKind.Packet, true));
                 foreach (var region in _mapRegions) memory.Add(region);
                 SimXdpHelpers.SyncRegions(memory, first);
-                core.RunFirmware(_firmware, memory, (ulong)ring, (ulong)(to - from), core.TailCallEntry, 0);
+                for (int at = from; at < to;)
+                {
+                    try
+                    {
+                        core.RunFirmware(_firmware, memory, (ulong)(ring + (4 * (at - from))), (ulong)(to - at), core.TailCallEntry, 0);
+                        at = to;
+                    }
+                    catch (BpfFaultException fault) when (faults is not null)
+                    {
+                        // The cursor still names the packet that faulted (it moves on only after the completion).
+                        int k = from + (int)((core.FirmwareCursorValue - (ulong)ring) / Arm64NicFirmware.DescriptorSize);
+                        faults[k] = fault;
+                        at = k + 1;
+                        if (at < to) PointAtPacket(memory, (ulong)(ring + (4 * (at - from))));
+                    }
+                }
+
                 var done = (uint*)(ring + Arm64NicMemory.CompletionOffset);
                 for (int i = from; i < to; i++)
                 {
                     var ctx = (SimContext*)((byte*)slots[i] + Arm64NicMemory.ContextOffset);
+                    if (results is not null)
+                    {
+                        if (faults![i] is null) results[i] = SimContext.Result(ctx, new ExecutionResult(done[i - from], 0));
+                        continue;
+                    }
+
                     uint start = ctx->HardStart;
-                    results[i] = new NicCompletion(done[i - from], ctx->Data - start, ctx->DataEnd - start, ctx->DataMeta - start);
+                    completions[i] = new NicCompletion(done[i - from], ctx->Data - start, ctx->DataEnd - start, ctx->DataMeta - start);
                 }
             }
             finally
             {
-                MapHelpers.SetThreadCpu(-1);
+                LeaveCpu(previousCpu);
                 memory.Clear();
                 if (_atomics is not null) Monitor.Exit(_atomics);
             }
@@ -208,6 +249,24 @@ internal sealed unsafe class Arm64NicCode : DeviceCode
         ctx->Data = (uint)(ulong)data;
         ctx->DataEnd = (uint)(ulong)(data + packet.Length);
         ctx->IngressIfindex = DeviceTestRun.LoopbackIfindex;
+    }
+
+    // The thread acts as the core's CPU during its runs (the host helpers' per-CPU values and processor id then agree
+    // with the core's inlined per-CPU lookups); what it acted as before comes back after (a thread that had none keeps
+    // the CPU it ran on then). Gives the CPU to restore, or NoCpuChange.
+    private const int NoCpuChange = -2;
+
+    private static int EnterCpu(int cpu)
+    {
+        int previous = MapHelpers.CurrentCpu;
+        if (previous == cpu) return NoCpuChange;
+        MapHelpers.SetThreadCpu(cpu);
+        return previous;
+    }
+
+    private static void LeaveCpu(int previous)
+    {
+        if (previous != NoCpuChange) MapHelpers.SetThreadCpu(previous);
     }
 
     // A free core's index (each runs one packet at a time); when all are busy, wait for the first.

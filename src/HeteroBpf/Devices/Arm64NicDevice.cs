@@ -99,6 +99,34 @@ public sealed class Arm64NicDevice : OffloadDevice, IDevice
         code.RunBatch(packets, completions);
     }
 
+    /// <summary>
+    /// Runs a batch through the firmware loop as <see cref="RunBatch(BpfDeviceProgram, IReadOnlyList{byte[]}, Span{NicCompletion})"/>
+    /// does, giving per packet what a test-run of it alone gives (<paramref name="results"/>: action, data out,
+    /// context, redirect) or its fault (<paramref name="faults"/>; the rest of the batch still runs): <c>hbpf run</c>'s path.
+    /// </summary>
+    /// <exception cref="HbpfException">A program of another device (HB9103), more packets than RX buffers or a packet over a frame (HB9111).</exception>
+    /// <exception cref="DeviceRemovedException">The device was removed.</exception>
+    public void RunBatch(BpfDeviceProgram program, IReadOnlyList<byte[]> packets, DeviceTestRunResult?[] results, BpfFaultException?[] faults)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        ArgumentNullException.ThrowIfNull(packets);
+        ArgumentNullException.ThrowIfNull(results);
+        ArgumentNullException.ThrowIfNull(faults);
+        if (program.Device != this) throw new HbpfException(ErrorCode.OffloadWrongDevice, $"program '{program.Spec.Name}' is bound to device '{program.Device.Name}', not to '{Name}'");
+        using var held = EnterReadForRaw(out _);
+        if (program.IsOrphaned || program.Code is not Arm64NicCode code) throw new DeviceRemovedException(Name, $"cannot run program '{program.Spec.Name}'");
+        code.RunBatch(packets, results, faults);
+    }
+
+    /// <summary>Packets one emulated core takes per emulator entry in <c>hbpf run</c> (its ring holds <see cref="RingEntries"/>).</summary>
+    public const int BatchPerCore = 128;
+
+    /// <summary>RX buffers of the device: the most packets in flight (one batch, or test-runs) at a time.</summary>
+    public const int RxBuffers = BufferSlots;
+
+    /// <summary>RX descriptors (and completions) in one core's ring: the most packets a core takes per batch.</summary>
+    public const int RingEntries = Arm64NicMemory.RingEntries;
+
     /// <inheritdoc/>
     protected override DeviceDomain CreateDomain() => new Arm64NicMemory(this, BufferSlots);
 

@@ -188,6 +188,9 @@ public sealed unsafe class Arm64Executor : IDisposable
     /// </summary>
     public A64Register FirmwareCursor { get; set; } = A64Register.X23;
 
+    /// <summary>The value of <see cref="FirmwareCursor"/> now: after a firmware run stopped by a fault, the packet it stopped at.</summary>
+    public ulong FirmwareCursorValue => _core.ReadRegister(FirmwareCursor);
+
     /// <summary>
     /// Runs device firmware (code in an executable block given to <see cref="MapDeviceMemory"/>) at
     /// <paramref name="entry"/> with X0, X1, X3, X4 as given, X2 = the run context, SP = the top of the machine stack
