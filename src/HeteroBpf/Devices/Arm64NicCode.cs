@@ -7,19 +7,20 @@ using HeteroBpf.Offload;
 
 namespace HeteroBpf.Devices;
 
-/// <summary>
-/// A program as the <c>arm64-nic</c> translated it: A64 code (<see cref="Arm64Code"/>) linked into one
-/// <see cref="Arm64Executor"/> per emulated core, each core with the whole device memory mapped at its own address.
-/// A run takes a free core, builds the frame and its UAPI <c>xdp_md</c> in a device slot, enters the core with
-/// X0 = the context's device address and reads the action and the new data offsets back from the context.
-/// </summary>
-/// <summary>One completion-ring entry as the firmware writes it: the XDP action, then data, data_end and data_meta as offsets from the frame's start (the headroom is 256 bytes).</summary>
+/// <summary>One packet's completion: the XDP action the firmware wrote in the completion ring, then data, data_end and data_meta as offsets from the frame's start (the headroom is 256 bytes), which the host reads from the frame's context.</summary>
 /// <param name="Action">R0 of the program (the XDP action).</param>
 /// <param name="Data">Offset of the packet's first byte in the frame.</param>
 /// <param name="DataEnd">Offset one past the packet's last byte.</param>
 /// <param name="DataMeta">Offset of the metadata (= Data without metadata).</param>
 public readonly record struct NicCompletion(uint Action, uint Data, uint DataEnd, uint DataMeta);
 
+/// <summary>
+/// A program as the <c>arm64-nic</c> translated it: A64 code (<see cref="Arm64Code"/>, one translation per core)
+/// linked into one <see cref="Arm64Executor"/> per emulated core, each core with the whole device memory mapped at its
+/// own address. A test-run takes a free core, builds the frame and its UAPI <c>xdp_md</c> in a device slot, enters the
+/// core with X0 = the context's device address and reads the action and the new data offsets back from the context;
+/// a batch goes through the firmware's RX loop (<see cref="Arm64NicFirmware"/>), one emulator entry per core.
+/// </summary>
 internal sealed unsafe class Arm64NicCode : DeviceCode
 {
     private readonly Arm64NicMemory _memory;

@@ -11,8 +11,9 @@ namespace HeteroBpf.Devices;
 
 /// <summary>
 /// <c>arm64-nic</c>: an emulated ARM64 SmartNIC. A program bound to it is verified with its hooks (from
-/// <see cref="DefaultCapabilities"/>), translated from the original bytecode by the ARM64 JIT (map <c>lddw</c>s resolved
-/// to device handles, array-map lookups inlined) and run on one or more emulated ARM64 cores (Unicorn) that share the
+/// <see cref="DefaultCapabilities"/>), translated from the original bytecode by the ARM64 JIT once per core (map
+/// <c>lddw</c>s resolved to device handles, array and per-CPU array lookups inlined, accesses unchecked: the program is
+/// verified) and run on one or more emulated ARM64 cores (Unicorn) that share the
 /// device memory (<see cref="Arm64NicMemory"/>, below 4 GiB, so the UAPI <c>xdp_md</c> holds real addresses: no context
 /// rewrite). XDP helpers are the firmware's (run on the host over device memory when the code traps); maps are allocated
 /// by the device and reached by the host only through its map operations.
