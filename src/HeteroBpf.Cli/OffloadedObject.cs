@@ -144,7 +144,81 @@ internal sealed class OffloadedObject : IDisposable
         var outputs = new Dictionary<string, PcapWriter>(StringComparer.Ordinal);
         long packets = 0, bytes = 0, index = -1;
         string? truncation = null;
+        // arm64-nic runs the capture through its receive path: batches of up to 128 packets per core, one emulator
+        // entry per core per batch (the firmware's RX loop), with the same per-packet results as one test-run each.
+        var nic = Device as Devices.Arm64NicDevice;
+        var batch = nic is null ? null : new List<Pending>();
+        int batchSize = nic is null ? 0 : Math.Min(nic.Cores * Devices.Arm64NicDevice.BatchPerCore, Devices.Arm64NicDevice.RxBuffers), batchRuns = 0;
         var clock = Stopwatch.StartNew();
+
+        void Account(long at, byte[] data, LinkType linkType, long timestampNs, DeviceTestRunResult? r, BpfFaultException? fault)
+        {
+            if (fault is not null)
+            {
+                packets++;
+                bytes += data.Length;
+                Count(actions[XdpAction.Aborted], data.Length);
+                aborted.Add(new() { ["index"] = at, ["reason"] = $"fault: {fault.Message}" });
+                return;
+            }
+
+            if (r!.Error != Errno.Ok)
+            {
+                notRun.Add(new() { ["index"] = at, ["reason"] = r.Refusal ?? r.Error.ToString() });
+                return;
+            }
+
+            packets++;
+            bytes += data.Length;
+            var action = r.Retval <= (uint)XdpAction.Redirect ? (XdpAction)r.Retval : XdpAction.Aborted;
+            if (action == XdpAction.Aborted) aborted.Add(new() { ["index"] = at, ["reason"] = r.Retval == 0 ? "XDP_ABORTED" : $"return value {r.Retval} is not an XDP action" });
+            Count(actions[action], data.Length);
+            string? target = action switch
+            {
+                XdpAction.Pass => "pass",
+                XdpAction.Tx => "tx",
+                XdpAction.Redirect => "redirect-" + Redirect(r),
+                _ => null,
+            };
+            if (target is null) return;
+            if (action == XdpAction.Redirect)
+            {
+                if (!targets.TryGetValue(Redirect(r).ToString(), out var t)) targets[Redirect(r).ToString()] = t = new long[2];
+                Count(t, data.Length);
+            }
+
+            if (outDir is null) return;
+            if (!outputs.TryGetValue(target, out var writer))
+            {
+                Directory.CreateDirectory(outDir);
+                outputs[target] = writer = PcapWriter.Create(System.IO.Path.Combine(outDir, target + ".pcap"), linkType);
+            }
+
+            writer.Write(r.DataOut.AsSpan((int)r.Context.Data), timestampNs);
+        }
+
+        // The pending packets through the NIC in one batch (refused ones skipped), then accounted in capture order.
+        void RunPending()
+        {
+            var run = batch!.Where(p => p.Refused is null).Select(p => p.Data).ToList();
+            var results = new DeviceTestRunResult?[run.Count];
+            var faults = new BpfFaultException?[run.Count];
+            if (run.Count > 0) nic!.RunBatch(Program, run, results, faults);
+            int k = 0;
+            foreach (var p in batch!)
+            {
+                if (p.Refused is not null) Account(p.Index, p.Data, p.LinkType, p.TimestampNs, p.Refused, null);
+                else
+                {
+                    Account(p.Index, p.Data, p.LinkType, p.TimestampNs, results[k], faults[k]);
+                    k++;
+                }
+            }
+
+            batch.Clear();
+            batchRuns = 0;
+        }
+
         try
         {
             using var reader = CaptureReader.Open(pcap);
@@ -163,55 +237,35 @@ internal sealed class OffloadedObject : IDisposable
 
                 index++;
                 var data = packet.Data.ToArray();
-                XdpAction action;
-                DeviceTestRunResult r;
-                try
+                if (batch is null)
                 {
-                    r = Program.TestRun(Device, data);
-                }
-                catch (BpfFaultException fault)
-                {
-                    packets++;
-                    bytes += data.Length;
-                    Count(actions[XdpAction.Aborted], data.Length);
-                    aborted.Add(new() { ["index"] = index, ["reason"] = $"fault: {fault.Message}" });
+                    DeviceTestRunResult? r = null;
+                    BpfFaultException? fault = null;
+                    try
+                    {
+                        r = Program.TestRun(Device, data);
+                    }
+                    catch (BpfFaultException e)
+                    {
+                        fault = e;
+                    }
+
+                    Account(index, data, packet.LinkType, packet.TimestampNs, r, fault);
                     continue;
                 }
 
-                if (r.Error != Errno.Ok)
+                // Refused inputs never reach the device, as in a test-run.
+                if (DeviceTestRun.Check(Program, data, null) is { } refused)
                 {
-                    notRun.Add(new() { ["index"] = index, ["reason"] = r.Refusal ?? r.Error.ToString() });
+                    batch.Add(new Pending(index, data, packet.LinkType, packet.TimestampNs, refused));
                     continue;
                 }
 
-                packets++;
-                bytes += data.Length;
-                action = r.Retval <= (uint)XdpAction.Redirect ? (XdpAction)r.Retval : XdpAction.Aborted;
-                if (action == XdpAction.Aborted) aborted.Add(new() { ["index"] = index, ["reason"] = r.Retval == 0 ? "XDP_ABORTED" : $"return value {r.Retval} is not an XDP action" });
-                Count(actions[action], data.Length);
-                string? target = action switch
-                {
-                    XdpAction.Pass => "pass",
-                    XdpAction.Tx => "tx",
-                    XdpAction.Redirect => "redirect-" + Redirect(r),
-                    _ => null,
-                };
-                if (target is null) continue;
-                if (action == XdpAction.Redirect)
-                {
-                    if (!targets.TryGetValue(Redirect(r).ToString(), out var t)) targets[Redirect(r).ToString()] = t = new long[2];
-                    Count(t, data.Length);
-                }
-
-                if (outDir is null) continue;
-                if (!outputs.TryGetValue(target, out var writer))
-                {
-                    Directory.CreateDirectory(outDir);
-                    outputs[target] = writer = PcapWriter.Create(System.IO.Path.Combine(outDir, target + ".pcap"), packet.LinkType);
-                }
-
-                writer.Write(r.DataOut.AsSpan((int)r.Context.Data), packet.TimestampNs);
+                batch.Add(new Pending(index, data, packet.LinkType, packet.TimestampNs, null));
+                if (++batchRuns == batchSize) RunPending();
             }
+
+            if (batch is not null) RunPending();
         }
         finally
         {
@@ -241,17 +295,23 @@ internal sealed class OffloadedObject : IDisposable
         };
     }
 
+    // A packet read and not yet accounted: where it was in the capture, and its refusal when it cannot run.
+    private sealed record Pending(long Index, byte[] Data, LinkType LinkType, long TimestampNs, DeviceTestRunResult? Refused);
+
     private static void Count(long[] count, int length)
     {
         count[0]++;
         count[1] += length;
     }
 
+    /// <summary>Whether <see cref="RunCapture"/> runs batches through the device's receive path (arm64-nic) rather than one test-run per packet.</summary>
+    public bool Batched => Device is Devices.Arm64NicDevice;
+
     /// <summary>The run summary as text: one line, one row per action, then the problems.</summary>
-    public static void WriteRunText(TextWriter o, Dictionary<string, object?> s)
+    public static void WriteRunText(TextWriter o, Dictionary<string, object?> s, bool batched = false)
     {
         var c = CultureInfo.InvariantCulture;
-        o.WriteLine($"{s["program"]} ({s["object"]}) over {s["pcap"]}: {((long)s["packets"]!).ToString("N0", c)} packets, 1 queue, device {s["device"]} (through the device, one packet at a time)");
+        o.WriteLine($"{s["program"]} ({s["object"]}) over {s["pcap"]}: {((long)s["packets"]!).ToString("N0", c)} packets, 1 queue, device {s["device"]} ({(batched ? "through the device's receive path, in batches" : "through the device, one packet at a time")})");
         foreach (var (action, count) in (Dictionary<string, Dictionary<string, long>>)s["actions"]!)
         {
             o.WriteLine($"  XDP_{action.ToUpperInvariant(),-9} {count["packets"].ToString("N0", c),10} packets {count["bytes"].ToString("N0", c),12} bytes");

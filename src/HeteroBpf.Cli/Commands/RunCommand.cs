@@ -78,7 +78,8 @@ internal static class RunCommand
         return command;
     }
 
-    // An offload device runs the capture through the device, one packet at a time (its own memory, its own maps).
+    // An offload device runs the capture through the device (its own memory, its own maps): one test-run per packet,
+    // or on arm64-nic batches through its receive path (the firmware's RX loop), with the same per-packet results.
     private static int RunOnDevice(CliIo io, ParseResult parse, OffloadDevice device, string path, Option<string?> prog, Option<string?> section, Option<string> pcap, Option<string?> outDir, Option<int> queues, Option<string?> mapSet, Option<bool> json, Option<string> maps)
     {
         if (parse.GetValue(queues) != 1) throw new HbpfException(ErrorCode.BadArgument, $"device '{device.Name}' takes packets one at a time through the device; --queues needs a host device (host-interp, host-cil)");
@@ -91,7 +92,7 @@ internal static class RunCommand
         }
         else
         {
-            OffloadedObject.WriteRunText(io.Out, summary);
+            OffloadedObject.WriteRunText(io.Out, summary, loaded.Batched);
             if (parse.GetValue(maps) == "json") io.Out.WriteLine(JsonSerializer.Serialize(loaded.MapsJson(), ObjectInput.Json));
             else loaded.WriteMapsText(io.Out);
         }

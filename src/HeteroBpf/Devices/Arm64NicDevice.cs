@@ -11,8 +11,9 @@ namespace HeteroBpf.Devices;
 
 /// <summary>
 /// <c>arm64-nic</c>: an emulated ARM64 SmartNIC. A program bound to it is verified with its hooks (from
-/// <see cref="DefaultCapabilities"/>), translated from the original bytecode by the ARM64 JIT (map <c>lddw</c>s resolved
-/// to device handles, array-map lookups inlined) and run on one or more emulated ARM64 cores (Unicorn) that share the
+/// <see cref="DefaultCapabilities"/>), translated from the original bytecode by the ARM64 JIT once per core (map
+/// <c>lddw</c>s resolved to device handles, array and per-CPU array lookups inlined, accesses unchecked: the program is
+/// verified) and run on one or more emulated ARM64 cores (Unicorn) that share the
 /// device memory (<see cref="Arm64NicMemory"/>, below 4 GiB, so the UAPI <c>xdp_md</c> holds real addresses: no context
 /// rewrite). XDP helpers are the firmware's (run on the host over device memory when the code traps); maps are allocated
 /// by the device and reached by the host only through its map operations.
@@ -103,6 +104,34 @@ public sealed class Arm64NicDevice : OffloadDevice, IDevice
         code.RunBatch(packets, completions);
     }
 
+    /// <summary>
+    /// Runs a batch through the firmware loop as <see cref="RunBatch(BpfDeviceProgram, IReadOnlyList{byte[]}, Span{NicCompletion})"/>
+    /// does, giving per packet what a test-run of it alone gives (<paramref name="results"/>: action, data out,
+    /// context, redirect) or its fault (<paramref name="faults"/>; the rest of the batch still runs): <c>hbpf run</c>'s path.
+    /// </summary>
+    /// <exception cref="HbpfException">A program of another device (HB9103), more packets than RX buffers or a packet over a frame (HB9111).</exception>
+    /// <exception cref="DeviceRemovedException">The device was removed.</exception>
+    public void RunBatch(BpfDeviceProgram program, IReadOnlyList<byte[]> packets, DeviceTestRunResult?[] results, BpfFaultException?[] faults)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        ArgumentNullException.ThrowIfNull(packets);
+        ArgumentNullException.ThrowIfNull(results);
+        ArgumentNullException.ThrowIfNull(faults);
+        if (program.Device != this) throw new HbpfException(ErrorCode.OffloadWrongDevice, $"program '{program.Spec.Name}' is bound to device '{program.Device.Name}', not to '{Name}'");
+        using var held = EnterReadForRaw(out _);
+        if (program.IsOrphaned || program.Code is not Arm64NicCode code) throw new DeviceRemovedException(Name, $"cannot run program '{program.Spec.Name}'");
+        code.RunBatch(packets, results, faults);
+    }
+
+    /// <summary>Packets one emulated core takes per emulator entry in <c>hbpf run</c> (its ring holds <see cref="RingEntries"/>).</summary>
+    public const int BatchPerCore = 128;
+
+    /// <summary>RX buffers of the device: the most packets in flight (one batch, or test-runs) at a time.</summary>
+    public const int RxBuffers = BufferSlots;
+
+    /// <summary>RX descriptors (and completions) in one core's ring: the most packets a core takes per batch.</summary>
+    public const int RingEntries = Arm64NicMemory.RingEntries;
+
     /// <inheritdoc/>
     protected override DeviceDomain CreateDomain() => new Arm64NicMemory(this, BufferSlots);
 
@@ -125,23 +154,39 @@ public sealed class Arm64NicDevice : OffloadDevice, IDevice
         var mapHelpers = new MapHelpers(live);
         var insns = LddwResolver.Resolve(program.Program, live.Length, MapHelpers.HandleOf, (index, offset) => LddwResolver.ArrayValueAddress(live[index], offset));
         var helpers = Arm64HostAtomics.AddTo(new SimXdpHelpers(mapHelpers).AddTo(mapHelpers.AddTo(HelperRegistry.Basic)));
-        // Array maps (not per-CPU) are inlined by the JIT: values at a fixed stride in the map's own block.
+        // One translation per core: a per-CPU array's lookup is inlined as an array of that core's CPU (core c is CPU
+        // c mod the possible CPUs, as the host helpers see it during the core's runs), so each core's code has its own
+        // value addresses; everything else is the same.
+        var codes = new Arm64Code[Cores];
+        for (int core = 0; core < codes.Length; core++) codes[core] = Arm64Translator.Translate(insns, TranslatorOptions(live, program, Arm64NicCode.CpuOf(core)));
+        return new Arm64NicCode(memory, codes, helpers, LddwResolver.ValueRegions(live), HasTailCalls(insns));
+    }
+
+    // The NIC's translation choices for the core acting as CPU cpu. Accesses go unchecked: the program is verified
+    // (every reached load, store and helper memory argument proven within its object), so the region table the
+    // checks read, which the firmware would have to rewrite per packet, is never read. Frames are not zeroed (a
+    // verified program never reads stack it did not write). Array maps are inlined (values at a fixed stride in the
+    // map's own block), per-CPU arrays too, at this CPU's column of the index-major block. Each core is its own
+    // Unicorn instance whose A64 atomics are atomic only within it: every eBPF atomic runs on the host (Interlocked on
+    // the one device block all cores map), so cores run programs with atomics in parallel.
+    private static Arm64TranslatorOptions TranslatorOptions(BpfMap[] live, VerifiedProgram program, int cpu)
+    {
         var arrays = new Dictionary<ulong, Arm64ArrayMapLayout>();
         for (int i = 0; i < live.Length; i++)
         {
-            if (live[i].Type != MapType.Array || live[i].ValueMemory.Count != 1) continue;
+            if (live[i].Type is not (MapType.Array or MapType.PerCpuArray) || live[i].ValueMemory.Count != 1) continue;
             var (start, _) = live[i].ValueMemory[0];
-            arrays[MapHelpers.HandleOf(i)] = new Arm64ArrayMapLayout((ulong)start, (uint)((live[i].ValueSize + 7) & ~7), (uint)live[i].MaxEntries);
+            uint stride = (uint)((live[i].ValueSize + 7) & ~7);
+            arrays[MapHelpers.HandleOf(i)] = live[i].Type == MapType.Array
+                ? new Arm64ArrayMapLayout((ulong)start, stride, (uint)live[i].MaxEntries)
+                : new Arm64ArrayMapLayout((ulong)start + ((ulong)cpu * stride), stride * (uint)BpfMap.PossibleCpus, (uint)live[i].MaxEntries);
         }
 
-        // A verified program never reads stack it did not write: no frame zeroing (the costliest part of an entry in Unicorn).
-        // Each core is its own Unicorn instance whose A64 atomics are atomic only within it: every eBPF atomic runs on
-        // the host (Interlocked on the one device block all cores map), so cores run programs with atomics in parallel
-        // and no device-wide atomics lock is needed.
-        var options = new Arm64TranslatorOptions { ArrayMaps = arrays, Facts = program.Facts, ZeroFrames = false, HostAtomics = true };
-        var code = Arm64Translator.Translate(insns, options);
-        return new Arm64NicCode(memory, code, helpers, LddwResolver.ValueRegions(live), Cores, hasAtomics: false);
+        return new Arm64TranslatorOptions { ArrayMaps = arrays, Facts = program.Facts, ZeroFrames = false, CheckAccesses = false, HostAtomics = true };
     }
+
+    private static bool HasTailCalls(Instruction[] insns) =>
+        insns.Any(i => InstructionForms.Of(i.OpCode).Kind == InstructionKind.Call && i.SrcNumber == (byte)CallKind.Helper && i.Imm == (int)HelperId.TailCall);
 
     // A NIC map: a live map with the kernel's semantics in a native block the device allocated (mapped into its cores
     // by identity when a program uses it), freed with the device.

@@ -17,27 +17,20 @@ namespace HeteroBpf.Devices;
 /// </remarks>
 internal sealed unsafe partial class Arm64NicMemory : DeviceDomain
 {
-    /// <summary>
-    /// Taken by every run of a program with eBPF atomic instructions. Each core is its own Unicorn instance, whose
-    /// emulated atomics are atomic only within that instance (single-threaded TCG): two cores adding to one map value
-    /// at once lose updates, so such programs run one core at a time on the whole device.
-    /// </summary>
-    public object AtomicsLock { get; } = new();
-
     /// <summary>Bytes per slot: the frame page and the context/completion page, so no two slots share a page.</summary>
     public const int SlotSize = 2 * Page;
 
     /// <summary>Offset of a slot's context from the slot's start.</summary>
     public const int ContextOffset = Page;
 
-    /// <summary>Offset of the completion ring in a core's ring page.</summary>
-    public const int CompletionOffset = 1024;
+    /// <summary>Offset of the completion ring in a core's ring page (<see cref="Arm64NicFirmware.CompletionOffset"/>).</summary>
+    public const int CompletionOffset = Arm64NicFirmware.CompletionOffset;
 
     /// <summary>Ring pages (one per core) after the firmware page.</summary>
     public const int RingPages = Arm64NicDevice.MaxCores;
 
     /// <summary>Packets one ring page holds (its descriptors and completions).</summary>
-    public const int RingEntries = (Page - CompletionOffset) / Arm64NicFirmware.CompletionSize;
+    public const int RingEntries = CompletionOffset / Arm64NicFirmware.DescriptorSize;
 
     private const int SlotsOffset = (1 + RingPages) * Page;
     private const int Page = 4096;
@@ -116,6 +109,7 @@ internal sealed unsafe partial class Arm64NicMemory : DeviceDomain
         _block = Map((nuint)Length);
         if (_block is null) throw new HbpfException(ErrorCode.DeviceMemoryUnavailable, $"{Device.Name}: cannot map {Length} bytes of device memory below 4 GiB (the NIC's 32-bit address space)");
         // The host writes the firmware into device memory as DMA, once.
+        // Code and data never share a page: the firmware page is mapped read/execute and nothing writes it after this.
         Arm64NicFirmware.Emit().CopyTo(new Span<uint>(_block, Page / 4));
     }
 

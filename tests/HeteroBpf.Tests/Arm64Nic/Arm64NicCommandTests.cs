@@ -55,6 +55,46 @@ public sealed class Arm64NicCommandTests : IDisposable
         Assert.Equal(Directory.GetFiles(hostDir).Length, Directory.GetFiles(nicDir).Length);
     }
 
+    /// <summary>
+    /// <c>run --device arm64-nic</c> goes through the NIC's receive path (batches through the firmware's RX loop), and
+    /// its whole report is the host's: every example, every field but timing and the device's name.
+    /// </summary>
+    [Theory]
+    [InlineData("counter")]
+    [InlineData("firewall")]
+    [InlineData("reflector")]
+    [InlineData("ipip")]
+    [InlineData("dns_truncate")]
+    [InlineData("lb")]
+    public void RunOnTheNicTakesTheReceivePathAndReportsAsTheHost(string name)
+    {
+        string[] Args(string device, bool json)
+        {
+            var args = new List<string> { "run", Example(name, name + ".o"), "--pcap", Example(name, name + ".pcap"), "--device", device };
+            if (json) args.Add("--json");
+            if (File.Exists(Example(name, "map-set.json"))) args.AddRange(["--map-set", Example(name, "map-set.json")]);
+            return [.. args];
+        }
+
+        var host = Hbpf.Run(Args("host-interp", true));
+        var nic = Hbpf.Run(Args("arm64-nic", true));
+        Assert.True(host.ExitCode == 0, host.Error);
+        Assert.True(nic.ExitCode == 0, nic.Error);
+        using var h = JsonDocument.Parse(host.Out);
+        using var n = JsonDocument.Parse(nic.Out);
+        foreach (string field in new[] { "program", "packets", "bytes", "actions", "redirect_targets", "aborted", "not_run", "truncation" })
+        {
+            Assert.Equal(h.RootElement.GetProperty(field).GetRawText(), n.RootElement.GetProperty(field).GetRawText());
+        }
+
+        // One core acts as CPU 0, as the host's one queue does: per-CPU maps included (hash maps as sets: each map
+        // walks in its own seed's order).
+        Assert.Equal(Maps(h.RootElement), Maps(n.RootElement));
+        var text = Hbpf.Run(Args("arm64-nic", false));
+        Assert.True(text.ExitCode == 0, text.Error);
+        Assert.Contains("device arm64-nic (through the device's receive path, in batches)", text.Out, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void CoresAreRefusedOutOfRangeAndOnOtherDevices()
     {

@@ -60,7 +60,7 @@ public sealed class Arm64NicFirmwareTests(ITestOutputHelper output)
         using var runner = new XdpRunner(host, host.Program(program));
         var packets = Packets(name);
         var completions = new NicCompletion[packets.Count];
-        // Batches of up to 128 (the NIC's rings hold 192 per core).
+        // Batches of up to 128 (the NIC's rings hold 256 per core).
         for (int at = 0; at < packets.Count; at += 128)
         {
             var batch = packets.GetRange(at, Math.Min(128, packets.Count - at));

@@ -111,6 +111,11 @@ public sealed unsafe class Arm64Core : IDisposable
             IntPtr user = GCHandle.ToIntPtr(_self);
             Check("UnicornNative.uc_hook_add(INTR)", UnicornNative.uc_hook_add(_uc, out _, UnicornNative.UC_HOOK_INTR, (IntPtr)(delegate* unmanaged<IntPtr, uint, IntPtr, void>)&InterruptHook, user, 1, 0));
             Check("UnicornNative.uc_hook_add(MEM_INVALID)", UnicornNative.uc_hook_add(_uc, out _, UnicornNative.UC_HOOK_MEM_INVALID, (IntPtr)(delegate* unmanaged<IntPtr, int, ulong, int, long, IntPtr, byte>)&InvalidMemoryHook, user, 1, 0));
+            if (t_countForMeasurement)
+            {
+                Check("uc_hook_add(CODE)", UnicornNative.uc_hook_add(_uc, out _, UnicornNative.UC_HOOK_CODE, (IntPtr)(delegate* unmanaged<IntPtr, ulong, uint, IntPtr, void>)&CountInstruction, IntPtr.Zero, 1, 0));
+                Check("uc_hook_add(MEM_WRITE)", UnicornNative.uc_hook_add(_uc, out _, UnicornNative.UC_HOOK_MEM_WRITE, (IntPtr)(delegate* unmanaged<IntPtr, int, ulong, int, long, IntPtr, void>)&CountStore, IntPtr.Zero, 1, 0));
+            }
         }
         catch
         {
@@ -138,6 +143,36 @@ public sealed unsafe class Arm64Core : IDisposable
         Check("uc_hook_add(MEM_READ|MEM_WRITE)", UnicornNative.uc_hook_add(Handle, out _, UnicornNative.UC_HOOK_MEM_READ | UnicornNative.UC_HOOK_MEM_WRITE, (IntPtr)(delegate* unmanaged<IntPtr, int, ulong, int, long, IntPtr, void>)&IgnoreAccess, IntPtr.Zero, 1, 0));
         _precisePc = true;
     }
+
+    [ThreadStatic]
+    private static bool t_countForMeasurement;
+    private static long s_instructions, s_stores;
+
+    /// <summary>
+    /// For measurements only: cores opened on this thread while set hook every instruction and every guest store (a
+    /// host callback each, so they run far slower) and add them to <see cref="CountedInstructions"/> and
+    /// <see cref="CountedStores"/> (all such cores together).
+    /// </summary>
+    internal static bool CountOnCoresOpenedHere { get => t_countForMeasurement; set => t_countForMeasurement = value; }
+
+    /// <summary>Guest instructions executed by counting cores since <see cref="ResetCounts"/>.</summary>
+    internal static long CountedInstructions => Interlocked.Read(ref s_instructions);
+
+    /// <summary>Guest stores (each store access QEMU makes: an STP is two) by counting cores since <see cref="ResetCounts"/>.</summary>
+    internal static long CountedStores => Interlocked.Read(ref s_stores);
+
+    /// <summary>Zeroes the counts.</summary>
+    internal static void ResetCounts()
+    {
+        Interlocked.Exchange(ref s_instructions, 0);
+        Interlocked.Exchange(ref s_stores, 0);
+    }
+
+    [UnmanagedCallersOnly]
+    private static void CountInstruction(IntPtr uc, ulong address, uint size, IntPtr user) => Interlocked.Increment(ref s_instructions);
+
+    [UnmanagedCallersOnly]
+    private static void CountStore(IntPtr uc, int type, ulong address, int size, long value, IntPtr user) => Interlocked.Increment(ref s_stores);
 
     [UnmanagedCallersOnly]
     private static void IgnoreAccess(IntPtr uc, int type, ulong address, int size, long value, IntPtr user)

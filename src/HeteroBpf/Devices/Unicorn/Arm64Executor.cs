@@ -176,16 +176,26 @@ public sealed unsafe class Arm64Executor : IDisposable
     }
 
     /// <summary>
-    /// During <see cref="RunFirmware"/>, called at every trap (helper call, fault) with the start of region 0 of the
-    /// region table, which the firmware rewrites per packet (by convention the packet's context): the host points the
-    /// run's memory map at that packet before the helper runs or the fault is described.
+    /// During <see cref="RunFirmware"/>, called at every trap (helper call, fault) with the value of
+    /// <see cref="FirmwareCursor"/>, by which the firmware names the packet in hand: the host points the run's memory
+    /// map at that packet before the helper runs or the fault is described.
     /// </summary>
     public Action<MemoryMap, ulong>? FirmwarePacket { get; set; }
 
     /// <summary>
+    /// The register <see cref="FirmwarePacket"/> reads at a trap (X23 by default: callee-saved and no eBPF register,
+    /// so translated code never writes it).
+    /// </summary>
+    public A64Register FirmwareCursor { get; set; } = A64Register.X23;
+
+    /// <summary>The value of <see cref="FirmwareCursor"/> now: after a firmware run stopped by a fault, the packet it stopped at.</summary>
+    public ulong FirmwareCursorValue => _core.ReadRegister(FirmwareCursor);
+
+    /// <summary>
     /// Runs device firmware (code in an executable block given to <see cref="MapDeviceMemory"/>) at
-    /// <paramref name="entry"/> with X0, X1, X3, X4 as given, X2 = the run context and X30 = the exit: one emulator
-    /// entry for whatever the firmware does (e.g. a batch of packets, each calling this executor's program).
+    /// <paramref name="entry"/> with X0, X1, X3, X4 as given, X2 = the run context, SP = the top of the machine stack
+    /// and X30 = the exit: one emulator entry for whatever the firmware does (e.g. a batch of packets, each entering
+    /// this executor's program, at <see cref="ProgramEntry"/> or <see cref="TailCallEntry"/>).
     /// </summary>
     /// <exception cref="BpfFaultException">The program faulted (the batch stops there).</exception>
     public ulong RunFirmware(ulong entry, MemoryMap memory, ulong x0, ulong x1, ulong x3, ulong x4)
@@ -448,7 +458,7 @@ public sealed unsafe class Arm64Executor : IDisposable
         var segment = SegmentAt(pc);
         // Under firmware the region table is the truth (the firmware writes each packet's entries): the host's view
         // follows it before any helper or fault message reads the memory map.
-        if (_firmwareRun && FirmwarePacket is { } follow) follow(_memory!, ((ulong*)_context)[Arm64RunContext.Regions / 8]);
+        if (_firmwareRun && FirmwarePacket is { } follow) follow(_memory!, core.ReadRegister(FirmwareCursor));
 
         if (number != Arm64Exception.Breakpoint || segment is null)
         {

@@ -15,6 +15,7 @@ internal static unsafe partial class UnicornNative
     public const int UC_MODE_ARM = 0;
 
     public const int UC_HOOK_INTR = 1 << 0;
+    public const int UC_HOOK_CODE = 1 << 2;
     public const int UC_HOOK_MEM_READ_UNMAPPED = 1 << 4;
     public const int UC_HOOK_MEM_WRITE_UNMAPPED = 1 << 5;
     public const int UC_HOOK_MEM_FETCH_UNMAPPED = 1 << 6;
