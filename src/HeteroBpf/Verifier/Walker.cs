@@ -35,6 +35,7 @@ internal sealed partial class Walker
     private readonly Subsumption _subsumption = new();
     private readonly HashSet<int> _callbackEntries = [];
     private readonly bool _root;
+    private readonly bool _exactPruning;
     private VState _cur = null!;
     private int _slot;
     private int _processed;
@@ -46,8 +47,11 @@ internal sealed partial class Walker
     private int _insnsSinceAdd;
     private int _maxStatesPerInsn;
 
-    public Walker(ProgramSpec program, IReadOnlyList<MapSpec> maps, VerifierOptions options, ControlFlow flow, ProgramTypeInfo type, VerifierLog log)
+    // exactPruning (tests only): prune by whole-state inclusion, every scalar compared: the baseline precision tracking
+    // must agree with.
+    public Walker(ProgramSpec program, IReadOnlyList<MapSpec> maps, VerifierOptions options, ControlFlow flow, ProgramTypeInfo type, VerifierLog log, bool exactPruning = false)
     {
+        _exactPruning = exactPruning;
         _program = program;
         _insns = program.Instructions;
         _programMaps = maps;
@@ -224,7 +228,7 @@ internal sealed partial class Walker
                 // Inside a loop, keep a state only every so often (the kernel's heuristic) so long loops stay cheap.
                 if (_jumpsSinceAdd < 20 && _insnsSinceAdd < 100) add = false;
             }
-            else if (_subsumption.StateWithin(cp.State, _cur, PruneMode.Dynamic, _live[i]))
+            else if (_subsumption.StateWithin(cp.State, _cur, _exactPruning ? PruneMode.Exact : PruneMode.Dynamic, _live[i]))
             {
                 // The old state's safety rested on its precise scalars; this path's now rests on the same ones.
                 cp.Hits++;
