@@ -145,9 +145,10 @@ public sealed class PrecisionTests(ITestOutputHelper output)
         string Reg() => "r" + rng.Next(1, 7).ToString(CultureInfo.InvariantCulture);
         string Any() => rng.Next(4) == 0 ? (rng.Next(2) == 0 ? "r8" : "r9") : Reg();
         string Slot() => rng.Next(2) == 0 ? "-16" : "-24";
-        string Statement() => rng.Next(14) switch
+        string Statement() => rng.Next(16) switch
         {
             0 => $"{Reg()} = {rng.Next(0, 20)}",
+            14 or 15 => $"{Reg()} = {(rng.Next(2) == 0 ? "r8" : "r9")}",
             1 => $"{Reg()} = {Any()}",
             2 => $"{Reg()} += {Any()}",
             3 => $"{Reg()} += {rng.Next(-4, 9)}",
@@ -174,7 +175,7 @@ public sealed class PrecisionTests(ITestOutputHelper output)
         int blocks = rng.Next(4, 14);
         for (int b = 0; b < blocks; b++)
         {
-            switch (rng.Next(10))
+            switch (rng.Next(13))
             {
                 case 0:
                 case 1:
@@ -203,9 +204,45 @@ public sealed class PrecisionTests(ITestOutputHelper output)
 
                 case 7:
                 {
+                    // A bound on one register, then an offset from it or (through a copy's id) from another.
                     string l = $"l{labels++}";
                     string r = Reg();
-                    sb.AppendLine(CultureInfo.InvariantCulture, $"if {r} > {rng.Next(4, 20)} goto {l}\nr0 = r7\nr0 += {r}\nr0 = *(u8 *)(r0 + 0)\n{l}:");
+                    string c = rng.Next(2) == 0 ? r : Any();
+                    sb.AppendLine(CultureInfo.InvariantCulture, $"if {c} > {rng.Next(4, 20)} goto {l}\nr0 = r7\nr0 += {r}\nr0 = *(u8 *)(r0 + 0)\n{l}:");
+                    break;
+                }
+
+                case 10:
+                {
+                    // A copy of r8 on one arm, something else on the other, then a bound learnt on r8 only.
+                    string e = $"l{labels++}", j = $"l{labels++}", l = $"l{labels++}";
+                    string r = Reg();
+                    sb.AppendLine(CultureInfo.InvariantCulture, $"if {Any()} {Cond()} {rng.Next(0, 16)} goto {e}\n{r} = r8\ngoto {j}\n{e}:\n{r} = {Any()}\n{j}:");
+                    sb.AppendLine(CultureInfo.InvariantCulture, $"if r8 > {rng.Next(4, 20)} goto {l}\nr0 = r7\nr0 += {r}\nr0 = *(u8 *)(r0 + 0)\n{l}:");
+                    break;
+                }
+
+                case 11:
+                {
+                    // Different constants cross a join only in a stack slot, later filled and used as an offset.
+                    string e = $"l{labels++}", j = $"l{labels++}";
+                    string r = Reg(), q = Reg(), slot = Slot(), size = rng.Next(2) == 0 ? "u64" : "u32";
+                    sb.AppendLine(CultureInfo.InvariantCulture, $"if {Any()} {Cond()} {rng.Next(0, 16)} goto {e}\n{r} = {rng.Next(0, 20)}\n*({size} *)(r10 {slot}) = {r}\n{r} = 0\ngoto {j}");
+                    sb.AppendLine(CultureInfo.InvariantCulture, $"{e}:\n{r} = {rng.Next(0, 20)}\n*({size} *)(r10 {slot}) = {r}\n{r} = 0\n{j}:");
+                    if (rng.Next(3) != 0) sb.AppendLine(Statement());
+                    sb.AppendLine(CultureInfo.InvariantCulture, $"{q} = *({size} *)(r10 {slot})\nr0 = r7\nr0 += {q}\nr0 = *(u8 *)(r0 + 0)");
+                    break;
+                }
+
+                case 9:
+                {
+                    // If/else: both arms set values, then they join.
+                    string e = $"l{labels++}", j = $"l{labels++}";
+                    sb.AppendLine(CultureInfo.InvariantCulture, $"if {Any()} {Cond()} {rng.Next(0, 16)} goto {e}");
+                    for (int k = rng.Next(1, 3); k > 0; k--) sb.AppendLine(Statement());
+                    sb.AppendLine(CultureInfo.InvariantCulture, $"goto {j}\n{e}:");
+                    for (int k = rng.Next(1, 3); k > 0; k--) sb.AppendLine(Statement());
+                    sb.AppendLine(j + ":");
                     break;
                 }
 
