@@ -17,7 +17,12 @@ internal sealed class FuncFrame
 
     public readonly RegisterState[] Regs = new RegisterState[11];
     public readonly StackByte[] Bytes = new StackByte[StackSize];
-    public readonly RegisterState[] Spills = new RegisterState[Slots];
+    // Allocated at the first spill: a register state is large, and most frames copied at forks and checkpoints spill
+    // few registers or none.
+    private RegisterState[]? _spills;
+
+    /// <summary>The spilled register of each slot (meaningful where the slot's bytes are <see cref="StackByte.Spill"/>).</summary>
+    public RegisterState[] Spills => _spills ??= new RegisterState[Slots];
 
     /// <summary>The call instruction in the caller that made this frame (−1 for the entry function).</summary>
     public int CallSite = -1;
@@ -46,10 +51,15 @@ internal sealed class FuncFrame
     {
         var f = new FuncFrame { CallSite = CallSite, Number = Number, IsCallback = IsCallback, Depth = Depth, CallbackEntry = CallbackEntry, CallbackArgs = CallbackArgs };
         Regs.CopyTo(f.Regs, 0);
-        Bytes.CopyTo(f.Bytes, 0);
-        Spills.CopyTo(f.Spills, 0);
+        // Every stack write deepens the frame first, so the slots below the depth are as a new frame has them.
+        int first = FirstSlot;
+        Array.Copy(Bytes, first * 8, f.Bytes, first * 8, StackSize - (first * 8));
+        if (_spills is not null) Array.Copy(_spills, first, f.Spills, first, Slots - first);
         return f;
     }
+
+    /// <summary>The lowest slot any write reached: the slots below it were never written.</summary>
+    public int FirstSlot => (StackSize - Math.Min(Depth, StackSize)) / 8;
 }
 
 /// <summary>A reference a path holds (a ring-buffer reservation) until a release helper or its null branch ends it.</summary>
@@ -94,7 +104,7 @@ internal sealed class VState
         {
             var frame = Frames[f];
             for (int r = 0; r < 11; r++) visit(ref frame.Regs[r]);
-            for (int s = 0; s < FuncFrame.Slots; s++)
+            for (int s = frame.FirstSlot; s < FuncFrame.Slots; s++)
             {
                 if (frame.Bytes[s * 8 + 7] == StackByte.Spill || frame.Bytes[s * 8] == StackByte.Spill) visit(ref frame.Spills[s]);
             }
@@ -228,7 +238,8 @@ internal sealed class Subsumption
 
     private bool StackWithin(FuncFrame o, FuncFrame c, ulong preciseSlots)
     {
-        for (int s = 0; s < FuncFrame.Slots; s++)
+        // Slots the old state never wrote are invalid there and match anything.
+        for (int s = o.FirstSlot; s < FuncFrame.Slots; s++)
         {
             int b0 = s * 8;
             bool oSpill = o.Bytes[b0 + 7] == StackByte.Spill || o.Bytes[b0] == StackByte.Spill;

@@ -34,6 +34,26 @@ public sealed class PrecisionTests(ITestOutputHelper output)
         // The counters decide the loops' exits, so they are precise and the loops unroll as in the kernel: far fewer
         // instructions would mean pruning merged iterations it must not.
         Assert.InRange(verified.ProcessedInstructions, kernelInsns / 4, kernelInsns * 2);
+        if (Environment.GetEnvironmentVariable("HBPF_MEASURE") != "1") return;
+        // Measurement only (no timed assertion): the median of five warm runs, for docs/BENCHMARKS.md.
+        // Wall time and the process's CPU time (a shared machine stretches the first, not the second).
+        var times = new List<double>();
+        var cpu = new List<double>();
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        for (int run = 0; run < 5; run++)
+        {
+            self.Refresh();
+            var cpuStart = self.TotalProcessorTime;
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            BpfVerifier.Verify(program, obj.Maps);
+            times.Add(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            self.Refresh();
+            cpu.Add((self.TotalProcessorTime - cpuStart).TotalMilliseconds);
+        }
+
+        times.Sort();
+        cpu.Sort();
+        Console.Error.WriteLine($"{file} {name}: {verified.ProcessedInstructions} insns, {verified.TotalStates} states, median {times[2]:0.0} ms wall, {cpu[2]:0.0} ms CPU");
     }
 
     private static ProgramSpec Program(string text) => new()
