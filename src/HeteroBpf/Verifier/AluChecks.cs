@@ -112,13 +112,15 @@ internal sealed partial class Walker
                 throw Fail(ErrorCode.VerifierPointerArithmetic, $"R{d} pointer {OpText(op)} pointer prohibited");
             }
 
-            // scalar op= pointer
+            // scalar op= pointer: the scalar's value becomes the pointer's offset.
+            MarkRegPrecise(d);
             WriteReg(d, PointerArithmetic(insn, d, off, dst, offIsDst: true));
             return;
         }
 
         if (dst.IsPointer)
         {
+            if (insn.Source == OperandSource.Reg) MarkRegPrecise(insn.SrcNumber);
             WriteReg(d, PointerArithmetic(insn, d, dst, off, offIsDst: false));
             return;
         }

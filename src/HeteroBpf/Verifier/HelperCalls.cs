@@ -39,6 +39,8 @@ internal sealed partial class Walker
             int r = a + 1;
             if (arg.Type == HelperArgType.DontCare) continue;
             var reg = ReadReg(r);
+            // Every scalar argument but an ARG_ANYTHING is checked for its value (a size, a constant, a null).
+            if (reg.Type == RegisterType.Scalar && arg.Type != HelperArgType.Anything) MarkRegPrecise(r);
             bool maybeNull = (arg.Flags & HelperArgFlags.MaybeNull) != 0;
             bool isNull = reg.Type == RegisterType.Scalar && reg.Value.IsConst && reg.Value.VarOff.Value == 0;
             switch (arg.Type)
@@ -82,6 +84,7 @@ internal sealed partial class Walker
                     bool memNull = memReg.Type == RegisterType.Scalar && memReg.Value.IsConst && memReg.Value.VarOff.Value == 0;
                     if (memNull)
                     {
+                        MarkRegPrecise(r - 1);
                         if (v.UMax != 0) throw Fail(ErrorCode.VerifierHelperCall, $"R{r - 1} type=scalar expected=fp");
                         break;
                     }
@@ -173,8 +176,11 @@ internal sealed partial class Walker
         }
 
         // An array lookup with a constant key inside the array cannot fail (Linux 6.x returns a non-null value then).
+        int keySlot = -1;
         bool neverNull = id == HelperId.MapLookupElem && mapIndex >= 0 && _maps[mapIndex].Type is MapType.Array or MapType.PerCpuArray
-            && ConstantKey(_cur.Regs[2]) is { } key && key < _maps[mapIndex].MaxEntries;
+            && ConstantKey(_cur.Regs[2], out keySlot) is { } key && key < _maps[mapIndex].MaxEntries;
+        // The verdict rests on the spilled key's value.
+        if (neverNull && keySlot >= 0) MarkSlotPrecise(_cur.Regs[2].Frame, keySlot);
 
         // The callback's arguments, read before the call clobbers R1–R5.
         RegisterState[]? callbackArgs = null;
@@ -229,8 +235,9 @@ internal sealed partial class Walker
     }
 
     // The u32 key a stack pointer points at, when the stack holds a known constant there.
-    private ulong? ConstantKey(in RegisterState key)
+    private ulong? ConstantKey(in RegisterState key, out int spillSlot)
     {
+        spillSlot = -1;
         if (key.Type != RegisterType.PtrToStack || !key.Value.IsConst) return null;
         long at = key.Offset + (long)key.Value.VarOff.Value;
         if (at < -FuncFrame.StackSize || at + 4 > 0) return null;
@@ -246,6 +253,7 @@ internal sealed partial class Walker
         }
 
         var spilled = frame.Spills[p / 8];
+        spillSlot = p / 8;
         return spilled.Type == RegisterType.Scalar && spilled.Value.IsConst ? (uint)spilled.Value.VarOff.Value : null;
     }
 

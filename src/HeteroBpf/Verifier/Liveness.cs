@@ -120,7 +120,8 @@ internal static class Liveness
     /// <summary>
     /// Which registers' values at each slot may still reach a safety decision (a branch, a helper argument, the return
     /// value, an address or a stored value), by a backward flow through the ALU. A scalar outside this set may differ
-    /// freely when pruning: a static stand-in for the kernel's precision marks, and a superset of them.
+    /// freely when pruning: a static superset of the kernel's precision marks, used only against callback states still being
+    /// explored, whose backtracked marks (<c>Precision.cs</c>) are not final yet.
     /// </summary>
     public static bool[][] ComputePrecise(ReadOnlySpan<Instruction> insns, Func<int, bool> exitReadsR0, out ulong[] preciseSlots)
     {

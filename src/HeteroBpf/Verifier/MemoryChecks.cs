@@ -331,8 +331,11 @@ internal sealed partial class Walker
 
         if (hadSpill) DestroySpill(frame, slot);
         bool zero = value.Type == RegisterType.Scalar && value.Value.IsConst && value.Value.VarOff.Value == 0;
-        if (b == 0 && !zero)
+        // Like the kernel (for any bpf-capable loader), a scalar register stored at a slot's start is spilled whole, zero
+        // included, so an imprecise one matches any other when pruning; an immediate zero is plain zero bytes.
+        if (b == 0 && (!zero || (valueReg >= 0 && !atomic)))
         {
+            NoteStack(StackEffect.Spill, frameNo, slot, atomic ? -1 : valueReg);
             var spilled = value;
             if (size < 8) spilled = spilled with { Value = ScalarValue.Truncate(spilled.Value, size * 8), Id = 0 };
             frame.Spills[slot] = spilled;
@@ -345,6 +348,10 @@ internal sealed partial class Walker
             return;
         }
 
+        // Zero bytes are compared exactly when pruning, so the register they came from must have been zero on every
+        // path pruned here (the kernel marks it precise for STACK_ZERO too).
+        if (zero && valueReg >= 0 && !atomic) MarkRegPrecise(valueReg);
+        NoteStack(StackEffect.Write, frameNo, slot);
         for (int i = 0; i < size; i++) frame.Bytes[p + i] = zero ? StackByte.Zero : StackByte.Misc;
     }
 
@@ -365,13 +372,19 @@ internal sealed partial class Walker
                     }
                 }
 
+                NoteStack(StackEffect.Fill, frame.Number, slot);
                 return spilled;
             }
 
             if (spilled.Type != RegisterType.Scalar) throw Fail(ErrorCode.VerifierInvalidAccess, "invalid size of register fill");
             bool whole = b == 0;
             for (int i = 0; i < size && whole; i++) whole = frame.Bytes[p + i] == StackByte.Spill;
-            if (whole && (size == 8 || spilled.Value.UMax < 1UL << (size * 8)) && !signExtend) return spilled with { Value = spilled.Value };
+            if (whole && (size == 8 || spilled.Value.UMax < 1UL << (size * 8)) && !signExtend)
+            {
+                NoteStack(StackEffect.Fill, frame.Number, slot);
+                return spilled;
+            }
+
             return ReadPlain(frame, p, size, at, signExtend);
         }
 
@@ -381,6 +394,7 @@ internal sealed partial class Walker
     private RegisterState ReadPlain(FuncFrame frame, int p, int size, int at, bool signExtend)
     {
         bool allZero = true;
+        int zeroSpill = -1;
         for (int i = 0; i < size; i++)
         {
             var kind = frame.Bytes[p + i];
@@ -388,12 +402,19 @@ internal sealed partial class Walker
             {
                 var spilled = frame.Spills[(p + i) / 8];
                 if (spilled.Type != RegisterType.Scalar) throw Fail(ErrorCode.VerifierInvalidAccess, "invalid size of register fill");
+                // Any part of a spilled zero reads as zero (the kernel's fill of a const-zero spill).
+                if (spilled.Value.IsConst && spilled.Value.VarOff.Value == 0)
+                {
+                    zeroSpill = (p + i) / 8;
+                    continue;
+                }
             }
 
             if (kind == StackByte.Invalid && !_root) throw Fail(ErrorCode.VerifierInvalidAccess, $"invalid read from stack off {at}+{i} size {size}");
             if (kind != StackByte.Zero) allZero = false;
         }
 
+        if (allZero && zeroSpill >= 0) NoteStack(StackEffect.Fill, frame.Number, zeroSpill);
         return new RegisterState(RegisterType.Scalar, allZero ? ScalarValue.Const(0) : Sized(size, signExtend));
     }
 
@@ -429,6 +450,7 @@ internal sealed partial class Walker
                 HelperStack(regno, reg, size, write, zeroOk);
                 return;
             case RegisterType.Scalar when zeroOk && size == 0 && reg.Value.IsConst && reg.Value.VarOff.Value == 0:
+                MarkRegPrecise(regno);
                 return;
             default:
                 throw Fail(ErrorCode.VerifierHelperCall, $"R{regno} type={VerifierLog.TypeName(reg)} expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");

@@ -17,7 +17,12 @@ internal sealed class FuncFrame
 
     public readonly RegisterState[] Regs = new RegisterState[11];
     public readonly StackByte[] Bytes = new StackByte[StackSize];
-    public readonly RegisterState[] Spills = new RegisterState[Slots];
+    // Allocated at the first spill: a register state is large, and most frames copied at forks and checkpoints spill
+    // few registers or none.
+    private RegisterState[]? _spills;
+
+    /// <summary>The spilled register of each slot (meaningful where the slot's bytes are <see cref="StackByte.Spill"/>).</summary>
+    public RegisterState[] Spills => _spills ??= new RegisterState[Slots];
 
     /// <summary>The call instruction in the caller that made this frame (−1 for the entry function).</summary>
     public int CallSite = -1;
@@ -35,14 +40,26 @@ internal sealed class FuncFrame
     /// <summary>The lowest stack byte written (for the depth estimate), as a positive depth.</summary>
     public int Depth;
 
+    /// <summary>
+    /// In a kept state only: the registers (bit r) and spilled slots (bit s) whose scalar values some later safety decision
+    /// depends on (the kernel's <c>precise</c> marks). Set by backtracking; a copy starts with none.
+    /// </summary>
+    public ushort PreciseRegs;
+    public ulong PreciseSlots;
+
     public FuncFrame Clone()
     {
         var f = new FuncFrame { CallSite = CallSite, Number = Number, IsCallback = IsCallback, Depth = Depth, CallbackEntry = CallbackEntry, CallbackArgs = CallbackArgs };
         Regs.CopyTo(f.Regs, 0);
-        Bytes.CopyTo(f.Bytes, 0);
-        Spills.CopyTo(f.Spills, 0);
+        // Every stack write deepens the frame first, so the slots below the depth are as a new frame has them.
+        int first = FirstSlot;
+        Array.Copy(Bytes, first * 8, f.Bytes, first * 8, StackSize - (first * 8));
+        if (_spills is not null) Array.Copy(_spills, first, f.Spills, first, Slots - first);
         return f;
     }
+
+    /// <summary>The lowest slot any write reached: the slots below it were never written.</summary>
+    public int FirstSlot => (StackSize - Math.Min(Depth, StackSize)) / 8;
 }
 
 /// <summary>A reference a path holds (a ring-buffer reservation) until a release helper or its null branch ends it.</summary>
@@ -63,8 +80,11 @@ internal sealed class VState
     public int Insn;
     public int Prev = -1;
 
-    /// <summary>The explored checkpoint this path descends from (for completion counting).</summary>
+    /// <summary>The explored checkpoint this path descends from (for completion counting and precision backtracking).</summary>
     public Checkpoint? Parent;
+
+    /// <summary>The instructions this path executed since <see cref="Parent"/> was kept (the kernel's jump history, here every instruction).</summary>
+    public List<HistEntry> Hist = [];
 
     public FuncFrame Frame => Frames[Cur];
 
@@ -72,7 +92,7 @@ internal sealed class VState
 
     public VState Clone()
     {
-        var s = new VState { Cur = Cur, Refs = Refs, LockMap = LockMap, LockId = LockId, LockOffset = LockOffset, Insn = Insn, Prev = Prev, Parent = Parent };
+        var s = new VState { Cur = Cur, Refs = Refs, LockMap = LockMap, LockId = LockId, LockOffset = LockOffset, Insn = Insn, Prev = Prev, Parent = Parent, Hist = new List<HistEntry>(Hist) };
         for (int i = 0; i <= Cur; i++) s.Frames[i] = Frames[i].Clone();
         return s;
     }
@@ -84,7 +104,7 @@ internal sealed class VState
         {
             var frame = Frames[f];
             for (int r = 0; r < 11; r++) visit(ref frame.Regs[r]);
-            for (int s = 0; s < FuncFrame.Slots; s++)
+            for (int s = frame.FirstSlot; s < FuncFrame.Slots; s++)
             {
                 if (frame.Bytes[s * 8 + 7] == StackByte.Spill || frame.Bytes[s * 8] == StackByte.Spill) visit(ref frame.Spills[s]);
             }
@@ -94,6 +114,52 @@ internal sealed class VState
 
 internal delegate void RegVisitor(ref RegisterState reg);
 
+/// <summary>What an instruction did to the stack, as precision backtracking needs it.</summary>
+internal enum StackEffect : byte
+{
+    None,
+
+    /// <summary>A register (or an immediate, or an atomic's unknown result) became the slot's spilled register.</summary>
+    Spill,
+
+    /// <summary>A load took its value from the slot's spilled register.</summary>
+    Fill,
+
+    /// <summary>Any other write touching the slot.</summary>
+    Write,
+}
+
+/// <summary>One executed instruction of a path: what backtracking needs beyond the instruction itself.</summary>
+internal struct HistEntry(int insn, int frame, bool inCallback)
+{
+    public readonly int Insn = insn;
+    public readonly byte Frame = (byte)frame;
+    public readonly bool InCallback = inCallback;
+    public StackEffect Stack;
+    public byte SlotFrame;
+    public byte Slot;
+
+    /// <summary>For <see cref="StackEffect.Spill"/>: the register spilled, −1 for an immediate or an atomic's result.</summary>
+    public sbyte SpillReg;
+
+    /// <summary>For a conditional jump on scalars with ids: the positions it refined together (start and count in the walker's pool).</summary>
+    public int LinkedStart;
+    public int LinkedCount;
+}
+
+/// <summary>How <see cref="Subsumption.StateWithin"/> treats scalars.</summary>
+internal enum PruneMode
+{
+    /// <summary>Every register and scalar compared (loop detection).</summary>
+    Exact,
+
+    /// <summary>Scalars outside the static precise set of the slot match any scalar (in-progress callback states).</summary>
+    Static,
+
+    /// <summary>Scalars the old state did not mark precise match any scalar (the kernel's rule).</summary>
+    Dynamic,
+}
+
 /// <summary>A state kept at a prune point; usable for pruning once every path below it has finished (<see cref="Branches"/> = 0).</summary>
 internal sealed class Checkpoint(VState state, Checkpoint? parent)
 {
@@ -102,6 +168,9 @@ internal sealed class Checkpoint(VState state, Checkpoint? parent)
     public int Branches = 1;
     public int Hits;
     public int Misses;
+
+    /// <summary>True once a fallback marked every scalar here and in every ancestor precise.</summary>
+    public bool AllPrecise;
 }
 
 /// <summary>The kernel's <c>states_equal</c>: whether a new state lies within an explored one (then it is safe too).</summary>
@@ -111,7 +180,7 @@ internal sealed class Subsumption
     private readonly Dictionary<int, int> _map = [];
     private readonly Dictionary<int, int> _rev = [];
 
-    public bool StateWithin(VState old, VState cur, bool[]? liveRegs, bool[]? preciseRegs = null, ulong preciseSlots = ulong.MaxValue)
+    public bool StateWithin(VState old, VState cur, PruneMode mode, bool[]? liveRegs = null, bool[]? staticRegs = null, ulong staticSlots = ulong.MaxValue)
     {
         if (old.Cur != cur.Cur || old.LockMap != cur.LockMap || old.LockOffset != cur.LockOffset) return false;
         if (old.Refs.Length != cur.Refs.Length) return false;
@@ -128,12 +197,31 @@ internal sealed class Subsumption
             var o = old.Frames[f];
             var c = cur.Frames[f];
             if (o.CallSite != c.CallSite || o.IsCallback != c.IsCallback) return false;
+            int preciseRegs;
+            ulong preciseSlots;
+            switch (mode)
+            {
+                case PruneMode.Dynamic:
+                    preciseRegs = o.PreciseRegs;
+                    preciseSlots = o.PreciseSlots;
+                    break;
+                case PruneMode.Static when f == old.Cur && staticRegs is not null:
+                    preciseRegs = 0;
+                    for (int r = 0; r < 10; r++) preciseRegs |= staticRegs[r] ? 1 << r : 0;
+                    preciseSlots = staticSlots;
+                    break;
+                default:
+                    preciseRegs = 0xffff;
+                    preciseSlots = ulong.MaxValue;
+                    break;
+            }
+
             for (int r = 0; r < 11; r++)
             {
                 // Liveness only for the current frame; callers' registers are compared whole.
                 if (f == old.Cur && liveRegs is not null && r < 10 && !liveRegs[r]) continue;
                 // A scalar whose value reaches no safety decision from here matches any scalar.
-                if (f == old.Cur && preciseRegs is not null && r < 10 && !preciseRegs[r] && o.Regs[r].Type == RegisterType.Scalar)
+                if ((preciseRegs & (1 << r)) == 0 && o.Regs[r].Type == RegisterType.Scalar)
                 {
                     if (c.Regs[r].Type != RegisterType.Scalar) return false;
                     continue;
@@ -142,7 +230,7 @@ internal sealed class Subsumption
                 if (!RegWithin(o.Regs[r], c.Regs[r])) return false;
             }
 
-            if (!StackWithin(o, c, f == old.Cur ? preciseSlots : ulong.MaxValue)) return false;
+            if (!StackWithin(o, c, preciseSlots)) return false;
         }
 
         return true;
@@ -150,7 +238,8 @@ internal sealed class Subsumption
 
     private bool StackWithin(FuncFrame o, FuncFrame c, ulong preciseSlots)
     {
-        for (int s = 0; s < FuncFrame.Slots; s++)
+        // Slots the old state never wrote are invalid there and match anything.
+        for (int s = o.FirstSlot; s < FuncFrame.Slots; s++)
         {
             int b0 = s * 8;
             bool oSpill = o.Bytes[b0 + 7] == StackByte.Spill || o.Bytes[b0] == StackByte.Spill;

@@ -35,6 +35,7 @@ internal sealed partial class Walker
     private readonly Subsumption _subsumption = new();
     private readonly HashSet<int> _callbackEntries = [];
     private readonly bool _root;
+    private readonly bool _exactPruning;
     private VState _cur = null!;
     private int _slot;
     private int _processed;
@@ -46,8 +47,11 @@ internal sealed partial class Walker
     private int _insnsSinceAdd;
     private int _maxStatesPerInsn;
 
-    public Walker(ProgramSpec program, IReadOnlyList<MapSpec> maps, VerifierOptions options, ControlFlow flow, ProgramTypeInfo type, VerifierLog log)
+    // exactPruning (tests only): prune by whole-state inclusion, every scalar compared: the baseline precision tracking
+    // must agree with.
+    public Walker(ProgramSpec program, IReadOnlyList<MapSpec> maps, VerifierOptions options, ControlFlow flow, ProgramTypeInfo type, VerifierLog log, bool exactPruning = false)
     {
+        _exactPruning = exactPruning;
         _program = program;
         _insns = program.Instructions;
         _programMaps = maps;
@@ -187,6 +191,7 @@ internal sealed partial class Walker
             throw BpfVerifier.DeviceRefused(hooks, refusal, i, _log);
         _facts[i] |= SlotFacts.Reached;
         _cur.Prev = i;
+        _cur.Hist.Add(new HistEntry(i, _cur.Cur, _cur.Frame.IsCallback));
         bool go = Execute(i, insn);
         _log.Instruction(_insns.AsSpan(), i, _log.Level > 1 ? _cur.Regs : null);
         return go;
@@ -203,9 +208,12 @@ internal sealed partial class Walker
             if (cp.Branches > 0 && _callbackEntries.Contains(i) && _cur.Frame.IsCallback)
             {
                 // A callback call within one still being explored adds nothing (the helper bounds the calls).
-                if (_subsumption.StateWithin(cp.State, _cur, _live[i], _precise[i], _preciseSlots[i]))
+                // Its precision marks are not final yet, so the static superset decides which scalars matter, and every
+                // scalar of this path is marked precise (the kernel's fallback) since what the pruned rest needs is unknown.
+                if (_subsumption.StateWithin(cp.State, _cur, PruneMode.Static, _live[i], _precise[i], _preciseSlots[i]))
                 {
                     cp.Hits++;
+                    MarkAllPrecise();
                     return true;
                 }
 
@@ -215,14 +223,16 @@ internal sealed partial class Walker
 
             if (cp.Branches > 0)
             {
-                if (Subsumption.MaybeLooping(cp.State, _cur) && _subsumption.StateWithin(cp.State, _cur, null))
+                if (Subsumption.MaybeLooping(cp.State, _cur) && _subsumption.StateWithin(cp.State, _cur, PruneMode.Exact))
                     throw Fail(ErrorCode.VerifierInfiniteLoop, $"infinite loop detected at insn {i}");
                 // Inside a loop, keep a state only every so often (the kernel's heuristic) so long loops stay cheap.
                 if (_jumpsSinceAdd < 20 && _insnsSinceAdd < 100) add = false;
             }
-            else if (_subsumption.StateWithin(cp.State, _cur, _live[i], _precise[i], _preciseSlots[i]))
+            else if (_subsumption.StateWithin(cp.State, _cur, _exactPruning ? PruneMode.Exact : PruneMode.Dynamic, _live[i]))
             {
+                // The old state's safety rested on its precise scalars; this path's now rests on the same ones.
                 cp.Hits++;
+                PropagatePrecision(cp.State, _live[i]);
                 return true;
             }
 
@@ -244,6 +254,7 @@ internal sealed partial class Walker
         var kept = new Checkpoint(_cur.Clone(), _cur.Parent);
         list.Add(kept);
         _cur.Parent = kept;
+        _cur.Hist.Clear();
         _totalStates++;
         _liveStates++;
         _peakStates = Math.Max(_peakStates, _liveStates);
@@ -372,6 +383,7 @@ internal sealed partial class Walker
 
         if (dst.Type == RegisterType.Scalar && src.Type == RegisterType.Scalar)
         {
+            NoteLinked(dst, s >= 0 ? src : default);
             bool canTake = ScalarValue.TryRefine(op, is32, true, dst.Value, src.Value, out var dT, out var sT);
             bool canFall = ScalarValue.TryRefine(op, is32, false, dst.Value, src.Value, out var dF, out var sF);
             if (canTake && canFall)
@@ -386,6 +398,9 @@ internal sealed partial class Walker
                 return true;
             }
 
+            // Only one way is possible: a state where these values differ could go the other way, so they are precise.
+            MarkRegPrecise(d);
+            if (s >= 0) MarkRegPrecise(s);
             if (canTake)
             {
                 ApplyScalar(_cur, d, dT, s, sT);
@@ -405,6 +420,8 @@ internal sealed partial class Walker
         bool againstZero = src.Type == RegisterType.Scalar && src.Value.IsConst && src.Value.VarOff.Value == 0 && op is JumpOp.Jeq or JumpOp.Jne && !is32;
         if (againstZero && dst.IsPointer)
         {
+            // The outcome rests on the other register being zero.
+            if (s >= 0) MarkRegPrecise(s);
             if (IsMaybeNull(dst.Type))
             {
                 var other = _cur.Clone();
@@ -554,6 +571,7 @@ internal sealed partial class Walker
             if (frame.IsCallback)
             {
                 if (r0.Type != RegisterType.Scalar) throw Fail(ErrorCode.VerifierReturnValue, "R0 not a scalar value");
+                MarkRegPrecise(0);
                 CheckRange(r0, 0, 1, "At callback return");
             }
 
@@ -597,6 +615,7 @@ internal sealed partial class Walker
         {
             if (ret.Type != RegisterType.Scalar)
                 throw Fail(ErrorCode.VerifierReturnValue, $"At program exit the register R0 is not a known value ({VerifierLog.TypeName(ret)})");
+            MarkRegPrecise(0);
             CheckRange(ret, range.Min, range.Max, "At program exit");
         }
 

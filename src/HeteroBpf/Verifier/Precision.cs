@@ -1,0 +1,347 @@
+using System.Runtime.InteropServices;
+using HeteroBpf.Isa;
+
+namespace HeteroBpf.Verifier;
+
+/// <summary>
+/// Precision tracking (the kernel's <c>mark_chain_precision</c>): scalars start imprecise, and a kept state's scalar
+/// matches any scalar when pruning unless a later safety decision on some path below it needed its value. When a
+/// decision needs a value (a pointer offset, a helper's size or constant, a decided branch, a checked return value),
+/// the path's instruction history is walked backwards to the instructions that produced it, across kept states,
+/// frames and stack spills, marking each kept state's copy of it precise.
+/// </summary>
+internal sealed partial class Walker
+{
+    // The backtracking masks, per frame number: registers (bit r) and spilled slots (bit s) still being traced.
+    private readonly ushort[] _btRegs = new ushort[ControlFlow.MaxCallFrames];
+    private readonly ulong[] _btSlots = new ulong[ControlFlow.MaxCallFrames];
+
+    // Positions refined together by conditional jumps (frame * 128 + register, or + 16 + slot), referenced from history entries.
+    private readonly List<int> _linkedPool = [];
+
+    private const int LinkedSlotBase = 16;
+
+    /// <summary>Marks register <paramref name="r"/> of the current frame precise as the current instruction reads it.</summary>
+    private void MarkRegPrecise(int r)
+    {
+        if (_cur.Regs[r].Type != RegisterType.Scalar) return;
+        ClearMasks();
+        _btRegs[_cur.Cur] = (ushort)(1 << r);
+        Backtrack(skipCurrent: true);
+    }
+
+    /// <summary>Marks a spilled slot precise as the current instruction reads it.</summary>
+    private void MarkSlotPrecise(int frame, int slot)
+    {
+        ClearMasks();
+        _btSlots[frame] = 1UL << slot;
+        Backtrack(skipCurrent: true);
+    }
+
+    /// <summary>
+    /// The kernel's <c>propagate_precision</c>: this path was pruned against <paramref name="old"/>, whose safety rests on
+    /// its precise scalars; the same scalars of this path become precise.
+    /// </summary>
+    private void PropagatePrecision(VState old, bool[] live)
+    {
+        ClearMasks();
+        bool any = false;
+        for (int f = 0; f <= old.Cur; f++)
+        {
+            var o = old.Frames[f];
+            int regs = o.PreciseRegs;
+            if (f == old.Cur)
+            {
+                for (int r = 0; r < 10; r++)
+                {
+                    if (!live[r]) regs &= ~(1 << r);
+                }
+            }
+
+            _btRegs[f] = (ushort)regs;
+            _btSlots[f] = o.PreciseSlots;
+            any |= regs != 0 || o.PreciseSlots != 0;
+        }
+
+        if (any) Backtrack(skipCurrent: false);
+    }
+
+    private void ClearMasks()
+    {
+        Array.Clear(_btRegs);
+        Array.Clear(_btSlots);
+    }
+
+    private bool MasksEmpty()
+    {
+        for (int f = 0; f < _btRegs.Length; f++)
+        {
+            if (_btRegs[f] != 0 || _btSlots[f] != 0) return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Records, for a conditional jump on scalars, every position sharing an id with either operand.</summary>
+    private void NoteLinked(in RegisterState dst, in RegisterState src)
+    {
+        int a = dst.Type == RegisterType.Scalar ? dst.Id : 0;
+        int b = src.Type == RegisterType.Scalar ? src.Id : 0;
+        if (a == 0 && b == 0) return;
+        int start = _linkedPool.Count;
+        for (int f = 0; f <= _cur.Cur; f++)
+        {
+            var frame = _cur.Frames[f];
+            for (int r = 0; r < 11; r++)
+            {
+                var x = frame.Regs[r];
+                if (x.Type == RegisterType.Scalar && x.Id != 0 && (x.Id == a || x.Id == b)) _linkedPool.Add(f * 128 + r);
+            }
+
+            for (int s = 0; s < FuncFrame.Slots; s++)
+            {
+                if (frame.Bytes[s * 8] != StackByte.Spill && frame.Bytes[s * 8 + 7] != StackByte.Spill) continue;
+                var x = frame.Spills[s];
+                if (x.Type == RegisterType.Scalar && x.Id != 0 && (x.Id == a || x.Id == b)) _linkedPool.Add(f * 128 + LinkedSlotBase + s);
+            }
+        }
+
+        ref var e = ref CurrentEntry();
+        e.LinkedStart = start;
+        e.LinkedCount = _linkedPool.Count - start;
+    }
+
+    private ref HistEntry CurrentEntry() => ref CollectionsMarshal.AsSpan(_cur.Hist)[^1];
+
+    /// <summary>Records what the current instruction did to a stack slot.</summary>
+    private void NoteStack(StackEffect effect, int frame, int slot, int spillReg = -1)
+    {
+        ref var e = ref CurrentEntry();
+        // An instruction touching two slots (an atomic reads then writes one) keeps the stronger effect.
+        if (e.Stack == StackEffect.Spill && effect != StackEffect.Spill) return;
+        e.Stack = effect;
+        e.SlotFrame = (byte)frame;
+        e.Slot = (byte)slot;
+        e.SpillReg = (sbyte)spillReg;
+    }
+
+    /// <summary>Walks the current path backwards from its last instruction, marking kept states, until nothing is left to trace.</summary>
+    private void Backtrack(bool skipCurrent)
+    {
+        int fr = _cur.Cur;
+        var hist = _cur.Hist;
+        int k = hist.Count - 1 - (skipCurrent ? 1 : 0);
+        var cp = _cur.Parent;
+        while (true)
+        {
+            for (; k >= 0; k--)
+            {
+                if (!BacktrackInsn(hist[k], ref fr))
+                {
+                    MarkAllPrecise();
+                    return;
+                }
+
+                if (MasksEmpty()) return;
+            }
+
+            // At the start of the segment: the masks describe the kept state the segment began from.
+            if (cp is null) return;
+            var st = cp.State;
+            if (st.Cur != fr)
+            {
+                MarkAllPrecise();
+                return;
+            }
+
+            for (int f = 0; f <= st.Cur; f++)
+            {
+                var frame = st.Frames[f];
+                int regs = _btRegs[f];
+                for (int r = 0; r < 16 && regs != 0; r++)
+                {
+                    int bit = 1 << r;
+                    if ((regs & bit) == 0) continue;
+                    // A register that is not a scalar here is compared whole anyway; one already precise was traced
+                    // further back when it was marked.
+                    if (r > 10 || frame.Regs[r].Type != RegisterType.Scalar || (frame.PreciseRegs & bit) != 0) regs &= ~bit;
+                    else frame.PreciseRegs |= (ushort)bit;
+                }
+
+                _btRegs[f] = (ushort)regs;
+                ulong slots = _btSlots[f];
+                for (int s = 0; s < FuncFrame.Slots && slots != 0; s++)
+                {
+                    ulong bit = 1UL << s;
+                    if ((slots & bit) == 0) continue;
+                    bool spilled = frame.Bytes[s * 8] == StackByte.Spill || frame.Bytes[s * 8 + 7] == StackByte.Spill;
+                    if (!spilled || frame.Spills[s].Type != RegisterType.Scalar || (frame.PreciseSlots & bit) != 0) slots &= ~bit;
+                    else frame.PreciseSlots |= bit;
+                }
+
+                _btSlots[f] = slots;
+            }
+
+            for (int f = st.Cur + 1; f < _btRegs.Length; f++)
+            {
+                if (_btRegs[f] != 0 || _btSlots[f] != 0)
+                {
+                    MarkAllPrecise();
+                    return;
+                }
+            }
+
+            if (MasksEmpty()) return;
+            hist = st.Hist;
+            k = hist.Count - 1;
+            cp = cp.Parent;
+        }
+    }
+
+    private static bool Has(ushort mask, int r) => r < 16 && (mask & (1 << r)) != 0;
+
+    /// <summary>
+    /// One instruction backwards (the kernel's <c>backtrack_insn</c>): the masks before it from the masks after it.
+    /// False when it cannot say (then everything is marked precise).
+    /// </summary>
+    private bool BacktrackInsn(in HistEntry e, ref int fr)
+    {
+        var insn = _insns[e.Insn];
+        if (e.InCallback) return false;
+        if (e.Frame != fr)
+        {
+            bool isExit = insn.Class == OpClass.Jmp && insn.JumpOp == JumpOp.Exit;
+            bool isLocalCall = insn.Class == OpClass.Jmp && insn.JumpOp == JumpOp.Call && insn.SrcNumber == 1;
+            if (e.Frame == fr + 1 && isExit && fr + 1 < _btRegs.Length)
+            {
+                // Back into the callee through its exit: the caller's R0 was the callee's; R1–R5 were clobbered.
+                if ((_btRegs[fr] & 0b111110) != 0 || _btRegs[fr + 1] != 0 || _btSlots[fr + 1] != 0) return false;
+                if ((_btRegs[fr] & 1) != 0)
+                {
+                    _btRegs[fr] &= unchecked((ushort)~1);
+                    _btRegs[fr + 1] = 1;
+                }
+
+                fr++;
+                return true;
+            }
+
+            if (e.Frame == fr - 1 && isLocalCall)
+            {
+                // Back out of the callee through the call: its R1–R5 were the caller's; nothing else existed yet.
+                if ((_btRegs[fr] & ~0b111110) != 0 || _btSlots[fr] != 0) return false;
+                _btRegs[fr - 1] |= _btRegs[fr];
+                _btRegs[fr] = 0;
+                fr--;
+                return true;
+            }
+
+            return false;
+        }
+
+        ref ushort regs = ref _btRegs[fr];
+        int d = insn.DstNumber, s = insn.SrcNumber;
+        switch (insn.Class)
+        {
+            case OpClass.Alu:
+            case OpClass.Alu64:
+                if (!Has(regs, d)) return true;
+                if (insn.AluOp == AluOp.Mov)
+                {
+                    regs &= (ushort)~(1 << d);
+                    if (insn.Source == OperandSource.Reg) regs |= (ushort)(1 << s);
+                }
+                else if (insn.AluOp is not (AluOp.Neg or AluOp.End) && insn.Source == OperandSource.Reg)
+                {
+                    regs |= (ushort)(1 << s);
+                }
+
+                return true;
+            case OpClass.Ldx:
+                if (!Has(regs, d)) return true;
+                regs &= (ushort)~(1 << d);
+                if (e.Stack == StackEffect.Fill) _btSlots[e.SlotFrame] |= 1UL << e.Slot;
+                return true;
+            case OpClass.St:
+            case OpClass.Stx:
+                if (insn.Mode == MemMode.Atomic)
+                {
+                    // The loaded value and the slot's new content are unknown scalars: nothing before them matters.
+                    bool fetch = (insn.Imm & 1) != 0;
+                    if (fetch) regs &= (ushort)~(1 << ((AtomicOp)insn.Imm == AtomicOp.CmpXchg ? 0 : s));
+                    if (e.Stack != StackEffect.None) _btSlots[e.SlotFrame] &= ~(1UL << e.Slot);
+                    return true;
+                }
+
+                if (e.Stack == StackEffect.None || (_btSlots[e.SlotFrame] & (1UL << e.Slot)) == 0) return true;
+                if (e.Stack != StackEffect.Spill) return false;
+                _btSlots[e.SlotFrame] &= ~(1UL << e.Slot);
+                if (e.SpillReg >= 0) regs |= (ushort)(1 << e.SpillReg);
+                return true;
+            case OpClass.Ld:
+                if (insn.IsWide) regs &= (ushort)~(1 << d);
+                else regs &= unchecked((ushort)~0b111111);
+                return true;
+            default:
+                var op = insn.JumpOp;
+                if (op == JumpOp.Ja) return true;
+                if (op == JumpOp.Call)
+                {
+                    if (insn.SrcNumber != 0) return false;
+                    // A helper's R0 is its own; R1–R5 were clobbered, so none can be traced past it.
+                    if ((regs & 0b111110) != 0) return false;
+                    regs &= unchecked((ushort)~1);
+                    return true;
+                }
+
+                if (op == JumpOp.Exit) return false;
+                if (insn.Source == OperandSource.Reg && (Has(regs, d) || Has(regs, s)))
+                {
+                    // Both sides of a comparison shape the range learnt by either.
+                    regs |= (ushort)((1 << d) | (1 << s));
+                }
+
+                if (e.LinkedCount > 0) BacktrackLinked(e);
+                return true;
+        }
+    }
+
+    // Registers and spills refined together by a jump: if any is traced, all are.
+    private void BacktrackLinked(in HistEntry e)
+    {
+        bool any = false;
+        for (int k = 0; k < e.LinkedCount && !any; k++)
+        {
+            int p = _linkedPool[e.LinkedStart + k];
+            int f = p / 128, x = p % 128;
+            any = x < LinkedSlotBase ? Has(_btRegs[f], x) : (_btSlots[f] & (1UL << (x - LinkedSlotBase))) != 0;
+        }
+
+        if (!any) return;
+        for (int k = 0; k < e.LinkedCount; k++)
+        {
+            int p = _linkedPool[e.LinkedStart + k];
+            int f = p / 128, x = p % 128;
+            if (x < LinkedSlotBase) _btRegs[f] |= (ushort)(1 << x);
+            else _btSlots[f] |= 1UL << (x - LinkedSlotBase);
+        }
+    }
+
+    /// <summary>
+    /// The kernel's <c>mark_all_scalars_precise</c> fallback: every scalar of every kept state this path descends from
+    /// becomes precise, when backtracking meets what it does not trace (callbacks, unexpected frames).
+    /// </summary>
+    private void MarkAllPrecise()
+    {
+        for (var cp = _cur.Parent; cp is not null && !cp.AllPrecise; cp = cp.Parent)
+        {
+            cp.AllPrecise = true;
+            var st = cp.State;
+            for (int f = 0; f <= st.Cur; f++)
+            {
+                st.Frames[f].PreciseRegs = 0xffff;
+                st.Frames[f].PreciseSlots = ulong.MaxValue;
+            }
+        }
+    }
+}
