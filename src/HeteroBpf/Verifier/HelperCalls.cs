@@ -60,7 +60,10 @@ internal sealed partial class Walker
                     var map = _maps[mapIndex];
                     int size = (int)(arg.Type == HelperArgType.PtrToMapKey ? map.KeySize : map.ValueSize);
                     if (size == 0) throw Fail(ErrorCode.VerifierInvalidAccess, $"R{r} invalid zero-sized read");
-                    HelperMemory(r, size, write: (arg.Flags & HelperArgFlags.Uninit) != 0, zeroOk: false);
+                    // A Bloom filter's peek reads the value it is asked about, although the prototype (shared with
+                    // queues and stacks, whose peek fills it) says uninitialised memory is fine.
+                    bool fills = (arg.Flags & HelperArgFlags.Uninit) != 0 && !(imm == (int)HelperId.MapPeekElem && map.Type == MapType.BloomFilter);
+                    HelperMemory(r, size, write: fills, zeroOk: false);
                     break;
                 }
 

@@ -1,5 +1,5 @@
-; rule: a Bloom filter has no keyed values: map_lookup_elem is refused (programs use peek)
-; expect: refuse "cannot pass map_type 30 into func bpf_map_lookup_elem#1"
+; rule: a Bloom filter has no key (key_size 0): map_lookup_elem's key argument is a zero-sized read
+; expect: refuse "invalid zero-sized read"
 ; map: bloom_filter:0:8:16
 *(u64 *)(r10 - 8) = 5
 r2 = r10
