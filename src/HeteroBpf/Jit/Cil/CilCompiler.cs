@@ -21,6 +21,14 @@ public sealed record CilCompilerOptions
     public long InstructionBudget { get; init; } = DefaultInstructionBudget;
 
     /// <summary>
+    /// What compiled code counts: <see cref="CilCounting.Budget"/> (the default, the interpreter's exact count checked
+    /// against <see cref="InstructionBudget"/>) for programs nothing proved to terminate or runs given a limit;
+    /// <see cref="CilCounting.Count"/> or <see cref="CilCounting.None"/> for verified programs, whose termination the
+    /// verifier proved (the kernel's JIT counts nothing either).
+    /// </summary>
+    public CilCounting Counting { get; init; } = CilCounting.Budget;
+
+    /// <summary>
     /// Per slot: true when a verifier proved the load, store or atomic there safe, so it is compiled without its run-time
     /// bounds check. Null (today, with no verifier): every access is checked against the run's <see cref="MemoryMap"/>.
     /// </summary>
@@ -46,6 +54,19 @@ public sealed record CilCompilerOptions
 
     /// <summary>The live map a map handle names: enables <c>bpf_for_each_map_elem</c> and inlined array lookups; null: no maps.</summary>
     public CilMapResolver? Maps { get; init; }
+}
+
+/// <summary>What compiled code counts as it runs (see <see cref="CilCompilerOptions.Counting"/>).</summary>
+public enum CilCounting
+{
+    /// <summary>The exact instruction count, checked against the budget once per straight-line segment: a runaway loop faults as in the interpreter.</summary>
+    Budget,
+
+    /// <summary>The exact count (one add per segment), never checked: for programs proven to terminate that report their count.</summary>
+    Count,
+
+    /// <summary>Nothing: the result's instruction count is 0. For programs proven to terminate (a verified program), the kernel JIT's way.</summary>
+    None,
 }
 
 /// <summary>The compiled program in slot <paramref name="index"/> of the prog array whose map handle is <paramref name="programArray"/>, or null (the tail call then falls through).</summary>
@@ -352,6 +373,14 @@ internal sealed class CilEmitter
         // 4 the call depth of that frame, 5 the frame's low address. A plain run starts at entry 0, depth 1; a callback
         // one frame below its caller; a tail call's target with the registers its caller left.
         var il = _il;
+        // A negative entry only makes RyuJIT compile the method (CilProgram.CompileNow): nothing runs.
+        var run = il.DefineLabel();
+        il.Emit(OpCodes.Ldarg_3);
+        il.Emit(OpCodes.Ldc_I4_0);
+        il.Emit(OpCodes.Bge, run);
+        il.Emit(OpCodes.Ldc_I8, 0L);
+        il.Emit(OpCodes.Ret);
+        il.MarkLabel(run);
         il.Emit(OpCodes.Ldarg_1);
         il.Emit(OpCodes.Ldfld, StateMemory);
         il.Emit(OpCodes.Stloc, _memory);
@@ -371,12 +400,19 @@ internal sealed class CilEmitter
         il.Emit(OpCodes.Ldloc, _frameLow);
         il.Emit(OpCodes.Sub);
         il.Emit(OpCodes.Stloc, _stackSpan);
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldfld, StateBudget);
-        il.Emit(OpCodes.Stloc, _budget);
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldfld, StateCount);
-        il.Emit(OpCodes.Stloc, _count);
+        if (_options.Counting == CilCounting.Budget)
+        {
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldfld, StateBudget);
+            il.Emit(OpCodes.Stloc, _budget);
+        }
+
+        if (_options.Counting != CilCounting.None)
+        {
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldfld, StateCount);
+            il.Emit(OpCodes.Stloc, _count);
+        }
         for (int r = 0; r <= 9; r++)
         {
             il.Emit(OpCodes.Ldarg_2);
@@ -438,13 +474,20 @@ internal sealed class CilEmitter
 
     private void CountSegment(int start)
     {
+        if (_options.Counting == CilCounting.None) return;
         _segments++;
         int length = SegmentLength(start);
         var il = _il;
-        var ok = il.DefineLabel();
         il.Emit(OpCodes.Ldloc, _count);
         il.Emit(OpCodes.Ldc_I8, (long)length);
         il.Emit(OpCodes.Add);
+        if (_options.Counting == CilCounting.Count)
+        {
+            il.Emit(OpCodes.Stloc, _count);
+            return;
+        }
+
+        var ok = il.DefineLabel();
         il.Emit(OpCodes.Dup);
         il.Emit(OpCodes.Stloc, _count);
         il.Emit(OpCodes.Ldloc, _budget);
@@ -985,9 +1028,7 @@ internal sealed class CilEmitter
     private void Callback(MethodInfo runtime, int pc)
     {
         var il = _il;
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldloc, _count);
-        il.Emit(OpCodes.Stfld, StateCount);
+        SaveCount();
         il.Emit(OpCodes.Ldarg_0);
         il.Emit(OpCodes.Ldarg_1);
         for (int r = 1; r <= 4; r++) Ld(r);
@@ -996,9 +1037,13 @@ internal sealed class CilEmitter
         il.Emit(OpCodes.Ldc_I4, pc);
         il.Emit(OpCodes.Call, runtime);
         St(0);
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldfld, StateCount);
-        il.Emit(OpCodes.Stloc, _count);
+        if (_options.Counting != CilCounting.None)
+        {
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldfld, StateCount);
+            il.Emit(OpCodes.Stloc, _count);
+        }
+
         // A callback moved the stack region down and back: the frame span of this level is unchanged.
     }
 
@@ -1151,12 +1196,19 @@ internal sealed class CilEmitter
         ReturnR0();
     }
 
+    // The run's count into the state, where the driver (or a callback's caller) reads it.
+    private void SaveCount()
+    {
+        if (_options.Counting == CilCounting.None) return;
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldloc, _count);
+        _il.Emit(OpCodes.Stfld, StateCount);
+    }
+
     private void ReturnR0()
     {
         var il = _il;
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldloc, _count);
-        il.Emit(OpCodes.Stfld, StateCount);
+        SaveCount();
         Ld(0);
         il.Emit(OpCodes.Ret);
     }
@@ -1383,9 +1435,7 @@ internal sealed class CilEmitter
         il.Emit(OpCodes.Ldloca, _tmp);
         il.Emit(OpCodes.Call, LoadPacket);
         il.Emit(OpCodes.Brtrue, ok);
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldloc, _count);
-        il.Emit(OpCodes.Stfld, StateCount);
+        SaveCount();
         il.Emit(OpCodes.Ldc_I8, 0L);
         il.Emit(OpCodes.Ret);
         il.MarkLabel(ok);
