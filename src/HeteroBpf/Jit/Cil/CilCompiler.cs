@@ -185,6 +185,10 @@ internal sealed class CilEmitter
     private int _segments;
     private bool _hasCalls;
     private bool _hasCallbacks;
+    private int _stackBytes;
+    private bool _needsStackRegion;
+    private readonly Dictionary<short, int> _promotedSizes = [];
+    private readonly Dictionary<short, LocalBuilder> _promoted = [];
 
     // Locals.
     private readonly LocalBuilder[] _r = new LocalBuilder[11];
@@ -239,7 +243,11 @@ internal sealed class CilEmitter
         _il.Emit(OpCodes.Ret);
         ReturnFromSubprogram();
 
-        var image = new CilImage(_program, [.. _helpers], [.. _helperTargets], _options.InstructionBudget, _entryIndexBySlot, _options.TailCalls, _options.Maps);
+        var image = new CilImage(_program, [.. _helpers], [.. _helperTargets], _options.InstructionBudget, _entryIndexBySlot, _options.TailCalls, _options.Maps)
+        {
+            StackBytes = _stackBytes,
+            NeedsStackRegion = _needsStackRegion,
+        };
         image.Entry = (CilEntry)_method.CreateDelegate(typeof(CilEntry), image);
         return new CilProgram(image, _il.ILOffset, _segments, _directHelperCalls, _inlinedLookups);
     }
@@ -257,6 +265,7 @@ internal sealed class CilEmitter
 
         _hasCalls = HasCalls();
         _hasCallbacks = HasCallbacks();
+        AnalyseStack();
         for (int pc = 0; pc < _program.Length; pc += _program[pc].Width)
         {
             if (_program[pc].OpCode == Opcodes.Call && _program[pc].SrcNumber == (byte)CallKind.Local) _jumpTarget[pc + 1] = true; // return site
@@ -309,6 +318,81 @@ internal sealed class CilEmitter
             {
                 known = null;
             }
+        }
+    }
+
+    // How the program uses its stack. When R10 is only ever the base of loads and stores at constant offsets (it never
+    // escapes into another register, a helper argument or memory), nothing but those accesses can reach the frame: a run
+    // needs only the bytes they touch cleared and no stack region in the memory map, and each 1/2/4/8-byte slot that no
+    // differently sized or offset access overlaps can live in an IL local (RyuJIT keeps it in a register) instead of
+    // memory. Not with bpf-to-bpf calls or callbacks (R10 moves between frames) nor tail calls (the target runs on this
+    // frame and may read what was stored in it).
+    private void AnalyseStack()
+    {
+        _stackBytes = CilRuntime.FrameSize;
+        _needsStackRegion = true;
+        if (_hasCalls || _hasCallbacks) return;
+        bool tailCalls = false;
+        var accesses = new List<(short Offset, int Size, bool Promotable)>();
+        for (int pc = 0; pc < _program.Length; pc += _program[pc].Width)
+        {
+            var insn = _program[pc];
+            var kind = InstructionForms.Of(insn.OpCode).Kind;
+            bool reg = insn.Source == OperandSource.Reg;
+            bool escapes = kind switch
+            {
+                InstructionKind.Alu or InstructionKind.CondJump => insn.DstNumber == 10 || (reg && insn.SrcNumber == 10),
+                InstructionKind.Neg or InstructionKind.End or InstructionKind.Lddw or InstructionKind.CallX => insn.DstNumber == 10,
+                InstructionKind.Load or InstructionKind.LoadSx => insn.DstNumber == 10,
+                InstructionKind.StoreReg or InstructionKind.Atomic or InstructionKind.LoadInd => insn.SrcNumber == 10,
+                _ => false,
+            };
+            if (escapes) return;
+            if (kind == InstructionKind.Call && insn.SrcNumber == (byte)CallKind.Helper && insn.Imm == (int)HelperId.TailCall) tailCalls = true;
+            int size = Instruction.SizeInBytes(insn.Size);
+            switch (kind)
+            {
+                case InstructionKind.Load or InstructionKind.LoadSx when insn.SrcNumber == 10:
+                case InstructionKind.StoreImm or InstructionKind.StoreReg when insn.DstNumber == 10:
+                    accesses.Add((insn.Offset, size, true));
+                    break;
+                case InstructionKind.Atomic when insn.DstNumber == 10:
+                    accesses.Add((insn.Offset, insn.Size == MemSize.DW ? 8 : 4, false));
+                    break;
+            }
+        }
+
+        int low = 0;
+        foreach (var (offset, size, _) in accesses)
+        {
+            // An access outside the frame faults (checked) and needs the frame's real bounds: keep the whole frame.
+            if (offset < -CilRuntime.FrameSize || offset + size > 0) return;
+            low = Math.Min(low, offset);
+        }
+
+        _stackBytes = (-low + 7) & ~7; // whole 8-byte words (what a run clears); the bytes added are out of reach anyway
+        _needsStackRegion = false;
+        if (tailCalls) return;
+        var sizes = new Dictionary<short, int>();
+        var blocked = new HashSet<short>();
+        foreach (var (offset, size, promotable) in accesses)
+        {
+            if (!promotable) blocked.Add(offset);
+            if (sizes.TryGetValue(offset, out int known) && known != size) blocked.Add(offset);
+            sizes[offset] = Math.Max(known, size);
+        }
+
+        foreach (var (offset, size) in sizes)
+        {
+            foreach (var (other, otherSize) in sizes)
+            {
+                if (other != offset && other < offset + size && offset < other + otherSize) blocked.Add(offset);
+            }
+        }
+
+        foreach (var (offset, size) in sizes)
+        {
+            if (!blocked.Contains(offset)) _promotedSizes[offset] = size;
         }
     }
 
@@ -424,6 +508,22 @@ internal sealed class CilEmitter
 
             il.Emit(OpCodes.Ldind_I8);
             St(r);
+        }
+
+        // Promoted stack slots start as what the frame holds: zero in a fresh run, what a tail-calling program left there
+        // in its target.
+        foreach (var (offset, size) in _promotedSizes)
+        {
+            var local = _il.DeclareLocal(typeof(ulong), $"stack{offset}");
+            _promoted[offset] = local;
+            Ld(10);
+            il.Emit(OpCodes.Ldc_I8, (long)offset);
+            il.Emit(OpCodes.Add);
+            il.Emit(OpCodes.Conv_U);
+            if (size > 1) il.Emit(OpCodes.Unaligned, (byte)1);
+            il.Emit(size switch { 1 => OpCodes.Ldind_U1, 2 => OpCodes.Ldind_U2, 4 => OpCodes.Ldind_U4, _ => OpCodes.Ldind_I8 });
+            if (size < 8) il.Emit(OpCodes.Conv_U8);
+            il.Emit(OpCodes.Stloc, local);
         }
 
         il.Emit(OpCodes.Ldarg_S, (byte)4);
@@ -1311,6 +1411,20 @@ internal sealed class CilEmitter
     {
         var il = _il;
         int size = Instruction.SizeInBytes(insn.Size);
+        if (insn.SrcNumber == 10 && _promoted.TryGetValue(insn.Offset, out var slot))
+        {
+            // The local holds the slot zero-extended; the sign-extending form widens its low bytes.
+            il.Emit(OpCodes.Ldloc, slot);
+            if (insn.Mode == MemMode.MemSx && size < 8)
+            {
+                il.Emit(size switch { 1 => OpCodes.Conv_I1, 2 => OpCodes.Conv_I2, _ => OpCodes.Conv_I4 });
+                il.Emit(OpCodes.Conv_I8);
+            }
+
+            St(insn.DstNumber);
+            return;
+        }
+
         Address(insn.SrcNumber, insn.Offset, size, false, pc);
         il.Emit(OpCodes.Ldloc, _addr);
         il.Emit(OpCodes.Conv_U);
@@ -1332,6 +1446,27 @@ internal sealed class CilEmitter
     {
         var il = _il;
         int size = Instruction.SizeInBytes(insn.Size);
+        if (insn.DstNumber == 10 && _promoted.TryGetValue(insn.Offset, out var slot))
+        {
+            if (insn.Class == OpClass.St)
+            {
+                long value = insn.Imm; // sign-extended to 64 bits, then cut to the store's width
+                il.Emit(OpCodes.Ldc_I8, size switch { 1 => (long)(byte)value, 2 => (long)(ushort)value, 4 => (long)(uint)value, _ => value });
+            }
+            else
+            {
+                Ld(insn.SrcNumber);
+                if (size < 8)
+                {
+                    il.Emit(size switch { 1 => OpCodes.Conv_U1, 2 => OpCodes.Conv_U2, _ => OpCodes.Conv_U4 });
+                    il.Emit(OpCodes.Conv_U8);
+                }
+            }
+
+            il.Emit(OpCodes.Stloc, slot);
+            return;
+        }
+
         Address(insn.DstNumber, insn.Offset, size, true, pc);
         il.Emit(OpCodes.Ldloc, _addr);
         il.Emit(OpCodes.Conv_U);

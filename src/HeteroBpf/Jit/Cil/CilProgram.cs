@@ -49,35 +49,54 @@ public sealed unsafe class CilProgram
     /// runs its target here, in the same frame with the registers as they were, at most 33 times a run.
     /// </summary>
     /// <exception cref="BpfFaultException">The program faulted (same code, slot, address and size as the interpreter).</exception>
-    [SkipLocalsInit] // only the entry frame is cleared here; callees clear their own frames
+    [SkipLocalsInit] // only the bytes the program can reach are cleared; callees clear their own frames
     public ExecutionResult Run(MemoryMap memory, ulong r1 = 0, ulong r2 = 0)
     {
         ArgumentNullException.ThrowIfNull(memory);
         const int stackBytes = CilRuntime.FrameSize * CilRuntime.MaxCallDepth;
         byte* stack = stackalloc byte[stackBytes];
-        new Span<byte>(stack + stackBytes - CilRuntime.FrameSize, CilRuntime.FrameSize).Clear();
+        int cleared = _image.StackBytes;
+        if (cleared <= 64)
+        {
+            // The common small case (a few spilled values) without a call: StackBytes is a multiple of 8.
+            for (int i = 8; i <= cleared; i += 8) *(ulong*)(stack + stackBytes - i) = 0;
+        }
+        else
+        {
+            new Span<byte>(stack + stackBytes - cleared, cleared).Clear();
+        }
+
         ulong* regs = stackalloc ulong[10];
         new Span<ulong>(regs, 10).Clear();
         regs[1] = r1;
         regs[2] = r2;
         ulong stackTop = (ulong)stack + stackBytes;
         ulong frameLow = stackTop - CilRuntime.FrameSize;
-        int stackRegion = memory.Add(new MemoryRegion(frameLow, CilRuntime.FrameSize, RegionKind.Stack, true));
+        var state = new CilRunState { Memory = memory, StackRegion = -1, StackTop = stackTop, Budget = _image.Budget };
+        if (_image.NeedsStackRegion) state.StackRegion = memory.Add(new MemoryRegion(frameLow, CilRuntime.FrameSize, RegionKind.Stack, true));
         try
         {
-            var state = new CilRunState { Memory = memory, StackRegion = stackRegion, StackTop = stackTop, Budget = _image.Budget };
             ulong r0 = _image.Entry(ref state, regs, 0, 1, frameLow);
             while (state.Next is { } next)
             {
                 state.Next = null;
-                r0 = next._image.Entry(ref state, regs, 0, 1, frameLow);
+                var image = next._image;
+                if (image.StackBytes > cleared)
+                {
+                    // Bytes no earlier program of the run could reach: still as the run started, zero.
+                    new Span<byte>(stack + stackBytes - image.StackBytes, image.StackBytes - cleared).Clear();
+                    cleared = image.StackBytes;
+                }
+
+                if (image.NeedsStackRegion && state.StackRegion < 0) state.StackRegion = memory.Add(new MemoryRegion(frameLow, CilRuntime.FrameSize, RegionKind.Stack, true));
+                r0 = image.Entry(ref state, regs, 0, 1, frameLow);
             }
 
             return new ExecutionResult(r0, state.Count);
         }
         finally
         {
-            memory.RemoveAt(stackRegion);
+            if (state.StackRegion >= 0) memory.RemoveAt(state.StackRegion);
         }
     }
 }
@@ -113,6 +132,12 @@ internal sealed class CilImage(Instruction[] program, BpfHelper[] helpers, objec
     public readonly long Budget = budget;
     public readonly CilTailCallResolver? TailCalls = tailCalls;
     public readonly CilMapResolver? Maps = maps;
+
+    /// <summary>Bytes at the top of the entry frame the program can reach (all 512 unless only constant R10 offsets touch it).</summary>
+    public int StackBytes { get; init; } = CilRuntime.FrameSize;
+
+    /// <summary>False when no pointer to the stack can leave R10-based accesses: the run needs no stack region in its memory map.</summary>
+    public bool NeedsStackRegion { get; init; } = true;
 
     /// <summary>The compiled method (set once, right after it is created).</summary>
     public CilEntry Entry = null!;
