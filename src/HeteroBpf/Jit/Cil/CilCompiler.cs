@@ -249,7 +249,7 @@ internal sealed class CilEmitter
             NeedsStackRegion = _needsStackRegion,
         };
         image.Entry = (CilEntry)_method.CreateDelegate(typeof(CilEntry), image);
-        return new CilProgram(image, _il.ILOffset, _segments, _directHelperCalls, _inlinedLookups);
+        return new CilProgram(image, _il.ILOffset, _segments, _directHelperCalls, _inlinedLookups) { PromotedStackSlots = _promoted.Count };
     }
 
     // ---- Analysis. ----

@@ -28,6 +28,9 @@ public sealed unsafe class CilProgram
     /// <summary><c>map_lookup_elem</c> call sites on array maps compiled inline (index check and address arithmetic).</summary>
     public int InlinedLookups { get; }
 
+    /// <summary>Stack slots kept in IL locals instead of the frame (see <see cref="CilCompiler"/>).</summary>
+    public int PromotedStackSlots { get; init; }
+
     /// <summary>Bytes of IL emitted.</summary>
     public int IlBytes { get; }
 
