@@ -187,6 +187,7 @@ internal sealed class CilEmitter
     private bool _hasCallbacks;
     private int _stackBytes;
     private bool _needsStackRegion;
+    private bool _tailCalls; // a bpf_tail_call site (set by AnalyseStack, which stops early when the stack escapes)
     private readonly Dictionary<short, int> _promotedSizes = [];
     private readonly Dictionary<short, LocalBuilder> _promoted = [];
 
@@ -247,6 +248,7 @@ internal sealed class CilEmitter
         {
             StackBytes = _stackBytes,
             NeedsStackRegion = _needsStackRegion,
+            OneFrame = !_needsStackRegion && !_tailCalls,
         };
         image.Entry = (CilEntry)_method.CreateDelegate(typeof(CilEntry), image);
         return new CilProgram(image, _il.ILOffset, _segments, _directHelperCalls, _inlinedLookups) { PromotedStackSlots = _promoted.Count };
@@ -332,7 +334,6 @@ internal sealed class CilEmitter
         _stackBytes = CilRuntime.FrameSize;
         _needsStackRegion = true;
         if (_hasCalls || _hasCallbacks) return;
-        bool tailCalls = false;
         var accesses = new List<(short Offset, int Size, bool Promotable)>();
         for (int pc = 0; pc < _program.Length; pc += _program[pc].Width)
         {
@@ -348,7 +349,7 @@ internal sealed class CilEmitter
                 _ => false,
             };
             if (escapes) return;
-            if (kind == InstructionKind.Call && insn.SrcNumber == (byte)CallKind.Helper && insn.Imm == (int)HelperId.TailCall) tailCalls = true;
+            if (kind == InstructionKind.Call && insn.SrcNumber == (byte)CallKind.Helper && insn.Imm == (int)HelperId.TailCall) _tailCalls = true;
             int size = Instruction.SizeInBytes(insn.Size);
             switch (kind)
             {
@@ -372,7 +373,7 @@ internal sealed class CilEmitter
 
         _stackBytes = (-low + 7) & ~7; // whole 8-byte words (what a run clears); the bytes added are out of reach anyway
         _needsStackRegion = false;
-        if (tailCalls) return;
+        if (_tailCalls) return;
         var sizes = new Dictionary<short, int>();
         var blocked = new HashSet<short>();
         foreach (var (offset, size, promotable) in accesses)

@@ -48,14 +48,18 @@ public sealed unsafe class CilProgram
     /// <summary>
     /// Runs once from slot 0 with R1 and R2 set, R10 at the top of a fresh zeroed stack, as the interpreter does: the
     /// stack (8 frames of 512 bytes) is a <see cref="RegionKind.Stack"/> region of <paramref name="memory"/> while the run
-    /// lasts, moved on every call and return. The instruction count is exact (a <c>lddw</c> counts once). A tail call
-    /// runs its target here, in the same frame with the registers as they were, at most 33 times a run.
+    /// lasts, moved on every call and return, unless no pointer to it can leave R10 (then nothing but the program's own
+    /// constant-offset accesses can reach it: one frame, no region). The instruction count is exact (a <c>lddw</c>
+    /// counts once) with <see cref="CilCounting.Budget"/> or <see cref="CilCounting.Count"/>, 0 with
+    /// <see cref="CilCounting.None"/>. A tail call runs its target here, in the same frame with the registers as they
+    /// were, at most 33 times a run.
     /// </summary>
     /// <exception cref="BpfFaultException">The program faulted (same code, slot, address and size as the interpreter).</exception>
     [SkipLocalsInit] // only the bytes the program can reach are cleared; callees clear their own frames
     public ExecutionResult Run(MemoryMap memory, ulong r1 = 0, ulong r2 = 0)
     {
         ArgumentNullException.ThrowIfNull(memory);
+        if (_image.OneFrame) return RunInOneFrame(memory, r1, r2);
         const int stackBytes = CilRuntime.FrameSize * CilRuntime.MaxCallDepth;
         byte* stack = stackalloc byte[stackBytes];
         int cleared = _image.StackBytes;
@@ -102,6 +106,33 @@ public sealed unsafe class CilProgram
             if (state.StackRegion >= 0) memory.RemoveAt(state.StackRegion);
         }
     }
+
+    // Run for a program whose stack no pointer leaves (so no bpf-to-bpf calls or callbacks and no stack region) and
+    // that makes no tail calls: one frame, only its reachable bytes cleared, nothing to undo afterwards.
+    [SkipLocalsInit]
+    private ExecutionResult RunInOneFrame(MemoryMap memory, ulong r1, ulong r2)
+    {
+        const int frame = CilRuntime.FrameSize;
+        byte* stack = stackalloc byte[frame];
+        int cleared = _image.StackBytes;
+        if (cleared <= 64)
+        {
+            for (int i = 8; i <= cleared; i += 8) *(ulong*)(stack + frame - i) = 0;
+        }
+        else
+        {
+            new Span<byte>(stack + frame - cleared, cleared).Clear();
+        }
+
+        ulong* regs = stackalloc ulong[10];
+        new Span<ulong>(regs, 10).Clear();
+        regs[1] = r1;
+        regs[2] = r2;
+        var state = new CilRunState { Memory = memory, StackRegion = -1, StackTop = (ulong)stack + frame, Budget = _image.Budget };
+        ulong r0 = _image.Entry(ref state, regs, 0, 1, (ulong)stack);
+        return new ExecutionResult(r0, state.Count);
+    }
+
 }
 
 /// <summary>
@@ -141,6 +172,9 @@ internal sealed class CilImage(Instruction[] program, BpfHelper[] helpers, objec
 
     /// <summary>False when no pointer to the stack can leave R10-based accesses: the run needs no stack region in its memory map.</summary>
     public bool NeedsStackRegion { get; init; } = true;
+
+    /// <summary>No stack region and no tail calls: a run needs one frame and nothing undone afterwards.</summary>
+    public bool OneFrame { get; init; }
 
     /// <summary>The compiled method (set once, right after it is created).</summary>
     public CilEntry Entry = null!;
