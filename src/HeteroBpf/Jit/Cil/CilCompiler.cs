@@ -85,7 +85,10 @@ public delegate BpfMap? CilMapResolver(ulong handle);
 /// Counting: the program is cut into segments that end at every branch, call, exit and at every instruction that may
 /// fault or touch memory; a segment adds its length to the count and checks the budget once, on entry. Since only the
 /// last instruction of a segment can fault or write memory, a budget fault raised at the entry is indistinguishable
-/// from the interpreter's (same slot, same memory), and the count of a finished run is exact.
+/// from the interpreter's (same slot, same memory), and the count of a finished run is exact. A program proven to
+/// terminate may compile with <see cref="CilCounting.Count"/> (the adds without the checks) or
+/// <see cref="CilCounting.None"/> (neither).
+/// Stack slots that only constant-offset accesses through R10 reach are IL locals (see <c>AnalyseStack</c>).
 /// <c>bpf_loop</c> and <c>bpf_for_each_map_elem</c> re-enter the same method at the callback's entry one frame deeper
 /// (sharing the run's count); a tail call hands the registers to the driver in <see cref="CilProgram.Run"/>, which
 /// starts the target program in the same frame, at most 33 times a run.

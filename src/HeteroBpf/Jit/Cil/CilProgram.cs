@@ -132,7 +132,6 @@ public sealed unsafe class CilProgram
         ulong r0 = _image.Entry(ref state, regs, 0, 1, (ulong)stack);
         return new ExecutionResult(r0, state.Count);
     }
-
 }
 
 /// <summary>
