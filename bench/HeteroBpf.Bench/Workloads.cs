@@ -166,7 +166,7 @@ internal sealed unsafe class InterpretedWorkload : IDisposable
     {
         if (!InstructionDecoder.TryValidate(program, out var error)) throw error.ToException();
         _interpreter = new BpfInterpreter(program, HelperRegistry.Basic);
-        if (jit) _compiled = CilCompiler.Compile(program, HelperRegistry.Basic, new CilCompilerOptions { ProvenSafe = proven ? EveryAccess(program) : null });
+        if (jit) _compiled = CilCompiler.Compile(program, HelperRegistry.Basic, new CilCompilerOptions { ProvenSafe = proven ? EveryAccess(program) : null, Counting = proven ? CilCounting.None : CilCounting.Budget });
         _packet = (byte*)NativeMemory.Alloc((nuint)packet.Length);
         packet.CopyTo(new Span<byte>(_packet, packet.Length));
         _context = (ulong*)NativeMemory.Alloc(16);

@@ -29,7 +29,7 @@ public sealed unsafe class CilDifferentialTests(ITestOutputHelper output)
         byte[] initialReadOnly = new byte[readOnly.Length];
         byte[] afterInterpreter = new byte[buffer.Length];
         var outcomes = new Dictionary<string, int>(StringComparer.Ordinal);
-        int invalid = 0, provenPrograms = 0, withCallbacks = 0, withLoops = 0;
+        int invalid = 0, provenPrograms = 0, withCallbacks = 0, withLoops = 0, uncountedPrograms = 0, promoted = 0;
         for (int i = 0; i - invalid < count; i++)
         {
             var program = gen.Next();
@@ -68,14 +68,35 @@ public sealed unsafe class CilDifferentialTests(ITestOutputHelper output)
                 initialReadOnly.CopyTo(readOnly, 0);
                 var fast = Run(buffer, readOnly, (memory, r1, r2) => unchecked_.Run(memory, r1, r2));
                 Compare(where with { ProvenSafe = true }, program, expected, fast, afterInterpreter, buffer, readOnly, null);
+
+                // As a verified program compiles (termination proven: no budget checks), where the run ends within the
+                // default budget: the exact count without checks, or no count at all (R0, faults and memory still equal).
+                if (budget == InterpreterOptions.DefaultInstructionBudget && expected.Fault?.Code != ErrorCode.InstructionBudgetExceeded)
+                {
+                    var counting = (i & 1) == 0 ? CilCounting.Count : CilCounting.None;
+                    var verified = CilCompiler.Compile(program, RandomProgramGen.Helpers, new CilCompilerOptions { ProvenSafe = proven, Counting = counting });
+                    if (verified.PromotedStackSlots > 0) promoted++;
+                    initialBuffer.CopyTo(buffer, 0);
+                    initialReadOnly.CopyTo(readOnly, 0);
+                    var uncounted = Run(buffer, readOnly, (memory, r1, r2) => verified.Run(memory, r1, r2));
+                    if (counting == CilCounting.None && expected.Fault is null && uncounted.Fault is null)
+                    {
+                        if (uncounted.Result.InstructionCount != 0) Assert.Fail($"{where}\nCounting.None counted {uncounted.Result.InstructionCount}");
+                        uncounted = uncounted with { Result = uncounted.Result with { InstructionCount = expected.Result.InstructionCount } };
+                    }
+
+                    Compare(where with { ProvenSafe = true, Counting = counting }, program, expected, uncounted, afterInterpreter, buffer, readOnly, null);
+                    uncountedPrograms++;
+                }
             }
         }
 
-        output.WriteLine($"{count} programs ({invalid} invalid layouts skipped, {provenPrograms} also run with proven-safe accesses unchecked, {withLoops} with bounded loops, {withCallbacks} with bpf_loop callbacks): " + string.Join(", ", outcomes.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key} {o.Value}")));
+        output.WriteLine($"{count} programs ({invalid} invalid layouts skipped, {provenPrograms} also run with proven-safe accesses unchecked, {withLoops} with bounded loops, {withCallbacks} with bpf_loop callbacks, {uncountedPrograms} also without budget checks, {promoted} of them with stack slots in locals): " + string.Join(", ", outcomes.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key} {o.Value}")));
         Assert.True(invalid < count / 100, $"{invalid} of {count} generated programs were invalid");
         Assert.True(outcomes.Count >= 5, "the generator should reach results and several kinds of fault");
         Assert.True(provenPrograms > count / 2, $"only {provenPrograms} programs had proven-safe accesses");
         Assert.True(withLoops > count / 10 && withCallbacks > count / 100, $"{withLoops} programs with loops, {withCallbacks} with callbacks");
+        Assert.True(uncountedPrograms > count / 4 && promoted > count / 50, $"{uncountedPrograms} programs ran without budget checks, {promoted} with stack slots in locals");
     }
 
     /// <summary>
@@ -132,9 +153,9 @@ public sealed unsafe class CilDifferentialTests(ITestOutputHelper output)
     }
 
     // Formats the failing program only when an assertion message needs it.
-    private sealed record Where(int Index, int Seed, long Budget, Instruction[] Program, bool ProvenSafe = false)
+    private sealed record Where(int Index, int Seed, long Budget, Instruction[] Program, bool ProvenSafe = false, CilCounting Counting = CilCounting.Budget)
     {
-        public override string ToString() => $"program {Index} (seed {Seed}, budget {Budget}{(ProvenSafe ? ", proven-safe accesses unchecked" : "")}):\n{Disassemble(Program)}";
+        public override string ToString() => $"program {Index} (seed {Seed}, budget {Budget}{(ProvenSafe ? ", proven-safe accesses unchecked" : "")}, counting {Counting}):\n{Disassemble(Program)}";
     }
 
     private delegate ExecutionResult Runner(MemoryMap memory, ulong r1, ulong r2);

@@ -21,6 +21,14 @@ public sealed record CilCompilerOptions
     public long InstructionBudget { get; init; } = DefaultInstructionBudget;
 
     /// <summary>
+    /// What compiled code counts: <see cref="CilCounting.Budget"/> (the default, the interpreter's exact count checked
+    /// against <see cref="InstructionBudget"/>) for programs nothing proved to terminate or runs given a limit;
+    /// <see cref="CilCounting.Count"/> or <see cref="CilCounting.None"/> for verified programs, whose termination the
+    /// verifier proved (the kernel's JIT counts nothing either).
+    /// </summary>
+    public CilCounting Counting { get; init; } = CilCounting.Budget;
+
+    /// <summary>
     /// Per slot: true when a verifier proved the load, store or atomic there safe, so it is compiled without its run-time
     /// bounds check. Null (today, with no verifier): every access is checked against the run's <see cref="MemoryMap"/>.
     /// </summary>
@@ -48,6 +56,19 @@ public sealed record CilCompilerOptions
     public CilMapResolver? Maps { get; init; }
 }
 
+/// <summary>What compiled code counts as it runs (see <see cref="CilCompilerOptions.Counting"/>).</summary>
+public enum CilCounting
+{
+    /// <summary>The exact instruction count, checked against the budget once per straight-line segment: a runaway loop faults as in the interpreter.</summary>
+    Budget,
+
+    /// <summary>The exact count (one add per segment), never checked: for programs proven to terminate that report their count.</summary>
+    Count,
+
+    /// <summary>Nothing: the result's instruction count is 0. For programs proven to terminate (a verified program), the kernel JIT's way.</summary>
+    None,
+}
+
 /// <summary>The compiled program in slot <paramref name="index"/> of the prog array whose map handle is <paramref name="programArray"/>, or null (the tail call then falls through).</summary>
 public delegate CilProgram? CilTailCallResolver(ulong programArray, uint index);
 
@@ -64,7 +85,10 @@ public delegate BpfMap? CilMapResolver(ulong handle);
 /// Counting: the program is cut into segments that end at every branch, call, exit and at every instruction that may
 /// fault or touch memory; a segment adds its length to the count and checks the budget once, on entry. Since only the
 /// last instruction of a segment can fault or write memory, a budget fault raised at the entry is indistinguishable
-/// from the interpreter's (same slot, same memory), and the count of a finished run is exact.
+/// from the interpreter's (same slot, same memory), and the count of a finished run is exact. A program proven to
+/// terminate may compile with <see cref="CilCounting.Count"/> (the adds without the checks) or
+/// <see cref="CilCounting.None"/> (neither).
+/// Stack slots that only constant-offset accesses through R10 reach are IL locals (see <c>AnalyseStack</c>).
 /// <c>bpf_loop</c> and <c>bpf_for_each_map_elem</c> re-enter the same method at the callback's entry one frame deeper
 /// (sharing the run's count); a tail call hands the registers to the driver in <see cref="CilProgram.Run"/>, which
 /// starts the target program in the same frame, at most 33 times a run.
@@ -164,6 +188,11 @@ internal sealed class CilEmitter
     private int _segments;
     private bool _hasCalls;
     private bool _hasCallbacks;
+    private int _stackBytes;
+    private bool _needsStackRegion;
+    private bool _tailCalls; // a bpf_tail_call site (set by AnalyseStack, which stops early when the stack escapes)
+    private readonly Dictionary<short, int> _promotedSizes = [];
+    private readonly Dictionary<short, LocalBuilder> _promoted = [];
 
     // Locals.
     private readonly LocalBuilder[] _r = new LocalBuilder[11];
@@ -218,9 +247,14 @@ internal sealed class CilEmitter
         _il.Emit(OpCodes.Ret);
         ReturnFromSubprogram();
 
-        var image = new CilImage(_program, [.. _helpers], [.. _helperTargets], _options.InstructionBudget, _entryIndexBySlot, _options.TailCalls, _options.Maps);
+        var image = new CilImage(_program, [.. _helpers], [.. _helperTargets], _options.InstructionBudget, _entryIndexBySlot, _options.TailCalls, _options.Maps)
+        {
+            StackBytes = _stackBytes,
+            NeedsStackRegion = _needsStackRegion,
+            OneFrame = !_needsStackRegion && !_tailCalls,
+        };
         image.Entry = (CilEntry)_method.CreateDelegate(typeof(CilEntry), image);
-        return new CilProgram(image, _il.ILOffset, _segments, _directHelperCalls, _inlinedLookups);
+        return new CilProgram(image, _il.ILOffset, _segments, _directHelperCalls, _inlinedLookups) { PromotedStackSlots = _promoted.Count };
     }
 
     // ---- Analysis. ----
@@ -236,6 +270,7 @@ internal sealed class CilEmitter
 
         _hasCalls = HasCalls();
         _hasCallbacks = HasCallbacks();
+        AnalyseStack();
         for (int pc = 0; pc < _program.Length; pc += _program[pc].Width)
         {
             if (_program[pc].OpCode == Opcodes.Call && _program[pc].SrcNumber == (byte)CallKind.Local) _jumpTarget[pc + 1] = true; // return site
@@ -288,6 +323,80 @@ internal sealed class CilEmitter
             {
                 known = null;
             }
+        }
+    }
+
+    // How the program uses its stack. When R10 is only ever the base of loads and stores at constant offsets (it never
+    // escapes into another register, a helper argument or memory), nothing but those accesses can reach the frame: a run
+    // needs only the bytes they touch cleared and no stack region in the memory map, and each 1/2/4/8-byte slot that no
+    // differently sized or offset access overlaps can live in an IL local (RyuJIT keeps it in a register) instead of
+    // memory. Not with bpf-to-bpf calls or callbacks (R10 moves between frames) nor tail calls (the target runs on this
+    // frame and may read what was stored in it).
+    private void AnalyseStack()
+    {
+        _stackBytes = CilRuntime.FrameSize;
+        _needsStackRegion = true;
+        if (_hasCalls || _hasCallbacks) return;
+        var accesses = new List<(short Offset, int Size, bool Promotable)>();
+        for (int pc = 0; pc < _program.Length; pc += _program[pc].Width)
+        {
+            var insn = _program[pc];
+            var kind = InstructionForms.Of(insn.OpCode).Kind;
+            bool reg = insn.Source == OperandSource.Reg;
+            bool escapes = kind switch
+            {
+                InstructionKind.Alu or InstructionKind.CondJump => insn.DstNumber == 10 || (reg && insn.SrcNumber == 10),
+                InstructionKind.Neg or InstructionKind.End or InstructionKind.Lddw or InstructionKind.CallX => insn.DstNumber == 10,
+                InstructionKind.Load or InstructionKind.LoadSx => insn.DstNumber == 10,
+                InstructionKind.StoreReg or InstructionKind.Atomic or InstructionKind.LoadInd => insn.SrcNumber == 10,
+                _ => false,
+            };
+            if (escapes) return;
+            if (kind == InstructionKind.Call && insn.SrcNumber == (byte)CallKind.Helper && insn.Imm == (int)HelperId.TailCall) _tailCalls = true;
+            int size = Instruction.SizeInBytes(insn.Size);
+            switch (kind)
+            {
+                case InstructionKind.Load or InstructionKind.LoadSx when insn.SrcNumber == 10:
+                case InstructionKind.StoreImm or InstructionKind.StoreReg when insn.DstNumber == 10:
+                    accesses.Add((insn.Offset, size, true));
+                    break;
+                case InstructionKind.Atomic when insn.DstNumber == 10:
+                    accesses.Add((insn.Offset, insn.Size == MemSize.DW ? 8 : 4, false));
+                    break;
+            }
+        }
+
+        int low = 0;
+        foreach (var (offset, size, _) in accesses)
+        {
+            // An access outside the frame faults (checked) and needs the frame's real bounds: keep the whole frame.
+            if (offset < -CilRuntime.FrameSize || offset + size > 0) return;
+            low = Math.Min(low, offset);
+        }
+
+        _stackBytes = (-low + 7) & ~7; // whole 8-byte words (what a run clears); the bytes added are out of reach anyway
+        _needsStackRegion = false;
+        if (_tailCalls) return;
+        var sizes = new Dictionary<short, int>();
+        var blocked = new HashSet<short>();
+        foreach (var (offset, size, promotable) in accesses)
+        {
+            if (!promotable) blocked.Add(offset);
+            if (sizes.TryGetValue(offset, out int known) && known != size) blocked.Add(offset);
+            sizes[offset] = Math.Max(known, size);
+        }
+
+        foreach (var (offset, size) in sizes)
+        {
+            foreach (var (other, otherSize) in sizes)
+            {
+                if (other != offset && other < offset + size && offset < other + otherSize) blocked.Add(offset);
+            }
+        }
+
+        foreach (var (offset, size) in sizes)
+        {
+            if (!blocked.Contains(offset)) _promotedSizes[offset] = size;
         }
     }
 
@@ -352,6 +461,14 @@ internal sealed class CilEmitter
         // 4 the call depth of that frame, 5 the frame's low address. A plain run starts at entry 0, depth 1; a callback
         // one frame below its caller; a tail call's target with the registers its caller left.
         var il = _il;
+        // A negative entry only makes RyuJIT compile the method (CilProgram.CompileNow): nothing runs.
+        var run = il.DefineLabel();
+        il.Emit(OpCodes.Ldarg_3);
+        il.Emit(OpCodes.Ldc_I4_0);
+        il.Emit(OpCodes.Bge, run);
+        il.Emit(OpCodes.Ldc_I8, 0L);
+        il.Emit(OpCodes.Ret);
+        il.MarkLabel(run);
         il.Emit(OpCodes.Ldarg_1);
         il.Emit(OpCodes.Ldfld, StateMemory);
         il.Emit(OpCodes.Stloc, _memory);
@@ -371,12 +488,19 @@ internal sealed class CilEmitter
         il.Emit(OpCodes.Ldloc, _frameLow);
         il.Emit(OpCodes.Sub);
         il.Emit(OpCodes.Stloc, _stackSpan);
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldfld, StateBudget);
-        il.Emit(OpCodes.Stloc, _budget);
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldfld, StateCount);
-        il.Emit(OpCodes.Stloc, _count);
+        if (_options.Counting == CilCounting.Budget)
+        {
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldfld, StateBudget);
+            il.Emit(OpCodes.Stloc, _budget);
+        }
+
+        if (_options.Counting != CilCounting.None)
+        {
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldfld, StateCount);
+            il.Emit(OpCodes.Stloc, _count);
+        }
         for (int r = 0; r <= 9; r++)
         {
             il.Emit(OpCodes.Ldarg_2);
@@ -388,6 +512,22 @@ internal sealed class CilEmitter
 
             il.Emit(OpCodes.Ldind_I8);
             St(r);
+        }
+
+        // Promoted stack slots start as what the frame holds: zero in a fresh run, what a tail-calling program left there
+        // in its target.
+        foreach (var (offset, size) in _promotedSizes)
+        {
+            var local = _il.DeclareLocal(typeof(ulong), $"stack{offset}");
+            _promoted[offset] = local;
+            Ld(10);
+            il.Emit(OpCodes.Ldc_I8, (long)offset);
+            il.Emit(OpCodes.Add);
+            il.Emit(OpCodes.Conv_U);
+            if (size > 1) il.Emit(OpCodes.Unaligned, (byte)1);
+            il.Emit(size switch { 1 => OpCodes.Ldind_U1, 2 => OpCodes.Ldind_U2, 4 => OpCodes.Ldind_U4, _ => OpCodes.Ldind_I8 });
+            if (size < 8) il.Emit(OpCodes.Conv_U8);
+            il.Emit(OpCodes.Stloc, local);
         }
 
         il.Emit(OpCodes.Ldarg_S, (byte)4);
@@ -438,13 +578,20 @@ internal sealed class CilEmitter
 
     private void CountSegment(int start)
     {
+        if (_options.Counting == CilCounting.None) return;
         _segments++;
         int length = SegmentLength(start);
         var il = _il;
-        var ok = il.DefineLabel();
         il.Emit(OpCodes.Ldloc, _count);
         il.Emit(OpCodes.Ldc_I8, (long)length);
         il.Emit(OpCodes.Add);
+        if (_options.Counting == CilCounting.Count)
+        {
+            il.Emit(OpCodes.Stloc, _count);
+            return;
+        }
+
+        var ok = il.DefineLabel();
         il.Emit(OpCodes.Dup);
         il.Emit(OpCodes.Stloc, _count);
         il.Emit(OpCodes.Ldloc, _budget);
@@ -985,9 +1132,7 @@ internal sealed class CilEmitter
     private void Callback(MethodInfo runtime, int pc)
     {
         var il = _il;
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldloc, _count);
-        il.Emit(OpCodes.Stfld, StateCount);
+        SaveCount();
         il.Emit(OpCodes.Ldarg_0);
         il.Emit(OpCodes.Ldarg_1);
         for (int r = 1; r <= 4; r++) Ld(r);
@@ -996,9 +1141,13 @@ internal sealed class CilEmitter
         il.Emit(OpCodes.Ldc_I4, pc);
         il.Emit(OpCodes.Call, runtime);
         St(0);
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldfld, StateCount);
-        il.Emit(OpCodes.Stloc, _count);
+        if (_options.Counting != CilCounting.None)
+        {
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldfld, StateCount);
+            il.Emit(OpCodes.Stloc, _count);
+        }
+
         // A callback moved the stack region down and back: the frame span of this level is unchanged.
     }
 
@@ -1151,12 +1300,19 @@ internal sealed class CilEmitter
         ReturnR0();
     }
 
+    // The run's count into the state, where the driver (or a callback's caller) reads it.
+    private void SaveCount()
+    {
+        if (_options.Counting == CilCounting.None) return;
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldloc, _count);
+        _il.Emit(OpCodes.Stfld, StateCount);
+    }
+
     private void ReturnR0()
     {
         var il = _il;
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldloc, _count);
-        il.Emit(OpCodes.Stfld, StateCount);
+        SaveCount();
         Ld(0);
         il.Emit(OpCodes.Ret);
     }
@@ -1259,6 +1415,20 @@ internal sealed class CilEmitter
     {
         var il = _il;
         int size = Instruction.SizeInBytes(insn.Size);
+        if (insn.SrcNumber == 10 && _promoted.TryGetValue(insn.Offset, out var slot))
+        {
+            // The local holds the slot zero-extended; the sign-extending form widens its low bytes.
+            il.Emit(OpCodes.Ldloc, slot);
+            if (insn.Mode == MemMode.MemSx && size < 8)
+            {
+                il.Emit(size switch { 1 => OpCodes.Conv_I1, 2 => OpCodes.Conv_I2, _ => OpCodes.Conv_I4 });
+                il.Emit(OpCodes.Conv_I8);
+            }
+
+            St(insn.DstNumber);
+            return;
+        }
+
         Address(insn.SrcNumber, insn.Offset, size, false, pc);
         il.Emit(OpCodes.Ldloc, _addr);
         il.Emit(OpCodes.Conv_U);
@@ -1280,6 +1450,27 @@ internal sealed class CilEmitter
     {
         var il = _il;
         int size = Instruction.SizeInBytes(insn.Size);
+        if (insn.DstNumber == 10 && _promoted.TryGetValue(insn.Offset, out var slot))
+        {
+            if (insn.Class == OpClass.St)
+            {
+                long value = insn.Imm; // sign-extended to 64 bits, then cut to the store's width
+                il.Emit(OpCodes.Ldc_I8, size switch { 1 => (long)(byte)value, 2 => (long)(ushort)value, 4 => (long)(uint)value, _ => value });
+            }
+            else
+            {
+                Ld(insn.SrcNumber);
+                if (size < 8)
+                {
+                    il.Emit(size switch { 1 => OpCodes.Conv_U1, 2 => OpCodes.Conv_U2, _ => OpCodes.Conv_U4 });
+                    il.Emit(OpCodes.Conv_U8);
+                }
+            }
+
+            il.Emit(OpCodes.Stloc, slot);
+            return;
+        }
+
         Address(insn.DstNumber, insn.Offset, size, true, pc);
         il.Emit(OpCodes.Ldloc, _addr);
         il.Emit(OpCodes.Conv_U);
@@ -1383,9 +1574,7 @@ internal sealed class CilEmitter
         il.Emit(OpCodes.Ldloca, _tmp);
         il.Emit(OpCodes.Call, LoadPacket);
         il.Emit(OpCodes.Brtrue, ok);
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldloc, _count);
-        il.Emit(OpCodes.Stfld, StateCount);
+        SaveCount();
         il.Emit(OpCodes.Ldc_I8, 0L);
         il.Emit(OpCodes.Ret);
         il.MarkLabel(ok);

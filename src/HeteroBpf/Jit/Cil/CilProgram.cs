@@ -28,72 +28,109 @@ public sealed unsafe class CilProgram
     /// <summary><c>map_lookup_elem</c> call sites on array maps compiled inline (index check and address arithmetic).</summary>
     public int InlinedLookups { get; }
 
+    /// <summary>Stack slots kept in IL locals instead of the frame (see <see cref="CilCompiler"/>).</summary>
+    public int PromotedStackSlots { get; init; }
+
     /// <summary>Bytes of IL emitted.</summary>
     public int IlBytes { get; }
 
     /// <summary>Counting segments (each adds its length to the instruction count and checks the budget once).</summary>
     public int Segments { get; }
 
-    /// <summary>
-    /// Makes RyuJIT compile the method now: a run with an instruction budget of zero stops at the first count, before
-    /// any instruction has an effect.
-    /// </summary>
+    /// <summary>Makes RyuJIT compile the method now: a call with a negative entry returns before anything runs.</summary>
     internal void CompileNow()
     {
-        byte* stack = stackalloc byte[CilRuntime.FrameSize];
-        ulong* regs = stackalloc ulong[10];
-        new Span<ulong>(regs, 10).Clear();
-        ulong top = (ulong)stack + CilRuntime.FrameSize;
-        var memory = new MemoryMap();
-        int region = memory.Add(new MemoryRegion((ulong)stack, CilRuntime.FrameSize, RegionKind.Stack, true));
-        var state = new CilRunState { Memory = memory, StackRegion = region, StackTop = top, Budget = 0 };
-        try
-        {
-            _image.Entry(ref state, regs, 0, 1, (ulong)stack);
-        }
-        catch (BpfFaultException fault) when (fault.Code == ErrorCode.InstructionBudgetExceeded)
-        {
-            // Expected: the budget of zero stopped the run before its first instruction.
-        }
+        var state = default(CilRunState);
+        ulong zero = 0;
+        _image.Entry(ref state, &zero, -1, 1, 0);
     }
 
     /// <summary>
     /// Runs once from slot 0 with R1 and R2 set, R10 at the top of a fresh zeroed stack, as the interpreter does: the
     /// stack (8 frames of 512 bytes) is a <see cref="RegionKind.Stack"/> region of <paramref name="memory"/> while the run
-    /// lasts, moved on every call and return. The instruction count is exact (a <c>lddw</c> counts once). A tail call
-    /// runs its target here, in the same frame with the registers as they were, at most 33 times a run.
+    /// lasts, moved on every call and return, unless no pointer to it can leave R10 (then nothing but the program's own
+    /// constant-offset accesses can reach it: one frame, no region). The instruction count is exact (a <c>lddw</c>
+    /// counts once) with <see cref="CilCounting.Budget"/> or <see cref="CilCounting.Count"/>, 0 with
+    /// <see cref="CilCounting.None"/>. A tail call runs its target here, in the same frame with the registers as they
+    /// were, at most 33 times a run.
     /// </summary>
     /// <exception cref="BpfFaultException">The program faulted (same code, slot, address and size as the interpreter).</exception>
-    [SkipLocalsInit] // only the entry frame is cleared here; callees clear their own frames
+    [SkipLocalsInit] // only the bytes the program can reach are cleared; callees clear their own frames
     public ExecutionResult Run(MemoryMap memory, ulong r1 = 0, ulong r2 = 0)
     {
         ArgumentNullException.ThrowIfNull(memory);
+        if (_image.OneFrame) return RunInOneFrame(memory, r1, r2);
         const int stackBytes = CilRuntime.FrameSize * CilRuntime.MaxCallDepth;
         byte* stack = stackalloc byte[stackBytes];
-        new Span<byte>(stack + stackBytes - CilRuntime.FrameSize, CilRuntime.FrameSize).Clear();
+        int cleared = _image.StackBytes;
+        if (cleared <= 64)
+        {
+            // The common small case (a few spilled values) without a call: StackBytes is a multiple of 8.
+            for (int i = 8; i <= cleared; i += 8) *(ulong*)(stack + stackBytes - i) = 0;
+        }
+        else
+        {
+            new Span<byte>(stack + stackBytes - cleared, cleared).Clear();
+        }
+
         ulong* regs = stackalloc ulong[10];
         new Span<ulong>(regs, 10).Clear();
         regs[1] = r1;
         regs[2] = r2;
         ulong stackTop = (ulong)stack + stackBytes;
         ulong frameLow = stackTop - CilRuntime.FrameSize;
-        int stackRegion = memory.Add(new MemoryRegion(frameLow, CilRuntime.FrameSize, RegionKind.Stack, true));
+        var state = new CilRunState { Memory = memory, StackRegion = -1, StackTop = stackTop, Budget = _image.Budget };
+        if (_image.NeedsStackRegion) state.StackRegion = memory.Add(new MemoryRegion(frameLow, CilRuntime.FrameSize, RegionKind.Stack, true));
         try
         {
-            var state = new CilRunState { Memory = memory, StackRegion = stackRegion, StackTop = stackTop, Budget = _image.Budget };
             ulong r0 = _image.Entry(ref state, regs, 0, 1, frameLow);
             while (state.Next is { } next)
             {
                 state.Next = null;
-                r0 = next._image.Entry(ref state, regs, 0, 1, frameLow);
+                var image = next._image;
+                if (image.StackBytes > cleared)
+                {
+                    // Bytes no earlier program of the run could reach: still as the run started, zero.
+                    new Span<byte>(stack + stackBytes - image.StackBytes, image.StackBytes - cleared).Clear();
+                    cleared = image.StackBytes;
+                }
+
+                if (image.NeedsStackRegion && state.StackRegion < 0) state.StackRegion = memory.Add(new MemoryRegion(frameLow, CilRuntime.FrameSize, RegionKind.Stack, true));
+                r0 = image.Entry(ref state, regs, 0, 1, frameLow);
             }
 
             return new ExecutionResult(r0, state.Count);
         }
         finally
         {
-            memory.RemoveAt(stackRegion);
+            if (state.StackRegion >= 0) memory.RemoveAt(state.StackRegion);
         }
+    }
+
+    // Run for a program whose stack no pointer leaves (so no bpf-to-bpf calls or callbacks and no stack region) and
+    // that makes no tail calls: one frame, only its reachable bytes cleared, nothing to undo afterwards.
+    [SkipLocalsInit]
+    private ExecutionResult RunInOneFrame(MemoryMap memory, ulong r1, ulong r2)
+    {
+        const int frame = CilRuntime.FrameSize;
+        byte* stack = stackalloc byte[frame];
+        int cleared = _image.StackBytes;
+        if (cleared <= 64)
+        {
+            for (int i = 8; i <= cleared; i += 8) *(ulong*)(stack + frame - i) = 0;
+        }
+        else
+        {
+            new Span<byte>(stack + frame - cleared, cleared).Clear();
+        }
+
+        ulong* regs = stackalloc ulong[10];
+        new Span<ulong>(regs, 10).Clear();
+        regs[1] = r1;
+        regs[2] = r2;
+        var state = new CilRunState { Memory = memory, StackRegion = -1, StackTop = (ulong)stack + frame, Budget = _image.Budget };
+        ulong r0 = _image.Entry(ref state, regs, 0, 1, (ulong)stack);
+        return new ExecutionResult(r0, state.Count);
     }
 }
 
@@ -128,6 +165,15 @@ internal sealed class CilImage(Instruction[] program, BpfHelper[] helpers, objec
     public readonly long Budget = budget;
     public readonly CilTailCallResolver? TailCalls = tailCalls;
     public readonly CilMapResolver? Maps = maps;
+
+    /// <summary>Bytes at the top of the entry frame the program can reach (all 512 unless only constant R10 offsets touch it).</summary>
+    public int StackBytes { get; init; } = CilRuntime.FrameSize;
+
+    /// <summary>False when no pointer to the stack can leave R10-based accesses: the run needs no stack region in its memory map.</summary>
+    public bool NeedsStackRegion { get; init; } = true;
+
+    /// <summary>No stack region and no tail calls: a run needs one frame and nothing undone afterwards.</summary>
+    public bool OneFrame { get; init; }
 
     /// <summary>The compiled method (set once, right after it is created).</summary>
     public CilEntry Entry = null!;
