@@ -47,9 +47,13 @@ public sealed class BpfProgram : IDisposable
         if (engine == HostEngine.Cil)
         {
             var maps = options?.Maps;
+            long budget = (options ?? new InterpreterOptions()).InstructionBudget;
             _compiled = CilCompiler.Compile(instructions, helpers, new CilCompilerOptions
             {
-                InstructionBudget = (options ?? new InterpreterOptions()).InstructionBudget,
+                InstructionBudget = budget,
+                // A verified program terminates (the verifier proved it), so its code only counts, for test-run and
+                // exec to report, unless the caller asked for a limit of its own.
+                Counting = verified is not null && budget == DefaultBudget ? CilCounting.Count : CilCounting.Budget,
                 TailCalls = cilTailCalls,
                 Maps = maps is null ? null : handle => maps(handle),
                 ProvenSafe = verified is null ? null : CilCompilerOptions.ProvenSafeFrom(verified.Facts.AsSpan()),
@@ -63,6 +67,8 @@ public sealed class BpfProgram : IDisposable
     }
 
     private readonly bool _slotsAreOwn;
+
+    private static readonly long DefaultBudget = new InterpreterOptions().InstructionBudget;
 
     /// <summary>What the verifier proved, or null for a program loaded unverified (every access checked at run time).</summary>
     public VerifiedProgram? Verified { get; }
