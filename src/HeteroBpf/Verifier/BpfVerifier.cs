@@ -40,7 +40,7 @@ public static class BpfVerifier
             var hooks = options.Hooks;
             if (hooks?.Prepare(program, maps) is { } prepareRefusal) throw DeviceRefused(hooks, prepareRefusal, 0, log);
             var walker = new Walker(program, maps, options, flow, typeInfo, log);
-            var verified = walker.Run();
+            var verified = WithZeroExtensionFacts(walker.Run());
             if (hooks?.Finalize(verified) is { } finalRefusal) throw DeviceRefused(hooks, finalRefusal, insns.Length - 1, log);
             return verified;
         }
@@ -52,6 +52,19 @@ public static class BpfVerifier
             if (!ReferenceEquals(located, e)) throw located;
             throw;
         }
+    }
+
+    // NoZeroExtension on the reached 32-bit definitions that no path reads as 64 bits (a static analysis of its own).
+    private static VerifiedProgram WithZeroExtensionFacts(VerifiedProgram v)
+    {
+        var noZext = ZeroExtension.Analyze(v.Program.Instructions.AsSpan());
+        var facts = v.Facts.ToBuilder();
+        for (int i = 0; i < facts.Count; i++)
+        {
+            if (noZext[i] && (facts[i] & SlotFacts.Reached) != 0) facts[i] |= SlotFacts.NoZeroExtension;
+        }
+
+        return new VerifiedProgram(v.Program, v.Maps, facts.MoveToImmutable(), v.StackDepths, v.ProcessedInstructions, v.TotalStates, v.PeakStates, v.Log);
     }
 
     private static ProgramTypeInfo ResolveType(ProgramSpec program) => ProgramTypes.Get(program.Type, program.AttachType);

@@ -169,7 +169,11 @@ public enum SlotFacts : ushort
     NeverTaken = 4,
     /// <summary>A conditional jump that falls through on no path.</summary>
     AlwaysTaken = 8,
-    /// <summary>A 32-bit ALU result whose upper half is already zero on every path (no explicit zero-extension needed).</summary>
+    /// <summary>
+    /// A 32-bit definition (ALU32, a narrow load, a 32-bit atomic fetch, <c>ld_abs</c>) whose register no later
+    /// instruction reads as 64 bits before writing it again: a backend may skip its explicit zero-extension (the kernel's
+    /// <c>zext_dst</c> left clear; see <see cref="ZeroExtension"/>).
+    /// </summary>
     NoZeroExtension = 16,
     /// <summary>A memory access through the context pointer (to be rewritten to the runtime layout).</summary>
     ContextAccess = 32,
