@@ -52,8 +52,8 @@ public static class DeadCode
             var insn = insns[i];
             if (!IsConditionalJump(insn)) continue;
             short off;
-            if (!seen[i + 1]) off = insn.Offset;
-            else if (!seen[i + 1 + insn.Offset]) off = 0;
+            if (!Seen(seen, i + 1)) off = insn.Offset;
+            else if (!Seen(seen, i + 1 + insn.Offset)) off = 0;
             else continue;
             var ja = new Instruction(Opcodes.Ja, (byte)0, (byte)0, off, 0);
             log.Add(new DeadCodeEdit(i, 0, ja));
@@ -101,6 +101,9 @@ public static class DeadCode
         RemoveAndAdjust(insns, slot, count);
         return [.. insns];
     }
+
+    // A verified program's jumps stay inside it; anything else counts as unreached rather than failing here.
+    private static bool Seen(List<bool> seen, int slot) => (uint)slot < (uint)seen.Count && seen[slot];
 
     // insn_is_cond_jump: JMP32 except ja; JMP except ja, call and exit.
     private static bool IsConditionalJump(in Instruction insn) =>
