@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Runtime.CompilerServices;
 using HeteroBpf.Helpers;
 using HeteroBpf.Interpreter;
 using HeteroBpf.Isa;
@@ -78,6 +79,33 @@ public sealed class SimDevice : OffloadDevice, IDevice
     /// <summary>Switch: refuse to create maps.</summary>
     public bool RefuseMapCreation { get; set; }
 
+    /// <summary>Switch: refuse the verifier's dead-code rewrites (its <c>replace_insn</c> and <c>remove_insns</c> hooks), which fails the load.</summary>
+    public bool RefuseRewrites { get; set; }
+
+    // What each verification's replace_insn/remove_insns hooks asked, in order: the sim applies them to its own copy.
+    private readonly ConditionalWeakTable<VerifiedProgram, List<DeadCodeEdit>> _edits = new();
+
+    /// <summary>The rewrites the verifier's hooks gave the sim for <paramref name="program"/>, in order (empty when none).</summary>
+    public IReadOnlyList<DeadCodeEdit> RewritesOf(VerifiedProgram program)
+    {
+        lock (_edits) return _edits.TryGetValue(program, out var list) ? [.. list] : [];
+    }
+
+    /// <inheritdoc/>
+    protected override string? ReplaceInstruction(VerifiedProgram program, int slot, Instruction replacement) =>
+        Record(program, new DeadCodeEdit(slot, 0, replacement));
+
+    /// <inheritdoc/>
+    protected override string? RemoveInstructions(VerifiedProgram program, int slot, int count) =>
+        Record(program, new DeadCodeEdit(slot, count, default));
+
+    private string? Record(VerifiedProgram program, DeadCodeEdit edit)
+    {
+        if (RefuseRewrites) return edit.IsRemoval ? "remove_insns refused (switch)" : "replace_insn refused (switch)";
+        lock (_edits) _edits.GetOrCreateValue(program).Add(edit);
+        return null;
+    }
+
     /// <summary>How long the <c>prepare</c> hook sleeps (netdevsim's <c>bpf_bind_verifier_delay</c>), with the device's lock held for reading.</summary>
     public TimeSpan VerificationDelay { get; set; }
 
@@ -139,7 +167,15 @@ public sealed class SimDevice : OffloadDevice, IDevice
         var memory = (SimMemory)domain;
         var live = maps.Select(m => m.Host ?? ((SimMap)m.Device!.Ops).Map).ToArray();
         var mapHelpers = new MapHelpers(live);
-        var insns = LddwResolver.Resolve(program.Program, live.Length, MapHelpers.HandleOf, (index, offset) => LddwResolver.ArrayValueAddress(live[index], offset));
+        // The sim runs the optimized bytecode: its own copy with every rewrite its hooks accepted, applied in order.
+        var own = program.Program.Instructions.ToArray();
+        foreach (var edit in RewritesOf(program))
+        {
+            if (edit.IsRemoval) own = DeadCode.RemoveInstructions(own, edit.Slot, edit.Count);
+            else own[edit.Slot] = edit.Replacement;
+        }
+
+        var insns = LddwResolver.Resolve(program.Program with { Instructions = [.. own] }, live.Length, MapHelpers.HandleOf, (index, offset) => LddwResolver.ArrayValueAddress(live[index], offset));
         var helpers = new SimXdpHelpers(mapHelpers).AddTo(mapHelpers.AddTo(HelperRegistry.Basic));
         var options = new InterpreterOptions { Maps = handle => mapHelpers.TryResolve(handle, out var m) ? m : null };
         return new SimCode(memory, insns, helpers, LddwResolver.ValueRegions(live), options);

@@ -57,6 +57,7 @@ public sealed class BpfProgram : IDisposable
                 TailCalls = cilTailCalls,
                 Maps = maps is null ? null : handle => maps(handle),
                 ProvenSafe = verified is null ? null : CilCompilerOptions.ProvenSafeFrom(verified.Facts.AsSpan()),
+                Facts = verified?.Facts ?? default,
             });
         }
 

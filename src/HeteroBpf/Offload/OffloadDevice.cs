@@ -1,3 +1,4 @@
+using HeteroBpf.Isa;
 using HeteroBpf.Verifier;
 
 namespace HeteroBpf.Offload;
@@ -338,6 +339,16 @@ public abstract class OffloadDevice
     /// <summary>The device's own <c>prepare</c> hook beyond the capability table (called with the device's lock held for reading), or null.</summary>
     protected virtual string? Prepare(ProgramSpec program) => null;
 
+    /// <summary>
+    /// The device's <c>replace_insn</c> (see <see cref="IVerifierHooks.ReplaceInstruction"/>): the verifier hard-wires a
+    /// dead branch of <paramref name="program"/> at <paramref name="slot"/>; null accepts (the default: a device that
+    /// runs the program as verified ignores the rewrite), else the device's reason to refuse the load.
+    /// </summary>
+    protected virtual string? ReplaceInstruction(VerifiedProgram program, int slot, Instruction replacement) => null;
+
+    /// <summary>The device's <c>remove_insns</c> (see <see cref="IVerifierHooks.RemoveInstructions"/>); null accepts (the default), else the reason to refuse.</summary>
+    protected virtual string? RemoveInstructions(VerifiedProgram program, int slot, int count) => null;
+
     /// <summary>Runs <paramref name="action"/> with the lock held for reading, after checking <paramref name="program"/> still has its device.</summary>
     internal void InDomain(BpfDeviceProgram program, string what, Action action)
     {
@@ -453,6 +464,10 @@ public abstract class OffloadDevice
         }
 
         public string? Finalize(VerifiedProgram verified) => Guarded(() => CapabilityHooks.Finalize(device.Capabilities, verified));
+
+        public string? ReplaceInstruction(VerifiedProgram verified, int slot, Instruction replacement) => Guarded(() => device.ReplaceInstruction(verified, slot, replacement));
+
+        public string? RemoveInstructions(VerifiedProgram verified, int slot, int count) => Guarded(() => device.RemoveInstructions(verified, slot, count));
 
         private string? Guarded(Func<string?> hook)
         {

@@ -40,8 +40,16 @@ public static class BpfVerifier
             var hooks = options.Hooks;
             if (hooks?.Prepare(program, maps) is { } prepareRefusal) throw DeviceRefused(hooks, prepareRefusal, 0, log);
             var walker = new Walker(program, maps, options, flow, typeInfo, log);
-            var verified = walker.Run();
+            var verified = WithFacts(walker.Run(), options.Privilege == Privilege.Root);
             if (hooks?.Finalize(verified) is { } finalRefusal) throw DeviceRefused(hooks, finalRefusal, insns.Length - 1, log);
+            // The kernel's order after finalize: every replace_insn of the hard-wiring pass, then every remove_insns.
+            foreach (var edit in verified.Edits)
+            {
+                if (hooks is null) break;
+                string? refusal = edit.IsRemoval ? hooks.RemoveInstructions(verified, edit.Slot, edit.Count) : hooks.ReplaceInstruction(verified, edit.Slot, edit.Replacement);
+                if (refusal is not null) throw DeviceRefused(hooks, refusal, edit.Slot, log);
+            }
+
             return verified;
         }
         catch (VerifierException e)
@@ -52,6 +60,24 @@ public static class BpfVerifier
             if (!ReferenceEquals(located, e)) throw located;
             throw;
         }
+    }
+
+    // NoZeroExtension on the reached 32-bit definitions that no path reads as 64 bits (a static analysis of its own),
+    // and at full privilege the kernel's dead-code rewrite.
+    private static VerifiedProgram WithFacts(VerifiedProgram v, bool privileged)
+    {
+        var noZext = ZeroExtension.Analyze(v.Program.Instructions.AsSpan());
+        var facts = v.Facts.ToBuilder();
+        for (int i = 0; i < facts.Count; i++)
+        {
+            if (noZext[i] && (facts[i] & SlotFacts.Reached) != 0) facts[i] |= SlotFacts.NoZeroExtension;
+        }
+
+        var all = facts.MoveToImmutable();
+        ProgramSpec? optimized = null;
+        ImmutableArray<DeadCodeEdit> edits = [];
+        if (privileged) optimized = DeadCode.Optimize(v.Program, all.AsSpan(), out edits);
+        return new VerifiedProgram(v.Program, v.Maps, all, v.StackDepths, v.ProcessedInstructions, v.TotalStates, v.PeakStates, v.Log, optimized, edits);
     }
 
     private static ProgramTypeInfo ResolveType(ProgramSpec program) => ProgramTypes.Get(program.Type, program.AttachType);

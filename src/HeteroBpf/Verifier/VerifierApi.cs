@@ -131,6 +131,19 @@ public interface IVerifierHooks
 
     /// <summary>Called once after a successful walk with the facts found (<c>finalize</c>): refuse e.g. a stack too large.</summary>
     string? Finalize(VerifiedProgram program);
+
+    /// <summary>
+    /// Optional (<c>replace_insn</c>): after <see cref="Finalize"/>, at full privilege, for each conditional jump the
+    /// dead-code pass hard-wires into a <c>goto</c>, before it is made; <paramref name="slot"/> numbers the program as it
+    /// stands then (see <see cref="VerifiedProgram.Optimized"/>). The default accepts.
+    /// </summary>
+    string? ReplaceInstruction(VerifiedProgram program, int slot, Instruction replacement) => null;
+
+    /// <summary>
+    /// Optional (<c>remove_insns</c>): after the replacements, for each run of unreached slots and each <c>goto +0</c> the
+    /// dead-code passes remove, before it goes, in the numbering of the program as it stands then. The default accepts.
+    /// </summary>
+    string? RemoveInstructions(VerifiedProgram program, int slot, int count) => null;
 }
 
 /// <summary>How to verify.</summary>
@@ -169,7 +182,11 @@ public enum SlotFacts : ushort
     NeverTaken = 4,
     /// <summary>A conditional jump that falls through on no path.</summary>
     AlwaysTaken = 8,
-    /// <summary>A 32-bit ALU result whose upper half is already zero on every path (no explicit zero-extension needed).</summary>
+    /// <summary>
+    /// A 32-bit definition (ALU32, a narrow load, a 32-bit atomic fetch, <c>ld_abs</c>) whose register no later
+    /// instruction reads as 64 bits before writing it again: a backend may skip its explicit zero-extension (the kernel's
+    /// <c>zext_dst</c> left clear; see <see cref="ZeroExtension"/>).
+    /// </summary>
     NoZeroExtension = 16,
     /// <summary>A memory access through the context pointer (to be rewritten to the runtime layout).</summary>
     ContextAccess = 32,
@@ -185,8 +202,10 @@ public enum SlotFacts : ushort
 public sealed class VerifiedProgram
 {
     /// <summary>Creates the result (the verifier's job).</summary>
-    public VerifiedProgram(ProgramSpec program, IReadOnlyList<MapSpec> maps, ImmutableArray<SlotFacts> facts, ImmutableArray<int> stackDepths, int processedInstructions, int totalStates, int peakStates, string log)
+    public VerifiedProgram(ProgramSpec program, IReadOnlyList<MapSpec> maps, ImmutableArray<SlotFacts> facts, ImmutableArray<int> stackDepths, int processedInstructions, int totalStates, int peakStates, string log, ProgramSpec? optimized = null, ImmutableArray<DeadCodeEdit> edits = default)
     {
+        Optimized = optimized;
+        Edits = edits.IsDefault ? [] : edits;
         Program = program;
         Maps = maps;
         Facts = facts;
@@ -197,8 +216,22 @@ public sealed class VerifiedProgram
         Log = log;
     }
 
-    /// <summary>The program as verified (after any device <c>replace_insn</c>/<c>remove_insns</c>).</summary>
+    /// <summary>
+    /// The program as submitted and verified, slot for slot with <see cref="Facts"/>: what the host backends compile (the
+    /// facts mark its dead branches). The kernel's dead-code rewrite, which a device applies through its
+    /// <c>replace_insn</c>/<c>remove_insns</c> hooks, is <see cref="Optimized"/>.
+    /// </summary>
     public ProgramSpec Program { get; }
+
+    /// <summary>
+    /// The program after the kernel's dead-code passes (<see cref="DeadCode"/>: dead branches hard-wired, unreached code
+    /// and <c>goto +0</c> removed, jumps, functions and line info adjusted), as a kernel at full privilege would keep it;
+    /// null when they do not run (<see cref="Privilege.Bpf"/>).
+    /// </summary>
+    public ProgramSpec? Optimized { get; }
+
+    /// <summary>The edits that turned <see cref="Program"/> into <see cref="Optimized"/>, in the order a device's hooks saw them.</summary>
+    public ImmutableArray<DeadCodeEdit> Edits { get; }
 
     /// <summary>The maps its map <c>lddw</c>s index.</summary>
     public IReadOnlyList<MapSpec> Maps { get; }

@@ -16,13 +16,14 @@ namespace HeteroBpf.Tests.Verifier;
 public sealed class VerifierSoundnessTests(ITestOutputHelper output)
 {
     private const int DefaultMutants = 4000;
-    private const int DefaultSeed = 20261204;
+    internal const int DefaultSeed = 20261204;
 
     /// <summary>A positive integer from environment variable <paramref name="name"/>, else <paramref name="fallback"/>.</summary>
     private static int FromEnvironment(string name, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int value) && value > 0 ? value : fallback;
 
-    private static IEnumerable<(ProgramSpec Program, IReadOnlyList<MapSpec> Maps)> Seeds()
+    /// <summary>The programs mutants start from: the root XDP catalogue entries with runnable maps, and the XDP examples (shared with <see cref="VerifierFuzzKernelTests"/>).</summary>
+    internal static IEnumerable<(ProgramSpec Program, IReadOnlyList<MapSpec> Maps)> Seeds()
     {
         foreach (var entry in CatalogueEntries.All.Values.Where(e => e.Type == ProgramType.Xdp && e.Privilege == CataloguePrivilege.Root).OrderBy(e => e.Id, StringComparer.Ordinal))
         {
@@ -40,7 +41,7 @@ public sealed class VerifierSoundnessTests(ITestOutputHelper output)
     }
 
     /// <summary>One random edit of one instruction: an offset, immediate, register or comparison nudged.</summary>
-    private static Instruction[] Mutate(Instruction[] code, Random rng)
+    internal static Instruction[] Mutate(Instruction[] code, Random rng)
     {
         var copy = (Instruction[])code.Clone();
         int edits = rng.Next(1, 3);

@@ -62,8 +62,9 @@ public static class Arm64Translator
 {
     /// <summary>
     /// Translates a verified program with the verifier's facts: accesses it proved (<see cref="SlotFacts.AccessProven"/>)
-    /// go unchecked. <see cref="SlotFacts.NoZeroExtension"/> has nothing to remove here: every 32-bit A64 operation
-    /// writes a W register, which zero-extends for free. Map references must already be plain immediates.
+    /// go unchecked. Every 32-bit A64 operation writes a W register, which zero-extends for free, so
+    /// <see cref="SlotFacts.NoZeroExtension"/> removes only instructions that do nothing but zero-extend (<c>w = w</c>,
+    /// <c>le32</c>). Map references must already be plain immediates.
     /// </summary>
     public static Arm64Code Translate(VerifiedProgram verified, Arm64TranslatorOptions? options = null)
     {
@@ -400,6 +401,8 @@ public static class Arm64Translator
         private void Translate(int pc)
         {
             ref readonly Instruction insn = ref program[pc];
+            // A pure zero-extension (the kernel's zext idiom w = w, or le32) with no 64-bit reader after it: nothing to do.
+            if (!options.Facts.IsDefault && (options.Facts[pc] & SlotFacts.NoZeroExtension) != 0 && ZeroExtension.IsZeroExtensionOnly(insn)) return;
             switch (InstructionForms.Of(insn.OpCode).Kind)
             {
                 case InstructionKind.Alu:

@@ -35,6 +35,12 @@ public sealed record CilCompilerOptions
     public IReadOnlyList<bool>? ProvenSafe { get; init; }
 
     /// <summary>
+    /// Per slot: a verifier's facts (<c>VerifiedProgram.Facts</c>); slots marked <see cref="SlotFacts.NoZeroExtension"/>
+    /// skip their explicit zero-extension (no later instruction reads the register's upper half). Default: none skipped.
+    /// </summary>
+    public System.Collections.Immutable.ImmutableArray<SlotFacts> Facts { get; init; }
+
+    /// <summary>
     /// <see cref="ProvenSafe"/> from a verifier's per-slot facts: the slots marked <see cref="SlotFacts.AccessProven"/>
     /// (e.g. <c>VerifiedProgram.Facts</c>, one entry per slot), except context accesses, which stay checked: the verifier
     /// proved them against the UAPI layout, and a host loader rewrites them to its own.
@@ -106,6 +112,11 @@ public static class CilCompiler
         if (options.ProvenSafe is { } safe && safe.Count != program.Length)
         {
             throw new ArgumentException($"ProvenSafe has {safe.Count} entries for {program.Length} slots", nameof(options));
+        }
+
+        if (!options.Facts.IsDefault && options.Facts.Length != program.Length)
+        {
+            throw new ArgumentException($"Facts has {options.Facts.Length} entries for {program.Length} slots", nameof(options));
         }
 
         if (!RuntimeFeature.IsDynamicCodeSupported)
@@ -420,6 +431,8 @@ internal sealed class CilEmitter
 
     private bool IsProvenSafe(int pc) => _options.ProvenSafe is { } safe && safe[pc];
 
+    private bool NoZeroExtension(int pc) => !_options.Facts.IsDefault && (_options.Facts[pc] & SlotFacts.NoZeroExtension) != 0;
+
     private int SegmentLength(int start)
     {
         if (start == _program.Length) return 1;
@@ -610,9 +623,11 @@ internal sealed class CilEmitter
     private void Translate(int pc)
     {
         var insn = _program[pc];
+        // A pure zero-extension (the kernel's zext idiom w = w, or le32) with no 64-bit reader after it: nothing to do.
+        if (NoZeroExtension(pc) && ZeroExtension.IsZeroExtensionOnly(insn)) return;
         switch (InstructionForms.Of(insn.OpCode).Kind)
         {
-            case InstructionKind.Alu: Alu(insn); break;
+            case InstructionKind.Alu: Alu(insn, pc); break;
             case InstructionKind.Neg: Neg(insn); break;
             case InstructionKind.End: End(insn); break;
             case InstructionKind.CondJump: CondJump(insn, pc); break;
@@ -658,7 +673,7 @@ internal sealed class CilEmitter
         }
     }
 
-    private void Alu(in Instruction insn)
+    private void Alu(in Instruction insn, int pc)
     {
         var il = _il;
         bool is64 = insn.Class == OpClass.Alu64;
@@ -666,7 +681,7 @@ internal sealed class CilEmitter
         var op = insn.AluOp;
         if (op == AluOp.Mov)
         {
-            Mov(insn, is64);
+            Mov(insn, is64, NoZeroExtension(pc));
             return;
         }
 
@@ -720,7 +735,7 @@ internal sealed class CilEmitter
         St(dst);
     }
 
-    private void Mov(in Instruction insn, bool is64)
+    private void Mov(in Instruction insn, bool is64, bool noZeroExtension)
     {
         var il = _il;
         if (insn.Source == OperandSource.Imm)
@@ -739,6 +754,7 @@ internal sealed class CilEmitter
                 case (_, true): break;
                 case (8, false): il.Emit(OpCodes.Conv_I1); il.Emit(OpCodes.Conv_U8); break;
                 case (16, false): il.Emit(OpCodes.Conv_I2); il.Emit(OpCodes.Conv_U8); break;
+                case (_, false) when noZeroExtension: break; // only the low half is ever read: copy all 64 bits
                 default: il.Emit(OpCodes.Conv_U4); il.Emit(OpCodes.Conv_U8); break;
             }
         }
