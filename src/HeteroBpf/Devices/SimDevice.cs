@@ -45,6 +45,7 @@ public sealed class SimDevice : OffloadDevice, IDevice
             [MapType.ArrayOfMaps] = new(4, 4, 1024),
             [MapType.Queue] = new(0, 4096, 65536),
             [MapType.Stack] = new(0, 4096, 65536),
+            [MapType.BloomFilter] = new(0, 4096, 65536),
             [MapType.DevMap] = new(4, 8, 1024),
             [MapType.DevMapHash] = new(4, 8, 1024),
         }.ToFrozenDictionary(),

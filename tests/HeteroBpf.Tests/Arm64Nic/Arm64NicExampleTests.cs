@@ -96,7 +96,7 @@ public sealed class Arm64NicExampleTests
     public static TheoryData<string, string> FixturePrograms()
     {
         var data = new TheoryData<string, string>();
-        foreach (string fixture in new[] { "xdp_helpers", "xdp_parse", "atomics", "globals" })
+        foreach (string fixture in new[] { "xdp_helpers", "xdp_parse", "atomics", "globals", "bloom" })
         {
             foreach (string v in new[] { "v2", "v3", "v4" })
             {

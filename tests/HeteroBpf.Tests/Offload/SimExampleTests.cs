@@ -88,7 +88,7 @@ public sealed class SimExampleTests
     public static TheoryData<string, string> FixturePrograms()
     {
         var data = new TheoryData<string, string>();
-        foreach (string fixture in new[] { "xdp_helpers", "xdp_parse", "atomics", "globals" })
+        foreach (string fixture in new[] { "xdp_helpers", "xdp_parse", "atomics", "globals", "bloom" })
         {
             foreach (string v in new[] { "v2", "v3", "v4" })
             {
