@@ -66,12 +66,12 @@ public sealed unsafe class Arm64DifferentialTests(ITestOutputHelper output)
 
                 initialBuffer.CopyTo(buffer);
                 initialReadOnly.CopyTo(readOnly);
-                var expected = Run(buffer, readOnly, (memory, r1, r2) => interpreter.Run(memory, r1, r2));
+                var expected = RunOutcome.Of(buffer, readOnly, (memory, r1, r2) => interpreter.Run(memory, r1, r2));
                 buffer.CopyTo(afterInterpreter);
 
                 initialBuffer.CopyTo(buffer);
                 initialReadOnly.CopyTo(readOnly);
-                var actual = Run(buffer, readOnly, executor.Run);
+                var actual = RunOutcome.Of(buffer, readOnly, executor.Run);
 
                 string Where() => $"program {i} (seed {seed}, {(checkedAccesses ? "checked" : "unchecked")}):\n{Disassemble(program)}";
                 if (!checkedAccesses && expected.Fault is { Code: ErrorCode.MemoryFault } m && (actual.Fault is null || actual.Fault.Slot != m.Slot))
@@ -117,29 +117,6 @@ public sealed unsafe class Arm64DifferentialTests(ITestOutputHelper output)
         }
     }
 
-    private delegate ExecutionResult Runner(MemoryMap memory, ulong r1, ulong r2);
-
-    private readonly record struct Outcome(ExecutionResult Result, BpfFaultException? Fault);
-
-    private static Outcome Run(Span<byte> buffer, Span<byte> readOnly, Runner run)
-    {
-        var memory = new MemoryMap();
-        memory.Add(buffer, RegionKind.Packet);
-        memory.Add(readOnly, RegionKind.Context, writable: false);
-        fixed (byte* b = buffer)
-        fixed (byte* ro = readOnly)
-        {
-            try
-            {
-                return new Outcome(run(memory, (ulong)b, (ulong)ro), null);
-            }
-            catch (BpfFaultException fault)
-            {
-                return new Outcome(default, fault);
-            }
-        }
-    }
-
     // The engines' stacks lie at different addresses: a fault there compares by code, slot and size.
     private static bool OnStack(Instruction[] program, BpfFaultException fault)
     {
@@ -150,7 +127,7 @@ public sealed unsafe class Arm64DifferentialTests(ITestOutputHelper output)
         return (kind is InstructionKind.Load or InstructionKind.LoadSx ? insn.SrcNumber : insn.DstNumber) == 10;
     }
 
-    private static string Describe(Outcome o) => o.Fault is { } f ? $"{f.Code} at {f.Slot} (0x{f.Address:x}+{f.Size}): {f.Reason}" : $"r0 = 0x{o.Result.ReturnValue:x}";
+    private static string Describe(RunOutcome o) => o.Fault is { } f ? $"{f.Code} at {f.Slot} (0x{f.Address:x}+{f.Size}): {f.Reason}" : $"r0 = 0x{o.Result.ReturnValue:x}";
 
     private static string Disassemble(Instruction[] program)
     {

@@ -47,12 +47,12 @@ public sealed unsafe class CilDifferentialTests(ITestOutputHelper output)
 
             initialBuffer.CopyTo(buffer, 0);
             initialReadOnly.CopyTo(readOnly, 0);
-            var expected = Run(buffer, readOnly, (memory, r1, r2) => interpreter.Run(memory, r1, r2));
+            var expected = RunOutcome.Of(buffer, readOnly, (memory, r1, r2) => interpreter.Run(memory, r1, r2));
             buffer.CopyTo(afterInterpreter, 0);
 
             initialBuffer.CopyTo(buffer, 0);
             initialReadOnly.CopyTo(readOnly, 0);
-            var actual = Run(buffer, readOnly, (memory, r1, r2) => compiled.Run(memory, r1, r2));
+            var actual = RunOutcome.Of(buffer, readOnly, (memory, r1, r2) => compiled.Run(memory, r1, r2));
 
             var where = new Where(i, seed, budget, program);
             if (program.Any(x => x.OpCode == Opcodes.Call && x.SrcNumber == 0 && x.Imm == (int)HelperId.Loop)) withCallbacks++;
@@ -66,7 +66,7 @@ public sealed unsafe class CilDifferentialTests(ITestOutputHelper output)
                 var unchecked_ = CilCompiler.Compile(program, RandomProgramGen.Helpers, new CilCompilerOptions { InstructionBudget = budget, ProvenSafe = proven });
                 initialBuffer.CopyTo(buffer, 0);
                 initialReadOnly.CopyTo(readOnly, 0);
-                var fast = Run(buffer, readOnly, (memory, r1, r2) => unchecked_.Run(memory, r1, r2));
+                var fast = RunOutcome.Of(buffer, readOnly, (memory, r1, r2) => unchecked_.Run(memory, r1, r2));
                 Compare(where with { ProvenSafe = true }, program, expected, fast, afterInterpreter, buffer, readOnly, null);
 
                 // As a verified program compiles (termination proven: no budget checks), where the run ends within the
@@ -78,7 +78,7 @@ public sealed unsafe class CilDifferentialTests(ITestOutputHelper output)
                     if (verified.PromotedStackSlots > 0) promoted++;
                     initialBuffer.CopyTo(buffer, 0);
                     initialReadOnly.CopyTo(readOnly, 0);
-                    var uncounted = Run(buffer, readOnly, (memory, r1, r2) => verified.Run(memory, r1, r2));
+                    var uncounted = RunOutcome.Of(buffer, readOnly, (memory, r1, r2) => verified.Run(memory, r1, r2));
                     if (counting == CilCounting.None && expected.Fault is null && uncounted.Fault is null)
                     {
                         if (uncounted.Result.InstructionCount != 0) Assert.Fail($"{where}\nCounting.None counted {uncounted.Result.InstructionCount}");
@@ -129,7 +129,7 @@ public sealed unsafe class CilDifferentialTests(ITestOutputHelper output)
         return any ? proven : null;
     }
 
-    private static void Compare(Where where, Instruction[] program, Outcome expected, Outcome actual, byte[] afterInterpreter, byte[] buffer, byte[] readOnly, Dictionary<string, int>? outcomes)
+    private static void Compare(Where where, Instruction[] program, RunOutcome expected, RunOutcome actual, byte[] afterInterpreter, byte[] buffer, byte[] readOnly, Dictionary<string, int>? outcomes)
     {
             if (!(expected.Fault?.Code == actual.Fault?.Code)) Assert.Fail($"{where}\nfault {Describe(expected)} vs {Describe(actual)}");
             if (expected.Fault is { } e)
@@ -158,29 +158,6 @@ public sealed unsafe class CilDifferentialTests(ITestOutputHelper output)
         public override string ToString() => $"program {Index} (seed {Seed}, budget {Budget}{(ProvenSafe ? ", proven-safe accesses unchecked" : "")}, counting {Counting}):\n{Disassemble(Program)}";
     }
 
-    private delegate ExecutionResult Runner(MemoryMap memory, ulong r1, ulong r2);
-
-    private readonly record struct Outcome(ExecutionResult Result, BpfFaultException? Fault);
-
-    private static Outcome Run(byte[] buffer, byte[] readOnly, Runner run)
-    {
-        var memory = new MemoryMap();
-        fixed (byte* b = buffer)
-        fixed (byte* ro = readOnly)
-        {
-            memory.Add(buffer, RegionKind.Packet);
-            memory.Add(readOnly, RegionKind.Context, writable: false);
-            try
-            {
-                return new Outcome(run(memory, (ulong)b, (ulong)ro), null);
-            }
-            catch (BpfFaultException fault)
-            {
-                return new Outcome(default, fault);
-            }
-        }
-    }
-
     // The engines' stacks lie at different addresses; a fault there is compared by code, slot and size only.
     private static bool IsStackAddress(Instruction[] program, BpfFaultException fault, byte[] buffer, byte[] readOnly)
     {
@@ -197,7 +174,7 @@ public sealed unsafe class CilDifferentialTests(ITestOutputHelper output)
         fixed (byte* p = pinned) return (ulong)p;
     }
 
-    private static string Describe(Outcome o) => o.Fault is { } f ? $"{f.Code} at {f.Slot} (0x{f.Address:x}+{f.Size}): {f.Reason}" : $"r0 = 0x{o.Result.ReturnValue:x} after {o.Result.InstructionCount}";
+    private static string Describe(RunOutcome o) => o.Fault is { } f ? $"{f.Code} at {f.Slot} (0x{f.Address:x}+{f.Size}): {f.Reason}" : $"r0 = 0x{o.Result.ReturnValue:x} after {o.Result.InstructionCount}";
 
     private static string Disassemble(Instruction[] program)
     {
@@ -243,7 +220,7 @@ public sealed unsafe class CilDifferentialTests(ITestOutputHelper output)
         byte[] buffer = GC.AllocateArray<byte>(RandomProgramGen.BufferSize, pinned: true);
         byte[] readOnly = GC.AllocateArray<byte>(RandomProgramGen.ReadOnlySize, pinned: true);
         clock.Restart();
-        Run(buffer, readOnly, (memory, r1, r2) => compiled.Run(memory, r1, r2)); // the first run includes RyuJIT
+        RunOutcome.Of(buffer, readOnly, (memory, r1, r2) => compiled.Run(memory, r1, r2)); // the first run includes RyuJIT
         var firstRun = clock.Elapsed;
         output.WriteLine($"{code.Length} slots: IL emitted in {emit.TotalMilliseconds:F2} ms ({compiled.IlBytes} bytes of IL, {compiled.Segments} segments); first run incl. RyuJIT {firstRun.TotalMilliseconds:F2} ms");
     }

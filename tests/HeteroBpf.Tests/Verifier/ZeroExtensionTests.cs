@@ -144,20 +144,20 @@ public sealed unsafe class ZeroExtensionTests(ITestOutputHelper output)
                 var interpreter = new BpfInterpreter(program, RandomProgramGen.Helpers);
                 initial.CopyTo(buffer);
                 initialRo.CopyTo(readOnly);
-                var expected = Run(buffer, readOnly, (m, r1, r2) => interpreter.Run(m, r1, r2));
+                var expected = RunOutcome.Of(buffer, readOnly, (m, r1, r2) => interpreter.Run(m, r1, r2));
                 buffer.CopyTo(expectedBuffer);
 
                 var cil = CilCompiler.Compile(program, RandomProgramGen.Helpers, new CilCompilerOptions { Facts = facts });
                 initial.CopyTo(buffer);
                 initialRo.CopyTo(readOnly);
-                Same("CIL", n, program, expected, Run(buffer, readOnly, (m, r1, r2) => cil.Run(m, r1, r2)), expectedBuffer, buffer);
+                Same("CIL", n, program, expected, RunOutcome.Of(buffer, readOnly, (m, r1, r2) => cil.Run(m, r1, r2)), expectedBuffer, buffer);
                 compared++;
                 if (!arm64) continue;
                 var code = Arm64Translator.Translate(program, new Arm64TranslatorOptions { Facts = facts });
                 using var executor = new Arm64Executor(code, RandomProgramGen.Helpers);
                 initial.CopyTo(buffer);
                 initialRo.CopyTo(readOnly);
-                Same("ARM64", n, program, expected, Run(buffer, readOnly, executor.Run), expectedBuffer, buffer);
+                Same("ARM64", n, program, expected, RunOutcome.Of(buffer, readOnly, executor.Run), expectedBuffer, buffer);
             }
         }
         finally
@@ -169,37 +169,14 @@ public sealed unsafe class ZeroExtensionTests(ITestOutputHelper output)
         Assert.True(programsWithSkips > Programs / 20, $"only {programsWithSkips} programs skipped a zero-extension");
     }
 
-    private static void Same(string engine, int n, Instruction[] program, Outcome expected, Outcome actual, byte[] expectedBuffer, Span<byte> buffer)
+    private static void Same(string engine, int n, Instruction[] program, RunOutcome expected, RunOutcome actual, byte[] expectedBuffer, Span<byte> buffer)
     {
         string Where() => $"{engine}, program {n}:\n{Disassembler.Listing(program)}";
         Assert.True(expected.Fault?.Code == actual.Fault?.Code, $"{Where()}\nfault {expected.Fault?.Message} vs {actual.Fault?.Message}");
         // Budgets differ by engine (the ARM64 JIT counts back edges, the others instructions): a runaway loop compares by code.
         if (expected.Fault is { } e && e.Code != ErrorCode.InstructionBudgetExceeded) Assert.True(e.Slot == actual.Fault!.Slot, $"{Where()}\nfault slot {e.Slot} vs {actual.Fault.Slot}");
-        else Assert.True(expected.Return == actual.Return, $"{Where()}\nr0 0x{expected.Return:x} vs 0x{actual.Return:x}");
+        else Assert.True(expected.Result.ReturnValue == actual.Result.ReturnValue, $"{Where()}\nr0 0x{expected.Result.ReturnValue:x} vs 0x{actual.Result.ReturnValue:x}");
         bool sameCount = engine == "CIL" || expected.Fault?.Code != ErrorCode.InstructionBudgetExceeded; // ran as far
         Assert.True(!sameCount || expectedBuffer.AsSpan().SequenceEqual(buffer), $"{Where()}\nbuffer differs");
-    }
-
-    private delegate ExecutionResult Runner(MemoryMap memory, ulong r1, ulong r2);
-
-    private readonly record struct Outcome(ulong Return, BpfFaultException? Fault);
-
-    private static Outcome Run(Span<byte> buffer, Span<byte> readOnly, Runner run)
-    {
-        var memory = new MemoryMap();
-        memory.Add(buffer, RegionKind.Packet);
-        memory.Add(readOnly, RegionKind.Context, writable: false);
-        fixed (byte* b = buffer)
-        fixed (byte* ro = readOnly)
-        {
-            try
-            {
-                return new Outcome(run(memory, (ulong)b, (ulong)ro).ReturnValue, null);
-            }
-            catch (BpfFaultException fault)
-            {
-                return new Outcome(0, fault);
-            }
-        }
     }
 }
