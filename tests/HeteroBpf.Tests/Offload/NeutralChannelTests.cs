@@ -34,7 +34,7 @@ public sealed class NeutralChannelTests
 
     private static MapSpec RingSpec() => new() { Name = "rb", Type = MapType.RingBuf, KeySize = 0, ValueSize = 0, MaxEntries = 4096 };
 
-    private static List<byte[]> Drain(RingBufMap ring)
+    internal static List<byte[]> Drain(RingBufMap ring)
     {
         var records = new List<byte[]>();
         ring.Consume(r =>
@@ -145,48 +145,60 @@ public sealed class NeutralChannelTests
         }
     }
 
-    [Fact]
-    public void RingBufferRecordsFromTheSimMatchTheHost()
+    // The devices that list host ring buffers and perf event arrays as neutral channels.
+    private static OffloadDevice Feeding(string device)
+    {
+        if (device == "sim") return new SimDevice("simN");
+        if (!HeteroBpf.Devices.Unicorn.Arm64Core.IsAvailable(out string? reason)) Assert.Skip(reason);
+        return new Arm64NicDevice("nicN");
+    }
+
+    [Theory]
+    [InlineData("sim")]
+    [InlineData("arm64-nic")]
+    public void RingBufferRecordsFromTheDeviceMatchTheHost(string deviceName)
     {
         var obj = ObjectFile.Load(Path.Combine(RepoPaths.Fixtures, Fixture));
         using var host = BpfCollection.Load(obj);
         var hostRun = host.Program("produce").Run(new byte[64]);
         var hostRecords = Drain((RingBufMap)host.Map("rb"));
 
-        var sim = new SimDevice("simN");
-        using var device = DeviceCollection.Load(obj, sim);
+        var target = Feeding(deviceName);
+        using var device = DeviceCollection.Load(obj, target);
         Assert.Equal(["rb", "events"], device.Channels.Select(c => c.Spec.Name));
-        var simRun = device.Program("produce").TestRun(sim, Packet(64));
-        var simRecords = Drain((RingBufMap)device.Channel("rb"));
+        var deviceRun = device.Program("produce").TestRun(target, Packet(64));
+        var deviceRecords = Drain((RingBufMap)device.Channel("rb"));
         Assert.Throws<KeyNotFoundException>(() => device.Map("rb"));
 
         // Three records of 16 bytes produced (one discarded), none consumed: bpf_ringbuf_query says 48 on both.
-        Assert.Equal(48u, simRun.Retval);
-        Assert.Equal((uint)hostRun.ReturnValue, simRun.Retval);
-        Assert.Equal(2, simRecords.Count);
-        Assert.Equal(hostRecords, simRecords);
+        Assert.Equal(48u, deviceRun.Retval);
+        Assert.Equal((uint)hostRun.ReturnValue, deviceRun.Retval);
+        Assert.Equal(2, deviceRecords.Count);
+        Assert.Equal(hostRecords, deviceRecords);
     }
 
-    [Fact]
-    public void PerfEventsFromTheSimMatchTheHost()
+    [Theory]
+    [InlineData("target")]
+    [InlineData("arm64-nic")]
+    public void PerfEventsFromTheDeviceMatchTheHost(string deviceName)
     {
         var obj = ObjectFile.Load(Path.Combine(RepoPaths.Fixtures, Fixture));
         using var host = BpfCollection.Load(obj);
-        var sim = new SimDevice("simN");
-        using var device = DeviceCollection.Load(obj, sim);
+        var target = Feeding(deviceName);
+        using var device = DeviceCollection.Load(obj, target);
         var hostEvents = (PerfEventArrayMap)host.Map("events");
-        var simEvents = (PerfEventArrayMap)device.Channel("events");
+        var deviceEvents = (PerfEventArrayMap)device.Channel("events");
 
         // Without a reader: -ENOENT on both, as the kernel gives for an empty slot.
-        Assert.Equal(unchecked((uint)-(int)Errno.ENOENT), device.Program("emit").TestRun(sim, Packet(64)).Retval);
+        Assert.Equal(unchecked((uint)-(int)Errno.ENOENT), device.Program("emit").TestRun(target, Packet(64)).Retval);
         Assert.Equal(-(int)Errno.ENOENT, (int)host.Program("emit").Run(new byte[64]).ReturnValue);
         var hostSamples = Samples(hostEvents, () => Assert.Equal(0, (int)host.Program("emit").Run(new byte[64]).ReturnValue));
-        var simSamples = Samples(simEvents, () => Assert.Equal(0u, device.Program("emit").TestRun(sim, Packet(64)).Retval));
-        Assert.Equal([0x5a5a5a5au], simSamples);
-        Assert.Equal(hostSamples, simSamples);
+        var deviceSamples = Samples(deviceEvents, () => Assert.Equal(0u, device.Program("emit").TestRun(target, Packet(64)).Retval));
+        Assert.Equal([0x5a5a5a5au], deviceSamples);
+        Assert.Equal(hostSamples, deviceSamples);
     }
 
-    private static List<uint> Samples(PerfEventArrayMap events, Action run)
+    internal static List<uint> Samples(PerfEventArrayMap events, Action run)
     {
         var readers = Enumerable.Range(0, BpfMap.PossibleCpus).Select(cpu => events.OpenReader(cpu, cpu: cpu)).ToList();
         try
