@@ -259,24 +259,27 @@ public sealed class NeutralChannelTests
         Assert.Equal(["PerfEventArray", "RingBuf"], sim.GetProperty("capabilities").GetProperty("neutralChannels").EnumerateArray().Select(e => e.GetString()));
     }
 
-    [Fact]
-    public void TestRunThroughTheSimReportsRingBufferRecordsAsTheHostDoes()
+    [Theory]
+    [InlineData("sim")]
+    [InlineData("arm64-nic")]
+    public void TestRunThroughTheDeviceReportsRingBufferRecordsAsTheHostDoes(string deviceName)
     {
+        if (deviceName != "sim" && !HeteroBpf.Devices.Unicorn.Arm64Core.IsAvailable(out string? reason)) Assert.Skip(reason);
         string obj = Path.Combine(RepoPaths.Fixtures, Fixture);
         string data = new('0', 28);
-        var onSim = Hbpf.Run("test-run", obj, "--prog", "produce", "--data", data, "--data", data, "--device", "sim", "--json");
-        Assert.True(onSim.ExitCode == 0, onSim.Error);
+        var onDevice = Hbpf.Run("test-run", obj, "--prog", "produce", "--data", data, "--data", data, "--device", deviceName, "--json");
+        Assert.True(onDevice.ExitCode == 0, onDevice.Error);
         var onHost = Hbpf.Run("test-run", obj, "--prog", "produce", "--data", data, "--data", data, "--json");
         Assert.True(onHost.ExitCode == 0, onHost.Error);
-        using var sim = System.Text.Json.JsonDocument.Parse(onSim.Out);
+        using var onTarget = System.Text.Json.JsonDocument.Parse(onDevice.Out);
         using var host = System.Text.Json.JsonDocument.Parse(onHost.Out);
-        var simRuns = sim.RootElement.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("ringbuf").GetRawText()).ToList();
+        var deviceRuns = onTarget.RootElement.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("ringbuf").GetRawText()).ToList();
         var hostRuns = host.RootElement.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("ringbuf").GetRawText()).ToList();
-        Assert.Equal(2, simRuns.Count);
-        Assert.Equal(hostRuns, simRuns);
-        Assert.Contains("\"8877665544332211\"", simRuns[0], StringComparison.Ordinal);
+        Assert.Equal(2, deviceRuns.Count);
+        Assert.Equal(hostRuns, deviceRuns);
+        Assert.Contains("\"8877665544332211\"", deviceRuns[0], StringComparison.Ordinal);
 
-        var text = Hbpf.Run("test-run", obj, "--prog", "produce", "--data", data, "--device", "sim");
+        var text = Hbpf.Run("test-run", obj, "--prog", "produce", "--data", data, "--device", deviceName);
         Assert.True(text.ExitCode == 0, text.Error);
         Assert.Contains("ringbuf rb: 8877665544332211", text.Out, StringComparison.Ordinal);
         Assert.Contains("ringbuf rb: cdab0000", text.Out, StringComparison.Ordinal);
