@@ -16,13 +16,61 @@ internal sealed class FuncFrame
     public const int Slots = StackSize / 8;
 
     public readonly RegisterState[] Regs = new RegisterState[11];
-    public readonly StackByte[] Bytes = new StackByte[StackSize];
+
+    // The stack bytes and spilled registers are shared copy-on-write between a frame and its copies (forks and kept
+    // checkpoints copy frames far more often than they write the stack): a write goes through WritableBytes or
+    // WritableSpills, which copy a shared array first.
+    private StackByte[] _bytes;
+    private bool _bytesShared;
+
     // Allocated at the first spill: a register state is large, and most frames copied at forks and checkpoints spill
     // few registers or none.
     private RegisterState[]? _spills;
+    private bool _spillsShared;
 
-    /// <summary>The spilled register of each slot (meaningful where the slot's bytes are <see cref="StackByte.Spill"/>).</summary>
+    public FuncFrame() => _bytes = new StackByte[StackSize];
+
+    private FuncFrame(StackByte[] bytes) => _bytes = bytes;
+
+    /// <summary>The stack bytes, for reading only (writes go through <see cref="WritableBytes"/>).</summary>
+    public StackByte[] Bytes => _bytes;
+
+    /// <summary>The stack bytes, this frame's own copy, for writing.</summary>
+    public StackByte[] WritableBytes
+    {
+        get
+        {
+            if (_bytesShared)
+            {
+                _bytes = (StackByte[])_bytes.Clone();
+                _bytesShared = false;
+            }
+
+            return _bytes;
+        }
+    }
+
+    /// <summary>The spilled register of each slot (meaningful where the slot's bytes are <see cref="StackByte.Spill"/>), for reading only.</summary>
     public RegisterState[] Spills => _spills ??= new RegisterState[Slots];
+
+    /// <summary>The spilled registers, this frame's own copy, for writing.</summary>
+    public RegisterState[] WritableSpills
+    {
+        get
+        {
+            if (_spills is null)
+            {
+                _spills = new RegisterState[Slots];
+            }
+            else if (_spillsShared)
+            {
+                _spills = (RegisterState[])_spills.Clone();
+                _spillsShared = false;
+            }
+
+            return _spills;
+        }
+    }
 
     /// <summary>The call instruction in the caller that made this frame (−1 for the entry function).</summary>
     public int CallSite = -1;
@@ -49,13 +97,30 @@ internal sealed class FuncFrame
 
     public FuncFrame Clone()
     {
-        var f = new FuncFrame { CallSite = CallSite, Number = Number, IsCallback = IsCallback, Depth = Depth, CallbackEntry = CallbackEntry, CallbackArgs = CallbackArgs };
+        // Both frames share the stack arrays until one writes. Every stack write deepens the frame first, so the slots
+        // below the depth are as a new frame has them in both.
+        var f = new FuncFrame(_bytes) { CallSite = CallSite, Number = Number, IsCallback = IsCallback, Depth = Depth, CallbackEntry = CallbackEntry, CallbackArgs = CallbackArgs };
         Regs.CopyTo(f.Regs, 0);
-        // Every stack write deepens the frame first, so the slots below the depth are as a new frame has them.
-        int first = FirstSlot;
-        Array.Copy(Bytes, first * 8, f.Bytes, first * 8, StackSize - (first * 8));
-        if (_spills is not null) Array.Copy(_spills, first, f.Spills, first, Slots - first);
+        _bytesShared = f._bytesShared = true;
+        // Spilled registers are read only where the slot's bytes say Spill: a copy of a frame without one needs none.
+        if (_spills is not null && HasSpill(FirstSlot))
+        {
+            f._spills = _spills;
+            _spillsShared = f._spillsShared = true;
+        }
+
         return f;
+    }
+
+    private bool HasSpill(int first)
+    {
+        var bytes = Bytes;
+        for (int s = first; s < Slots; s++)
+        {
+            if (bytes[s * 8] == StackByte.Spill || bytes[s * 8 + 7] == StackByte.Spill) return true;
+        }
+
+        return false;
     }
 
     /// <summary>The lowest slot any write reached: the slots below it were never written.</summary>
@@ -90,11 +155,32 @@ internal sealed class VState
 
     public RegisterState[] Regs => Frames[Cur].Regs;
 
-    public VState Clone()
+    public VState Clone() => Clone(new List<HistEntry>(Hist));
+
+    /// <summary>A copy of this state that takes <paramref name="hist"/> as its history.</summary>
+    public VState Clone(List<HistEntry> hist)
     {
-        var s = new VState { Cur = Cur, Refs = Refs, LockMap = LockMap, LockId = LockId, LockOffset = LockOffset, Insn = Insn, Prev = Prev, Parent = Parent, Hist = new List<HistEntry>(Hist) };
+        var s = new VState { Cur = Cur, Refs = Refs, LockMap = LockMap, LockId = LockId, LockOffset = LockOffset, Insn = Insn, Prev = Prev, Parent = Parent, Hist = hist };
         for (int i = 0; i <= Cur; i++) s.Frames[i] = Frames[i].Clone();
         return s;
+    }
+
+    /// <summary>Every register and spilled register in every frame, for id-wide updates (struct visitor, no allocation).</summary>
+    public void ForEachReg<T>(ref T visit)
+        where T : struct, IRegVisitor
+    {
+        for (int f = 0; f <= Cur; f++)
+        {
+            var frame = Frames[f];
+            var regs = frame.Regs;
+            for (int r = 0; r < 11; r++) visit.Visit(ref regs[r]);
+            var bytes = frame.Bytes;
+            RegisterState[]? spills = null;
+            for (int s = frame.FirstSlot; s < FuncFrame.Slots; s++)
+            {
+                if (bytes[s * 8 + 7] == StackByte.Spill || bytes[s * 8] == StackByte.Spill) visit.Visit(ref (spills ??= frame.WritableSpills)[s]);
+            }
+        }
     }
 
     /// <summary>Every register and spilled register in every frame, for id-wide updates.</summary>
@@ -106,13 +192,19 @@ internal sealed class VState
             for (int r = 0; r < 11; r++) visit(ref frame.Regs[r]);
             for (int s = frame.FirstSlot; s < FuncFrame.Slots; s++)
             {
-                if (frame.Bytes[s * 8 + 7] == StackByte.Spill || frame.Bytes[s * 8] == StackByte.Spill) visit(ref frame.Spills[s]);
+                if (frame.Bytes[s * 8 + 7] == StackByte.Spill || frame.Bytes[s * 8] == StackByte.Spill) visit(ref frame.WritableSpills[s]);
             }
         }
     }
 }
 
 internal delegate void RegVisitor(ref RegisterState reg);
+
+/// <summary>A visitor for <see cref="VState.ForEachReg{T}(ref T)"/>: a struct, so hot id-wide updates allocate no closure.</summary>
+internal interface IRegVisitor
+{
+    void Visit(ref RegisterState reg);
+}
 
 /// <summary>What an instruction did to the stack, as precision backtracking needs it.</summary>
 internal enum StackEffect : byte
@@ -176,16 +268,17 @@ internal sealed class Checkpoint(VState state, Checkpoint? parent)
 /// <summary>The kernel's <c>states_equal</c>: whether a new state lies within an explored one (then it is safe too).</summary>
 internal sealed class Subsumption
 {
-    // Old id → current id, and the reverse, so ids link the same registers in both states.
-    private readonly Dictionary<int, int> _map = [];
-    private readonly Dictionary<int, int> _rev = [];
+    // Old id → current id pairs, so ids link the same registers in both states: a few per comparison, so a linear scan
+    // of two small arrays beats hashing (and clearing is resetting a count).
+    private int[] _oldIds = new int[16];
+    private int[] _curIds = new int[16];
+    private int _idCount;
 
     public bool StateWithin(VState old, VState cur, PruneMode mode, bool[]? liveRegs = null, bool[]? staticRegs = null, ulong staticSlots = ulong.MaxValue)
     {
         if (old.Cur != cur.Cur || old.LockMap != cur.LockMap || old.LockOffset != cur.LockOffset) return false;
         if (old.Refs.Length != cur.Refs.Length) return false;
-        _map.Clear();
-        _rev.Clear();
+        _idCount = 0;
         if (old.LockMap >= 0 && !Ids(old.LockId, cur.LockId)) return false;
         for (int i = 0; i < old.Refs.Length; i++)
         {
@@ -310,10 +403,22 @@ internal sealed class Subsumption
     private bool Ids(int oldId, int curId)
     {
         if (oldId == 0 || curId == 0) return oldId == curId;
-        if (_map.TryGetValue(oldId, out int mapped)) return mapped == curId;
-        if (_rev.TryGetValue(curId, out int back)) return back == oldId;
-        _map[oldId] = curId;
-        _rev[curId] = oldId;
+        // Each old id and each current id appears in at most one pair, so the first pair naming either decides.
+        for (int k = 0; k < _idCount; k++)
+        {
+            if (_oldIds[k] == oldId) return _curIds[k] == curId;
+            if (_curIds[k] == curId) return false;
+        }
+
+        if (_idCount == _oldIds.Length)
+        {
+            Array.Resize(ref _oldIds, _idCount * 2);
+            Array.Resize(ref _curIds, _idCount * 2);
+        }
+
+        _oldIds[_idCount] = oldId;
+        _curIds[_idCount] = curId;
+        _idCount++;
         return true;
     }
 
