@@ -332,6 +332,7 @@ internal sealed class Subsumption
     private bool StackWithin(FuncFrame o, FuncFrame c, ulong preciseSlots)
     {
         // Slots the old state never wrote are invalid there and match anything.
+        if (ReferenceEquals(o.Bytes, c.Bytes)) return SharedStackWithin(o, c, preciseSlots);
         for (int s = o.FirstSlot; s < FuncFrame.Slots; s++)
         {
             int b0 = s * 8;
@@ -361,6 +362,21 @@ internal sealed class Subsumption
                 if (ob == StackByte.Zero && cb == StackByte.Spill && c.Spills[s].Type == RegisterType.Scalar && c.Spills[s].Value.IsConst && c.Spills[s].Value.VarOff.Value == 0) continue;
                 return false;
             }
+        }
+
+        return true;
+    }
+
+    // StackWithin when both frames still share one byte array (copy-on-write): every byte equals its counterpart, so
+    // only the spilled registers are left to compare.
+    private bool SharedStackWithin(FuncFrame o, FuncFrame c, ulong preciseSlots)
+    {
+        var bytes = o.Bytes;
+        for (int s = o.FirstSlot; s < FuncFrame.Slots; s++)
+        {
+            if (bytes[s * 8 + 7] != StackByte.Spill && bytes[s * 8] != StackByte.Spill) continue;
+            if ((preciseSlots & (1UL << s)) == 0 && o.Spills[s].Type == RegisterType.Scalar && c.Spills[s].Type == RegisterType.Scalar) continue;
+            if (!RegWithin(o.Spills[s], c.Spills[s])) return false;
         }
 
         return true;
