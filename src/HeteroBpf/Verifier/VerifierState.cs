@@ -95,14 +95,29 @@ internal sealed class FuncFrame
     public ushort PreciseRegs;
     public ulong PreciseSlots;
 
-    public FuncFrame Clone()
+    public FuncFrame Clone() => CloneInto(new FuncFrame(_bytes));
+
+    /// <summary>Makes <paramref name="f"/> (a fresh frame, or one of a finished path) a copy of this frame.</summary>
+    public FuncFrame CloneInto(FuncFrame f)
     {
+        f.CallSite = CallSite;
+        f.Number = Number;
+        f.IsCallback = IsCallback;
+        f.Depth = Depth;
+        f.CallbackEntry = CallbackEntry;
+        f.CallbackArgs = CallbackArgs;
+        f.PreciseRegs = 0;
+        f.PreciseSlots = 0;
+        Regs.CopyTo(f.Regs, 0);
+
         // Both frames share the stack arrays until one writes. Every stack write deepens the frame first, so the slots
         // below the depth are as a new frame has them in both.
-        var f = new FuncFrame(_bytes) { CallSite = CallSite, Number = Number, IsCallback = IsCallback, Depth = Depth, CallbackEntry = CallbackEntry, CallbackArgs = CallbackArgs };
-        Regs.CopyTo(f.Regs, 0);
+        f._bytes = _bytes;
         _bytesShared = f._bytesShared = true;
+
         // Spilled registers are read only where the slot's bytes say Spill: a copy of a frame without one needs none.
+        f._spills = null;
+        f._spillsShared = false;
         if (_spills is not null && HasSpill(FirstSlot))
         {
             f._spills = _spills;
@@ -111,6 +126,11 @@ internal sealed class FuncFrame
 
         return f;
     }
+
+    /// <summary>A frame for <see cref="CloneInto"/>, sharing (until it is overwritten) a byte array it never writes.</summary>
+    public static FuncFrame Blank() => new(EmptyBytes) { _bytesShared = true };
+
+    private static readonly StackByte[] EmptyBytes = new StackByte[StackSize];
 
     private bool HasSpill(int first)
     {
@@ -125,6 +145,34 @@ internal sealed class FuncFrame
 
     /// <summary>The lowest slot any write reached: the slots below it were never written.</summary>
     public int FirstSlot => (StackSize - Math.Min(Depth, StackSize)) / 8;
+}
+
+/// <summary>
+/// The states and frames of finished paths, reused for the copies later forks make (a path's state is referenced by
+/// nothing once its walk ends: kept checkpoints and pending paths hold copies of their own).
+/// </summary>
+internal sealed class StatePool
+{
+    private readonly Stack<VState> _states = new();
+    private readonly Stack<FuncFrame> _frames = new();
+
+    public VState? TakeState() => _states.TryPop(out var s) ? s : null;
+
+    public FuncFrame? TakeFrame() => _frames.TryPop(out var f) ? f : null;
+
+    /// <summary>Takes back a finished path's state and its frames.</summary>
+    public void Release(VState s)
+    {
+        for (int i = 0; i < s.Frames.Length; i++)
+        {
+            if (s.Frames[i] is { } f) _frames.Push(f);
+            s.Frames[i] = null!;
+        }
+
+        s.Hist.Clear();
+        s.Parent = null;
+        _states.Push(s);
+    }
 }
 
 /// <summary>A reference a path holds (a ring-buffer reservation) until a release helper or its null branch ends it.</summary>
@@ -155,13 +203,37 @@ internal sealed class VState
 
     public RegisterState[] Regs => Frames[Cur].Regs;
 
-    public VState Clone() => Clone(new List<HistEntry>(Hist));
+    public VState Clone() => Clone(null, null);
 
-    /// <summary>A copy of this state that takes <paramref name="hist"/> as its history.</summary>
-    public VState Clone(List<HistEntry> hist)
+    /// <summary>
+    /// A copy of this state, built from <paramref name="pool"/>'s finished states when it has any, that takes
+    /// <paramref name="hist"/> as its history (null: a copy of this one's).
+    /// </summary>
+    public VState Clone(List<HistEntry>? hist, StatePool? pool)
     {
-        var s = new VState { Cur = Cur, Refs = Refs, LockMap = LockMap, LockId = LockId, LockOffset = LockOffset, Insn = Insn, Prev = Prev, Parent = Parent, Hist = hist };
-        for (int i = 0; i <= Cur; i++) s.Frames[i] = Frames[i].Clone();
+        var s = pool?.TakeState();
+        if (s is null)
+        {
+            s = new VState { Hist = hist ?? new List<HistEntry>(Hist) };
+        }
+        else if (hist is null)
+        {
+            s.Hist.AddRange(Hist);
+        }
+        else
+        {
+            s.Hist = hist;
+        }
+
+        s.Cur = Cur;
+        s.Refs = Refs;
+        s.LockMap = LockMap;
+        s.LockId = LockId;
+        s.LockOffset = LockOffset;
+        s.Insn = Insn;
+        s.Prev = Prev;
+        s.Parent = Parent;
+        for (int i = 0; i <= Cur; i++) s.Frames[i] = Frames[i].CloneInto(pool?.TakeFrame() ?? FuncFrame.Blank());
         return s;
     }
 

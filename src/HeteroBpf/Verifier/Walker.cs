@@ -33,6 +33,7 @@ internal sealed partial class Walker
     private readonly ulong[] _preciseSlots;
     private readonly Stack<VState> _pending = new();
     private readonly Subsumption _subsumption = new();
+    private readonly StatePool _pool = new();
     private readonly HashSet<int> _callbackEntries = [];
     private readonly bool _root;
     private readonly bool _exactPruning;
@@ -101,6 +102,8 @@ internal sealed partial class Walker
             while (Step())
             {
             }
+
+            _pool.Release(state);
         }
 
         for (int i = 0; i < _insns.Length; i++)
@@ -252,7 +255,7 @@ internal sealed partial class Walker
         if (calling is not null) Widen(calling.State, _cur);
         if (!add) return false;
         // The kept state takes the path's history as it is (no copy); the path goes on with an empty one.
-        var kept = new Checkpoint(_cur.Clone(_cur.Hist), _cur.Parent);
+        var kept = new Checkpoint(_cur.Clone(_cur.Hist, _pool), _cur.Parent);
         list.Add(kept);
         _cur.Parent = kept;
         _cur.Hist = [];
@@ -389,7 +392,7 @@ internal sealed partial class Walker
             bool canFall = ScalarValue.TryRefine(op, is32, false, dst.Value, src.Value, out var dF, out var sF);
             if (canTake && canFall)
             {
-                var other = _cur.Clone();
+                var other = _cur.Clone(null, _pool);
                 other.Insn = target;
                 ApplyScalar(other, d, dT, s, sT);
                 Fork(other);
@@ -425,7 +428,7 @@ internal sealed partial class Walker
             if (s >= 0) MarkRegPrecise(s);
             if (IsMaybeNull(dst.Type))
             {
-                var other = _cur.Clone();
+                var other = _cur.Clone(null, _pool);
                 other.Insn = target;
                 // Taken branch of "== 0" is the null one; of "!= 0" the non-null one.
                 MarkNull(other, dst, op == JumpOp.Jeq);
@@ -445,7 +448,7 @@ internal sealed partial class Walker
 
         if (s >= 0 && TryPacketCompare(i, target, op, dst, src, d, s)) return true;
         if (dst.IsPointer && !_root) throw Fail(ErrorCode.VerifierPointerLeak, $"R{d} pointer comparison prohibited");
-        var both = _cur.Clone();
+        var both = _cur.Clone(null, _pool);
         both.Insn = target;
         Fork(both);
         _taken[i] = _fell[i] = true;
@@ -533,7 +536,7 @@ internal sealed partial class Walker
             || src.Type == RegisterType.PtrToPacketMeta && dst.Type == RegisterType.PtrToPacket;
         if (!dPkt && !sPkt) return false;
         if (_insns[i].Class == OpClass.Jmp32) return false;
-        var other = _cur.Clone();
+        var other = _cur.Clone(null, _pool);
         other.Insn = target;
         // (state that learns, register, right open)
         (bool inTaken, bool pktIsDst, bool open) rule;
@@ -595,7 +598,7 @@ internal sealed partial class Walker
             {
                 // The helper may call the callback again with what this call left in the caller's frame: explore
                 // that too, until a call's state lies within an earlier one (pruned at the callback's entry).
-                var again = _cur.Clone();
+                var again = _cur.Clone(null, _pool);
                 _cur.Frames[_cur.Cur + 1] = frame;
                 again.Insn = frame.CallSite;
                 var entry = new FuncFrame { CallSite = frame.CallSite, Number = frame.Number, IsCallback = true, CallbackEntry = frame.CallbackEntry, CallbackArgs = frame.CallbackArgs };
