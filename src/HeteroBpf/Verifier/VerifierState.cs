@@ -247,10 +247,13 @@ internal sealed class VState
             var regs = frame.Regs;
             for (int r = 0; r < 11; r++) visit.Visit(ref regs[r]);
             var bytes = frame.Bytes;
-            RegisterState[]? spills = null;
             for (int s = frame.FirstSlot; s < FuncFrame.Slots; s++)
             {
-                if (bytes[s * 8 + 7] == StackByte.Spill || bytes[s * 8] == StackByte.Spill) visit.Visit(ref (spills ??= frame.WritableSpills)[s]);
+                if (bytes[s * 8 + 7] != StackByte.Spill && bytes[s * 8] != StackByte.Spill) continue;
+                // Visit a copy: a shared spill array is copied only when the visitor really changes a spilled register.
+                var x = frame.Spills[s];
+                visit.Visit(ref x);
+                if (x != frame.Spills[s]) frame.WritableSpills[s] = x;
             }
         }
     }
