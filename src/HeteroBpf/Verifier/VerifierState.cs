@@ -155,10 +155,17 @@ internal sealed class StatePool
 {
     private readonly Stack<VState> _states = new();
     private readonly Stack<FuncFrame> _frames = new();
+    private readonly Stack<List<HistEntry>> _lists = new();
 
     public VState? TakeState() => _states.TryPop(out var s) ? s : null;
 
     public FuncFrame? TakeFrame() => _frames.TryPop(out var f) ? f : null;
+
+    /// <summary>An empty history list (with the capacity an earlier path grew it to), or a new one.</summary>
+    public List<HistEntry> TakeList() => _lists.TryPop(out var l) ? l : [];
+
+    /// <summary>Takes back an emptied history list.</summary>
+    public void GiveList(List<HistEntry> list) => _lists.Push(list);
 
     /// <summary>Takes back a finished path's state and its frames.</summary>
     public void Release(VState s)
@@ -222,6 +229,7 @@ internal sealed class VState
         }
         else
         {
+            pool!.GiveList(s.Hist);
             s.Hist = hist;
         }
 

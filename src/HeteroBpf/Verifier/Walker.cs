@@ -258,7 +258,7 @@ internal sealed partial class Walker
         var kept = new Checkpoint(_cur.Clone(_cur.Hist, _pool), _cur.Parent);
         list.Add(kept);
         _cur.Parent = kept;
-        _cur.Hist = [];
+        _cur.Hist = _pool.TakeList();
         _totalStates++;
         _liveStates++;
         _peakStates = Math.Max(_peakStates, _liveStates);
