@@ -274,7 +274,7 @@ internal sealed partial class Walker
                 if (write)
                 {
                     DestroySpill(frame, pos / 8);
-                    frame.Bytes[pos] = StackByte.Misc;
+                    frame.WritableBytes[pos] = StackByte.Misc;
                 }
                 else if (frame.Bytes[pos] == StackByte.Invalid && !_root)
                 {
@@ -308,7 +308,7 @@ internal sealed partial class Walker
     {
         for (int i = 0; i < 8; i++)
         {
-            if (frame.Bytes[slot * 8 + i] == StackByte.Spill) frame.Bytes[slot * 8 + i] = StackByte.Misc;
+            if (frame.Bytes[slot * 8 + i] == StackByte.Spill) frame.WritableBytes[slot * 8 + i] = StackByte.Misc;
         }
     }
 
@@ -338,11 +338,11 @@ internal sealed partial class Walker
             NoteStack(StackEffect.Spill, frameNo, slot, atomic ? -1 : valueReg);
             var spilled = value;
             if (size < 8) spilled = spilled with { Value = ScalarValue.Truncate(spilled.Value, size * 8), Id = 0 };
-            frame.Spills[slot] = spilled;
-            for (int i = 0; i < size; i++) frame.Bytes[p + i] = StackByte.Spill;
+            frame.WritableSpills[slot] = spilled;
+            for (int i = 0; i < size; i++) frame.WritableBytes[p + i] = StackByte.Spill;
             for (int i = size; i < 8; i++)
             {
-                if (frame.Bytes[slot * 8 + i] == StackByte.Spill) frame.Bytes[slot * 8 + i] = StackByte.Misc;
+                if (frame.Bytes[slot * 8 + i] == StackByte.Spill) frame.WritableBytes[slot * 8 + i] = StackByte.Misc;
             }
 
             return;
@@ -352,7 +352,7 @@ internal sealed partial class Walker
         // path pruned here (the kernel marks it precise for STACK_ZERO too).
         if (zero && valueReg >= 0 && !atomic) MarkRegPrecise(valueReg);
         NoteStack(StackEffect.Write, frameNo, slot);
-        for (int i = 0; i < size; i++) frame.Bytes[p + i] = zero ? StackByte.Zero : StackByte.Misc;
+        for (int i = 0; i < size; i++) frame.WritableBytes[p + i] = zero ? StackByte.Zero : StackByte.Misc;
     }
 
     private RegisterState ReadStack(FuncFrame frame, int p, int size, int at, bool signExtend)
@@ -494,7 +494,7 @@ internal sealed partial class Walker
                 if (kind == StackByte.Spill && frame.Spills[pos / 8].Type != RegisterType.Scalar && !_root)
                     throw Fail(ErrorCode.VerifierInvalidAccess, "attempt to corrupt spilled pointer on stack");
                 DestroySpill(frame, pos / 8);
-                frame.Bytes[pos] = StackByte.Misc;
+                frame.WritableBytes[pos] = StackByte.Misc;
                 continue;
             }
 

@@ -521,8 +521,8 @@ public readonly record struct ScalarValue
             return;
         }
 
-        Int128 offset = (min - first) % size;
-        if (offset < 0) offset += size;
+        // (min − first) mod 2^bits, in [0, size): a mask, since Int128 division is a slow software routine.
+        Int128 offset = (min - first) & (size - 1);
         lo = first + offset;
         hi = lo + span;
         if (hi > last) (lo, hi) = (first, last);

@@ -16,13 +16,61 @@ internal sealed class FuncFrame
     public const int Slots = StackSize / 8;
 
     public readonly RegisterState[] Regs = new RegisterState[11];
-    public readonly StackByte[] Bytes = new StackByte[StackSize];
+
+    // The stack bytes and spilled registers are shared copy-on-write between a frame and its copies (forks and kept
+    // checkpoints copy frames far more often than they write the stack): a write goes through WritableBytes or
+    // WritableSpills, which copy a shared array first.
+    private StackByte[] _bytes;
+    private bool _bytesShared;
+
     // Allocated at the first spill: a register state is large, and most frames copied at forks and checkpoints spill
     // few registers or none.
     private RegisterState[]? _spills;
+    private bool _spillsShared;
 
-    /// <summary>The spilled register of each slot (meaningful where the slot's bytes are <see cref="StackByte.Spill"/>).</summary>
+    public FuncFrame() => _bytes = new StackByte[StackSize];
+
+    private FuncFrame(StackByte[] bytes) => _bytes = bytes;
+
+    /// <summary>The stack bytes, for reading only (writes go through <see cref="WritableBytes"/>).</summary>
+    public StackByte[] Bytes => _bytes;
+
+    /// <summary>The stack bytes, this frame's own copy, for writing.</summary>
+    public StackByte[] WritableBytes
+    {
+        get
+        {
+            if (_bytesShared)
+            {
+                _bytes = (StackByte[])_bytes.Clone();
+                _bytesShared = false;
+            }
+
+            return _bytes;
+        }
+    }
+
+    /// <summary>The spilled register of each slot (meaningful where the slot's bytes are <see cref="StackByte.Spill"/>), for reading only.</summary>
     public RegisterState[] Spills => _spills ??= new RegisterState[Slots];
+
+    /// <summary>The spilled registers, this frame's own copy, for writing.</summary>
+    public RegisterState[] WritableSpills
+    {
+        get
+        {
+            if (_spills is null)
+            {
+                _spills = new RegisterState[Slots];
+            }
+            else if (_spillsShared)
+            {
+                _spills = (RegisterState[])_spills.Clone();
+                _spillsShared = false;
+            }
+
+            return _spills;
+        }
+    }
 
     /// <summary>The call instruction in the caller that made this frame (−1 for the entry function).</summary>
     public int CallSite = -1;
@@ -47,19 +95,91 @@ internal sealed class FuncFrame
     public ushort PreciseRegs;
     public ulong PreciseSlots;
 
-    public FuncFrame Clone()
+    public FuncFrame Clone() => CloneInto(new FuncFrame(_bytes));
+
+    /// <summary>Makes <paramref name="f"/> (a fresh frame, or one of a finished path) a copy of this frame.</summary>
+    public FuncFrame CloneInto(FuncFrame f)
     {
-        var f = new FuncFrame { CallSite = CallSite, Number = Number, IsCallback = IsCallback, Depth = Depth, CallbackEntry = CallbackEntry, CallbackArgs = CallbackArgs };
+        f.CallSite = CallSite;
+        f.Number = Number;
+        f.IsCallback = IsCallback;
+        f.Depth = Depth;
+        f.CallbackEntry = CallbackEntry;
+        f.CallbackArgs = CallbackArgs;
+        f.PreciseRegs = 0;
+        f.PreciseSlots = 0;
         Regs.CopyTo(f.Regs, 0);
-        // Every stack write deepens the frame first, so the slots below the depth are as a new frame has them.
-        int first = FirstSlot;
-        Array.Copy(Bytes, first * 8, f.Bytes, first * 8, StackSize - (first * 8));
-        if (_spills is not null) Array.Copy(_spills, first, f.Spills, first, Slots - first);
+
+        // Both frames share the stack arrays until one writes. Every stack write deepens the frame first, so the slots
+        // below the depth are as a new frame has them in both.
+        f._bytes = _bytes;
+        _bytesShared = f._bytesShared = true;
+
+        // Spilled registers are read only where the slot's bytes say Spill: a copy of a frame without one needs none.
+        f._spills = null;
+        f._spillsShared = false;
+        if (_spills is not null && HasSpill(FirstSlot))
+        {
+            f._spills = _spills;
+            _spillsShared = f._spillsShared = true;
+        }
+
         return f;
+    }
+
+    /// <summary>A frame for <see cref="CloneInto"/>, sharing (until it is overwritten) a byte array it never writes.</summary>
+    public static FuncFrame Blank() => new(EmptyBytes) { _bytesShared = true };
+
+    private static readonly StackByte[] EmptyBytes = new StackByte[StackSize];
+
+    private bool HasSpill(int first)
+    {
+        var bytes = Bytes;
+        for (int s = first; s < Slots; s++)
+        {
+            if (bytes[s * 8] == StackByte.Spill || bytes[s * 8 + 7] == StackByte.Spill) return true;
+        }
+
+        return false;
     }
 
     /// <summary>The lowest slot any write reached: the slots below it were never written.</summary>
     public int FirstSlot => (StackSize - Math.Min(Depth, StackSize)) / 8;
+}
+
+/// <summary>
+/// The states and frames of finished paths, reused for the copies later forks make (a path's state is referenced by
+/// nothing once its walk ends: kept checkpoints and pending paths hold copies of their own).
+/// </summary>
+internal sealed class StatePool
+{
+    private readonly Stack<VState> _states = new();
+    private readonly Stack<FuncFrame> _frames = new();
+    private readonly Stack<List<HistEntry>> _lists = new();
+
+    public VState? TakeState() => _states.TryPop(out var s) ? s : null;
+
+    public FuncFrame? TakeFrame() => _frames.TryPop(out var f) ? f : null;
+
+    /// <summary>An empty history list (with the capacity an earlier path grew it to), or a new one.</summary>
+    public List<HistEntry> TakeList() => _lists.TryPop(out var l) ? l : [];
+
+    /// <summary>Takes back an emptied history list.</summary>
+    public void GiveList(List<HistEntry> list) => _lists.Push(list);
+
+    /// <summary>Takes back a finished path's state and its frames.</summary>
+    public void Release(VState s)
+    {
+        for (int i = 0; i < s.Frames.Length; i++)
+        {
+            if (s.Frames[i] is { } f) _frames.Push(f);
+            s.Frames[i] = null!;
+        }
+
+        s.Hist.Clear();
+        s.Parent = null;
+        _states.Push(s);
+    }
 }
 
 /// <summary>A reference a path holds (a ring-buffer reservation) until a release helper or its null branch ends it.</summary>
@@ -90,11 +210,60 @@ internal sealed class VState
 
     public RegisterState[] Regs => Frames[Cur].Regs;
 
-    public VState Clone()
+    public VState Clone() => Clone(null, null);
+
+    /// <summary>
+    /// A copy of this state, built from <paramref name="pool"/>'s finished states when it has any, that takes
+    /// <paramref name="hist"/> as its history (null: a copy of this one's).
+    /// </summary>
+    public VState Clone(List<HistEntry>? hist, StatePool? pool)
     {
-        var s = new VState { Cur = Cur, Refs = Refs, LockMap = LockMap, LockId = LockId, LockOffset = LockOffset, Insn = Insn, Prev = Prev, Parent = Parent, Hist = new List<HistEntry>(Hist) };
-        for (int i = 0; i <= Cur; i++) s.Frames[i] = Frames[i].Clone();
+        var s = pool?.TakeState();
+        if (s is null)
+        {
+            s = new VState { Hist = hist ?? new List<HistEntry>(Hist) };
+        }
+        else if (hist is null)
+        {
+            s.Hist.AddRange(Hist);
+        }
+        else
+        {
+            pool!.GiveList(s.Hist);
+            s.Hist = hist;
+        }
+
+        s.Cur = Cur;
+        s.Refs = Refs;
+        s.LockMap = LockMap;
+        s.LockId = LockId;
+        s.LockOffset = LockOffset;
+        s.Insn = Insn;
+        s.Prev = Prev;
+        s.Parent = Parent;
+        for (int i = 0; i <= Cur; i++) s.Frames[i] = Frames[i].CloneInto(pool?.TakeFrame() ?? FuncFrame.Blank());
         return s;
+    }
+
+    /// <summary>Every register and spilled register in every frame, for id-wide updates (struct visitor, no allocation).</summary>
+    public void ForEachReg<T>(ref T visit)
+        where T : struct, IRegVisitor
+    {
+        for (int f = 0; f <= Cur; f++)
+        {
+            var frame = Frames[f];
+            var regs = frame.Regs;
+            for (int r = 0; r < 11; r++) visit.Visit(ref regs[r]);
+            var bytes = frame.Bytes;
+            for (int s = frame.FirstSlot; s < FuncFrame.Slots; s++)
+            {
+                if (bytes[s * 8 + 7] != StackByte.Spill && bytes[s * 8] != StackByte.Spill) continue;
+                // Visit a copy: a shared spill array is copied only when the visitor really changes a spilled register.
+                var x = frame.Spills[s];
+                visit.Visit(ref x);
+                if (x != frame.Spills[s]) frame.WritableSpills[s] = x;
+            }
+        }
     }
 
     /// <summary>Every register and spilled register in every frame, for id-wide updates.</summary>
@@ -106,13 +275,19 @@ internal sealed class VState
             for (int r = 0; r < 11; r++) visit(ref frame.Regs[r]);
             for (int s = frame.FirstSlot; s < FuncFrame.Slots; s++)
             {
-                if (frame.Bytes[s * 8 + 7] == StackByte.Spill || frame.Bytes[s * 8] == StackByte.Spill) visit(ref frame.Spills[s]);
+                if (frame.Bytes[s * 8 + 7] == StackByte.Spill || frame.Bytes[s * 8] == StackByte.Spill) visit(ref frame.WritableSpills[s]);
             }
         }
     }
 }
 
 internal delegate void RegVisitor(ref RegisterState reg);
+
+/// <summary>A visitor for <see cref="VState.ForEachReg{T}(ref T)"/>: a struct, so hot id-wide updates allocate no closure.</summary>
+internal interface IRegVisitor
+{
+    void Visit(ref RegisterState reg);
+}
 
 /// <summary>What an instruction did to the stack, as precision backtracking needs it.</summary>
 internal enum StackEffect : byte
@@ -176,16 +351,17 @@ internal sealed class Checkpoint(VState state, Checkpoint? parent)
 /// <summary>The kernel's <c>states_equal</c>: whether a new state lies within an explored one (then it is safe too).</summary>
 internal sealed class Subsumption
 {
-    // Old id → current id, and the reverse, so ids link the same registers in both states.
-    private readonly Dictionary<int, int> _map = [];
-    private readonly Dictionary<int, int> _rev = [];
+    // Old id → current id pairs, so ids link the same registers in both states: a few per comparison, so a linear scan
+    // of two small arrays beats hashing (and clearing is resetting a count).
+    private int[] _oldIds = new int[16];
+    private int[] _curIds = new int[16];
+    private int _idCount;
 
     public bool StateWithin(VState old, VState cur, PruneMode mode, bool[]? liveRegs = null, bool[]? staticRegs = null, ulong staticSlots = ulong.MaxValue)
     {
         if (old.Cur != cur.Cur || old.LockMap != cur.LockMap || old.LockOffset != cur.LockOffset) return false;
         if (old.Refs.Length != cur.Refs.Length) return false;
-        _map.Clear();
-        _rev.Clear();
+        _idCount = 0;
         if (old.LockMap >= 0 && !Ids(old.LockId, cur.LockId)) return false;
         for (int i = 0; i < old.Refs.Length; i++)
         {
@@ -239,6 +415,7 @@ internal sealed class Subsumption
     private bool StackWithin(FuncFrame o, FuncFrame c, ulong preciseSlots)
     {
         // Slots the old state never wrote are invalid there and match anything.
+        if (ReferenceEquals(o.Bytes, c.Bytes)) return SharedStackWithin(o, c, preciseSlots);
         for (int s = o.FirstSlot; s < FuncFrame.Slots; s++)
         {
             int b0 = s * 8;
@@ -268,6 +445,21 @@ internal sealed class Subsumption
                 if (ob == StackByte.Zero && cb == StackByte.Spill && c.Spills[s].Type == RegisterType.Scalar && c.Spills[s].Value.IsConst && c.Spills[s].Value.VarOff.Value == 0) continue;
                 return false;
             }
+        }
+
+        return true;
+    }
+
+    // StackWithin when both frames still share one byte array (copy-on-write): every byte equals its counterpart, so
+    // only the spilled registers are left to compare.
+    private bool SharedStackWithin(FuncFrame o, FuncFrame c, ulong preciseSlots)
+    {
+        var bytes = o.Bytes;
+        for (int s = o.FirstSlot; s < FuncFrame.Slots; s++)
+        {
+            if (bytes[s * 8 + 7] != StackByte.Spill && bytes[s * 8] != StackByte.Spill) continue;
+            if ((preciseSlots & (1UL << s)) == 0 && o.Spills[s].Type == RegisterType.Scalar && c.Spills[s].Type == RegisterType.Scalar) continue;
+            if (!RegWithin(o.Spills[s], c.Spills[s])) return false;
         }
 
         return true;
@@ -310,10 +502,22 @@ internal sealed class Subsumption
     private bool Ids(int oldId, int curId)
     {
         if (oldId == 0 || curId == 0) return oldId == curId;
-        if (_map.TryGetValue(oldId, out int mapped)) return mapped == curId;
-        if (_rev.TryGetValue(curId, out int back)) return back == oldId;
-        _map[oldId] = curId;
-        _rev[curId] = oldId;
+        // Each old id and each current id appears in at most one pair, so the first pair naming either decides.
+        for (int k = 0; k < _idCount; k++)
+        {
+            if (_oldIds[k] == oldId) return _curIds[k] == curId;
+            if (_curIds[k] == curId) return false;
+        }
+
+        if (_idCount == _oldIds.Length)
+        {
+            Array.Resize(ref _oldIds, _idCount * 2);
+            Array.Resize(ref _curIds, _idCount * 2);
+        }
+
+        _oldIds[_idCount] = oldId;
+        _curIds[_idCount] = curId;
+        _idCount++;
         return true;
     }
 

@@ -33,6 +33,7 @@ internal sealed partial class Walker
     private readonly ulong[] _preciseSlots;
     private readonly Stack<VState> _pending = new();
     private readonly Subsumption _subsumption = new();
+    private readonly StatePool _pool = new();
     private readonly HashSet<int> _callbackEntries = [];
     private readonly bool _root;
     private readonly bool _exactPruning;
@@ -101,6 +102,8 @@ internal sealed partial class Walker
             while (Step())
             {
             }
+
+            _pool.Release(state);
         }
 
         for (int i = 0; i < _insns.Length; i++)
@@ -205,7 +208,7 @@ internal sealed partial class Walker
         for (int k = 0; k < list.Count; k++)
         {
             var cp = list[k];
-            if (cp.Branches > 0 && _callbackEntries.Contains(i) && _cur.Frame.IsCallback)
+            if (cp.Branches > 0 && _cur.Frame.IsCallback && _callbackEntries.Contains(i))
             {
                 // A callback call within one still being explored adds nothing (the helper bounds the calls).
                 // Its precision marks are not final yet, so the static superset decides which scalars matter, and every
@@ -251,10 +254,11 @@ internal sealed partial class Walker
         // (widening), so the calls converge; the helper, not the verifier, bounds how many there are.
         if (calling is not null) Widen(calling.State, _cur);
         if (!add) return false;
-        var kept = new Checkpoint(_cur.Clone(), _cur.Parent);
+        // The kept state takes the path's history as it is (no copy); the path goes on with an empty one.
+        var kept = new Checkpoint(_cur.Clone(_cur.Hist, _pool), _cur.Parent);
         list.Add(kept);
         _cur.Parent = kept;
-        _cur.Hist.Clear();
+        _cur.Hist = _pool.TakeList();
         _totalStates++;
         _liveStates++;
         _peakStates = Math.Max(_peakStates, _liveStates);
@@ -281,13 +285,13 @@ internal sealed partial class Walker
                 if (c.Bytes[s * 8] == StackByte.Spill && c.Spills[s].Type == RegisterType.Scalar
                     && (o.Bytes[s * 8] != StackByte.Spill || o.Spills[s].Type != RegisterType.Scalar || o.Spills[s].Value != c.Spills[s].Value))
                 {
-                    c.Spills[s] = RegisterState.UnknownScalar;
-                    for (int b = 0; b < 8; b++) c.Bytes[s * 8 + b] = StackByte.Misc;
+                    c.WritableSpills[s] = RegisterState.UnknownScalar;
+                    for (int b = 0; b < 8; b++) c.WritableBytes[s * 8 + b] = StackByte.Misc;
                 }
 
                 for (int b = 0; b < 8; b++)
                 {
-                    if (c.Bytes[s * 8 + b] == StackByte.Zero && o.Bytes[s * 8 + b] != StackByte.Zero) c.Bytes[s * 8 + b] = StackByte.Misc;
+                    if (c.Bytes[s * 8 + b] == StackByte.Zero && o.Bytes[s * 8 + b] != StackByte.Zero) c.WritableBytes[s * 8 + b] = StackByte.Misc;
                 }
             }
         }
@@ -388,7 +392,7 @@ internal sealed partial class Walker
             bool canFall = ScalarValue.TryRefine(op, is32, false, dst.Value, src.Value, out var dF, out var sF);
             if (canTake && canFall)
             {
-                var other = _cur.Clone();
+                var other = _cur.Clone(null, _pool);
                 other.Insn = target;
                 ApplyScalar(other, d, dT, s, sT);
                 Fork(other);
@@ -424,7 +428,7 @@ internal sealed partial class Walker
             if (s >= 0) MarkRegPrecise(s);
             if (IsMaybeNull(dst.Type))
             {
-                var other = _cur.Clone();
+                var other = _cur.Clone(null, _pool);
                 other.Insn = target;
                 // Taken branch of "== 0" is the null one; of "!= 0" the non-null one.
                 MarkNull(other, dst, op == JumpOp.Jeq);
@@ -444,7 +448,7 @@ internal sealed partial class Walker
 
         if (s >= 0 && TryPacketCompare(i, target, op, dst, src, d, s)) return true;
         if (dst.IsPointer && !_root) throw Fail(ErrorCode.VerifierPointerLeak, $"R{d} pointer comparison prohibited");
-        var both = _cur.Clone();
+        var both = _cur.Clone(null, _pool);
         both.Insn = target;
         Fork(both);
         _taken[i] = _fell[i] = true;
@@ -482,13 +486,17 @@ internal sealed partial class Walker
             return;
         }
 
-        int id = reg.Id;
-        long delta = reg.Delta;
-        state.ForEachReg((ref RegisterState x) =>
+        var visitor = new SetLinked(reg.Id, reg.Delta, v);
+        state.ForEachReg(ref visitor);
+    }
+
+    private readonly struct SetLinked(int id, long delta, ScalarValue v) : IRegVisitor
+    {
+        public void Visit(ref RegisterState x)
         {
             if (x.Type != RegisterType.Scalar || x.Id != id) return;
             x = x with { Value = x.Delta == delta ? v : ScalarValue.Alu(Add64, v, ScalarValue.Const((ulong)(x.Delta - delta))) };
-        });
+        }
     }
 
     private void MarkNull(VState state, RegisterState ptr, bool isNull)
@@ -499,15 +507,21 @@ internal sealed partial class Walker
             return;
         }
 
-        state.ForEachReg((ref RegisterState x) =>
+        var visitor = new MarkNullVisitor(this, id, isNull);
+        state.ForEachReg(ref visitor);
+        if (isNull && ptr.RefId != 0) state.Refs = [.. state.Refs.Where(r => r.Id != ptr.RefId)];
+    }
+
+    private readonly struct MarkNullVisitor(Walker w, int id, bool isNull) : IRegVisitor
+    {
+        public void Visit(ref RegisterState x)
         {
             if (x.Id != id || !IsMaybeNull(x.Type)) return;
             if (isNull) x = new RegisterState(RegisterType.Scalar, ScalarValue.Const(0));
-            else if (x.Type == RegisterType.PtrToMapValueOrNull && x.MapIndex < _innerOf.Length && _innerOf[x.MapIndex] >= 0)
-                x = Pointer(RegisterType.ConstPtrToMap) with { MapIndex = _innerOf[x.MapIndex] };
-            else x = x with { Type = NonNull(x.Type), Id = KeepsId(x) ? x.Id : 0 };
-        });
-        if (isNull && ptr.RefId != 0) state.Refs = [.. state.Refs.Where(r => r.Id != ptr.RefId)];
+            else if (x.Type == RegisterType.PtrToMapValueOrNull && x.MapIndex < w._innerOf.Length && w._innerOf[x.MapIndex] >= 0)
+                x = w.Pointer(RegisterType.ConstPtrToMap) with { MapIndex = w._innerOf[x.MapIndex] };
+            else x = x with { Type = NonNull(x.Type), Id = w.KeepsId(x) ? x.Id : 0 };
+        }
     }
 
     // Map values that may hold a spin lock keep their id: the lock is identified by it.
@@ -522,7 +536,7 @@ internal sealed partial class Walker
             || src.Type == RegisterType.PtrToPacketMeta && dst.Type == RegisterType.PtrToPacket;
         if (!dPkt && !sPkt) return false;
         if (_insns[i].Class == OpClass.Jmp32) return false;
-        var other = _cur.Clone();
+        var other = _cur.Clone(null, _pool);
         other.Insn = target;
         // (state that learns, register, right open)
         (bool inTaken, bool pktIsDst, bool open) rule;
@@ -552,12 +566,16 @@ internal sealed partial class Walker
         if (reg.Offset < 0 || (reg.Offset == 0 && rightOpen)) return;
         if (reg.Value.UMax > 0xffff || reg.Value.UMax + (ulong)reg.Offset > 0xffff) return;
         int range = reg.Offset - (rightOpen ? 1 : 0);
-        var type = reg.Type;
-        int id = reg.Id;
-        state.ForEachReg((ref RegisterState x) =>
+        var visitor = new WidenRange(reg.Type, reg.Id, range);
+        state.ForEachReg(ref visitor);
+    }
+
+    private readonly struct WidenRange(RegisterType type, int id, int range) : IRegVisitor
+    {
+        public void Visit(ref RegisterState x)
         {
             if (x.Type == type && x.Id == id && x.Range < range) x = x with { Range = range };
-        });
+        }
     }
 
     private bool Exit()
@@ -580,7 +598,7 @@ internal sealed partial class Walker
             {
                 // The helper may call the callback again with what this call left in the caller's frame: explore
                 // that too, until a call's state lies within an earlier one (pruned at the callback's entry).
-                var again = _cur.Clone();
+                var again = _cur.Clone(null, _pool);
                 _cur.Frames[_cur.Cur + 1] = frame;
                 again.Insn = frame.CallSite;
                 var entry = new FuncFrame { CallSite = frame.CallSite, Number = frame.Number, IsCallback = true, CallbackEntry = frame.CallbackEntry, CallbackArgs = frame.CallbackArgs };
