@@ -37,6 +37,9 @@ public sealed unsafe class CilProgram
     /// <summary>Counting segments (each adds its length to the instruction count and checks the budget once).</summary>
     public int Segments { get; }
 
+    /// <summary>True when a run uses one frame and skips clearing it: the program stores every stack byte before it reads it.</summary>
+    internal bool SkipsFrameClearing => _image.OneFrame && _image.StackWrittenBeforeRead;
+
     /// <summary>Makes RyuJIT compile the method now: a call with a negative entry returns before anything runs.</summary>
     internal void CompileNow()
     {
@@ -126,7 +129,7 @@ public sealed unsafe class CilProgram
         const int frame = CilRuntime.FrameSize;
         Unsafe.SkipInit(out CilFrameBuffer buffer); // not zeroed (SkipLocalsInit): the program reads only the bytes cleared below
         byte* stack = (byte*)Unsafe.AsPointer(ref buffer);
-        int cleared = _image.StackBytes;
+        int cleared = _image.StackWrittenBeforeRead ? 0 : _image.StackBytes;
         if (cleared <= 64)
         {
             for (int i = 8; i <= cleared; i += 8) *(ulong*)(stack + frame - i) = 0;
@@ -199,6 +202,12 @@ internal sealed class CilImage(Instruction[] program, BpfHelper[] helpers, objec
 
     /// <summary>No stack region and no tail calls: a run needs one frame and nothing undone afterwards.</summary>
     public bool OneFrame { get; init; }
+
+    /// <summary>
+    /// With <see cref="OneFrame"/>: every stack byte the program reads it stored first on every path, so a run's frame
+    /// need not be cleared (no read can tell).
+    /// </summary>
+    public bool StackWrittenBeforeRead { get; init; }
 
     /// <summary>The compiled method (set once, right after it is created).</summary>
     public CilEntry Entry = null!;
