@@ -201,6 +201,7 @@ internal sealed class CilEmitter
     private bool _hasCallbacks;
     private int _stackBytes;
     private bool _needsStackRegion;
+    private bool _writtenBeforeRead; // one frame, every stack byte read stored first (StackWrittenBeforeRead)
     private bool _tailCalls; // a bpf_tail_call site (set by AnalyseStack, which stops early when the stack escapes)
     private readonly Dictionary<short, int> _promotedSizes = [];
     private readonly Dictionary<short, LocalBuilder> _promoted = [];
@@ -263,7 +264,7 @@ internal sealed class CilEmitter
             StackBytes = _stackBytes,
             NeedsStackRegion = _needsStackRegion,
             OneFrame = !_needsStackRegion && !_tailCalls,
-            StackWrittenBeforeRead = !_needsStackRegion && !_tailCalls && StackWrittenBeforeRead(),
+            StackWrittenBeforeRead = _writtenBeforeRead,
         };
         image.Entry = (CilEntry)_method.CreateDelegate(typeof(CilEntry), image);
         return new CilProgram(image, _il.ILOffset, _segments, _directHelperCalls, _inlinedLookups) { PromotedStackSlots = _promoted.Count };
@@ -283,6 +284,7 @@ internal sealed class CilEmitter
         _hasCalls = HasCalls();
         _hasCallbacks = HasCallbacks();
         AnalyseStack();
+        _writtenBeforeRead = !_needsStackRegion && !_tailCalls && StackWrittenBeforeRead();
         for (int pc = 0; pc < _program.Length; pc += _program[pc].Width)
         {
             if (_program[pc].OpCode == Opcodes.Call && _program[pc].SrcNumber == (byte)CallKind.Local) _jumpTarget[pc + 1] = true; // return site
@@ -616,11 +618,19 @@ internal sealed class CilEmitter
         }
 
         // Promoted stack slots start as what the frame holds: zero in a fresh run, what a tail-calling program left there
-        // in its target.
+        // in its target. When every read byte is stored first, no read sees the start value: a constant, not a load
+        // RyuJIT must keep (it cannot prove the load does not fault).
         foreach (var (offset, size) in _promotedSizes)
         {
             var local = _il.DeclareLocal(typeof(ulong), $"stack{offset}");
             _promoted[offset] = local;
+            if (_writtenBeforeRead)
+            {
+                il.Emit(OpCodes.Ldc_I8, 0L);
+                il.Emit(OpCodes.Stloc, local);
+                continue;
+            }
+
             Ld(10);
             il.Emit(OpCodes.Ldc_I8, (long)offset);
             il.Emit(OpCodes.Add);
