@@ -201,6 +201,7 @@ internal sealed class CilEmitter
     private bool _hasCallbacks;
     private int _stackBytes;
     private bool _needsStackRegion;
+    private bool _writtenBeforeRead; // one frame, every stack byte read stored first (StackWrittenBeforeRead)
     private bool _tailCalls; // a bpf_tail_call site (set by AnalyseStack, which stops early when the stack escapes)
     private readonly Dictionary<short, int> _promotedSizes = [];
     private readonly Dictionary<short, LocalBuilder> _promoted = [];
@@ -263,6 +264,7 @@ internal sealed class CilEmitter
             StackBytes = _stackBytes,
             NeedsStackRegion = _needsStackRegion,
             OneFrame = !_needsStackRegion && !_tailCalls,
+            StackWrittenBeforeRead = _writtenBeforeRead,
         };
         image.Entry = (CilEntry)_method.CreateDelegate(typeof(CilEntry), image);
         return new CilProgram(image, _il.ILOffset, _segments, _directHelperCalls, _inlinedLookups) { PromotedStackSlots = _promoted.Count };
@@ -282,6 +284,7 @@ internal sealed class CilEmitter
         _hasCalls = HasCalls();
         _hasCallbacks = HasCallbacks();
         AnalyseStack();
+        _writtenBeforeRead = !_needsStackRegion && !_tailCalls && StackWrittenBeforeRead();
         for (int pc = 0; pc < _program.Length; pc += _program[pc].Width)
         {
             if (_program[pc].OpCode == Opcodes.Call && _program[pc].SrcNumber == (byte)CallKind.Local) _jumpTarget[pc + 1] = true; // return site
@@ -411,6 +414,93 @@ internal sealed class CilEmitter
         }
     }
 
+    /// <summary>
+    /// True when every byte a stack load or atomic reads was stored on every path from slot 0 to it (a forward
+    /// must-written analysis over the frame's 512 bytes). Valid only where R10 never escapes (every stack access is a
+    /// constant offset from R10) and slot 0 is the only entry: then no run can observe a byte it did not write, and a
+    /// run needs no cleared frame. Conservative: any jump it cannot follow gives false.
+    /// </summary>
+    private bool StackWrittenBeforeRead()
+    {
+        const int words = CilRuntime.FrameSize / 64;
+        int n = _program.Length;
+        var state = new ulong[(n + 1) * words]; // bytes written on entry to each slot (all ones until first reached)
+        var reached = new bool[n + 1];
+        var work = new Stack<int>();
+        reached[0] = true;
+        work.Push(0);
+        Span<ulong> current = stackalloc ulong[words];
+        while (work.Count > 0)
+        {
+            int pc = work.Pop();
+            if (pc >= n) continue;
+            state.AsSpan(pc * words, words).CopyTo(current);
+            var insn = _program[pc];
+            var kind = InstructionForms.Of(insn.OpCode).Kind;
+            if (kind is InstructionKind.StoreImm or InstructionKind.StoreReg or InstructionKind.Atomic && insn.DstNumber == 10)
+            {
+                int size = kind == InstructionKind.Atomic ? (insn.Size == MemSize.DW ? 8 : 4) : Instruction.SizeInBytes(insn.Size);
+                int first = insn.Offset + CilRuntime.FrameSize;
+                if (first < 0 || first + size > CilRuntime.FrameSize) return false;
+                for (int b = first; b < first + size; b++) current[b >> 6] |= 1UL << (b & 63);
+            }
+
+            int next = pc + insn.Width;
+            switch (kind)
+            {
+                case InstructionKind.Exit:
+                    break;
+                case InstructionKind.Ja or InstructionKind.Gotol:
+                    if (!Flow(pc, insn, current)) return false;
+                    break;
+                case InstructionKind.CondJump:
+                    if (!Flow(pc, insn, current) || !Merge(next, current)) return false;
+                    break;
+                default:
+                    if (!Merge(next, current)) return false;
+                    break;
+            }
+        }
+
+        for (int pc = 0; pc < n; pc += _program[pc].Width)
+        {
+            var insn = _program[pc];
+            var kind = InstructionForms.Of(insn.OpCode).Kind;
+            bool reads = kind is InstructionKind.Load or InstructionKind.LoadSx && insn.SrcNumber == 10 || kind == InstructionKind.Atomic && insn.DstNumber == 10;
+            if (!reads || !reached[pc]) continue;
+            int size = kind == InstructionKind.Atomic ? (insn.Size == MemSize.DW ? 8 : 4) : Instruction.SizeInBytes(insn.Size);
+            int first = insn.Offset + CilRuntime.FrameSize;
+            if (first < 0 || first + size > CilRuntime.FrameSize) return false;
+            for (int b = first; b < first + size; b++)
+            {
+                if ((state[pc * words + (b >> 6)] & (1UL << (b & 63))) == 0) return false;
+            }
+        }
+
+        return true;
+
+        bool Flow(int pc, Instruction insn, ReadOnlySpan<ulong> written) =>
+            Branches.TryGetTarget(insn, pc, out long target) && target >= 0 && target <= n && Merge((int)target, written);
+
+        // Intersects the written set into the target's; queues it when that set shrank or it is reached first.
+        bool Merge(int target, ReadOnlySpan<ulong> written)
+        {
+            if (target > n) return false;
+            var into = state.AsSpan(target * words, words);
+            bool changed = !reached[target];
+            for (int w = 0; w < words; w++)
+            {
+                ulong merged = reached[target] ? into[w] & written[w] : written[w];
+                changed |= merged != into[w];
+                into[w] = merged;
+            }
+
+            reached[target] = true;
+            if (changed) work.Push(target);
+            return true;
+        }
+    }
+
     private void AddEntry(int slot)
     {
         if (_entryIndexBySlot[slot] >= 0) return;
@@ -528,11 +618,19 @@ internal sealed class CilEmitter
         }
 
         // Promoted stack slots start as what the frame holds: zero in a fresh run, what a tail-calling program left there
-        // in its target.
+        // in its target. When every read byte is stored first, no read sees the start value: a constant, not a load
+        // RyuJIT must keep (it cannot prove the load does not fault).
         foreach (var (offset, size) in _promotedSizes)
         {
             var local = _il.DeclareLocal(typeof(ulong), $"stack{offset}");
             _promoted[offset] = local;
+            if (_writtenBeforeRead)
+            {
+                il.Emit(OpCodes.Ldc_I8, 0L);
+                il.Emit(OpCodes.Stloc, local);
+                continue;
+            }
+
             Ld(10);
             il.Emit(OpCodes.Ldc_I8, (long)offset);
             il.Emit(OpCodes.Add);

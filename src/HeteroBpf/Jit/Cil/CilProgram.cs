@@ -37,6 +37,9 @@ public sealed unsafe class CilProgram
     /// <summary>Counting segments (each adds its length to the instruction count and checks the budget once).</summary>
     public int Segments { get; }
 
+    /// <summary>True when a run uses one frame and skips clearing it: the program stores every stack byte before it reads it.</summary>
+    internal bool SkipsFrameClearing => _image.OneFrame && _image.StackWrittenBeforeRead;
+
     /// <summary>Makes RyuJIT compile the method now: a call with a negative entry returns before anything runs.</summary>
     internal void CompileNow()
     {
@@ -55,11 +58,18 @@ public sealed unsafe class CilProgram
     /// were, at most 33 times a run.
     /// </summary>
     /// <exception cref="BpfFaultException">The program faulted (same code, slot, address and size as the interpreter).</exception>
-    [SkipLocalsInit] // only the bytes the program can reach are cleared; callees clear their own frames
     public ExecutionResult Run(MemoryMap memory, ulong r1 = 0, ulong r2 = 0)
     {
+        // A small dispatcher without a stackalloc, so neither path pays the other's frame set-up (the chained path's
+        // 4 KiB probe, try/finally and stack cookie) and RyuJIT can tier and inline it.
         ArgumentNullException.ThrowIfNull(memory);
-        if (_image.OneFrame) return RunInOneFrame(memory, r1, r2);
+        return _image.OneFrame ? RunInOneFrame(memory, r1, r2) : RunChained(memory, r1, r2);
+    }
+
+    // Run for a program that may move its stack region or tail-call: eight frames, a region while the run lasts.
+    [SkipLocalsInit] // only the bytes the program can reach are cleared; callees clear their own frames
+    private ExecutionResult RunChained(MemoryMap memory, ulong r1, ulong r2)
+    {
         const int stackBytes = CilRuntime.FrameSize * CilRuntime.MaxCallDepth;
         byte* stack = stackalloc byte[stackBytes];
         int cleared = _image.StackBytes;
@@ -108,13 +118,18 @@ public sealed unsafe class CilProgram
     }
 
     // Run for a program whose stack no pointer leaves (so no bpf-to-bpf calls or callbacks and no stack region) and
-    // that makes no tail calls: one frame, only its reachable bytes cleared, nothing to undo afterwards.
+    // that makes no tail calls: one frame, only its reachable bytes cleared, nothing to undo afterwards. The frame and
+    // the register block are fixed-size struct locals, not stackalloc: no localloc means no stack probe and no stack
+    // cookie check, and the method tiers like any other (a stackalloc method is compiled once, without PGO).
+    // Never inlined: in a caller without SkipLocalsInit RyuJIT would zero the whole 512-byte frame on every run.
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private ExecutionResult RunInOneFrame(MemoryMap memory, ulong r1, ulong r2)
     {
         const int frame = CilRuntime.FrameSize;
-        byte* stack = stackalloc byte[frame];
-        int cleared = _image.StackBytes;
+        Unsafe.SkipInit(out CilFrameBuffer buffer); // not zeroed (SkipLocalsInit): the program reads only the bytes cleared below
+        byte* stack = (byte*)Unsafe.AsPointer(ref buffer);
+        int cleared = _image.StackWrittenBeforeRead ? 0 : _image.StackBytes;
         if (cleared <= 64)
         {
             for (int i = 8; i <= cleared; i += 8) *(ulong*)(stack + frame - i) = 0;
@@ -124,14 +139,27 @@ public sealed unsafe class CilProgram
             new Span<byte>(stack + frame - cleared, cleared).Clear();
         }
 
-        ulong* regs = stackalloc ulong[10];
-        new Span<ulong>(regs, 10).Clear();
-        regs[1] = r1;
-        regs[2] = r2;
+        CilRegisterBlock block = default;
+        block[1] = r1;
+        block[2] = r2;
         var state = new CilRunState { Memory = memory, StackRegion = -1, StackTop = (ulong)stack + frame, Budget = _image.Budget };
-        ulong r0 = _image.Entry(ref state, regs, 0, 1, (ulong)stack);
+        ulong r0 = _image.Entry(ref state, (ulong*)Unsafe.AsPointer(ref block), 0, 1, (ulong)stack);
         return new ExecutionResult(r0, state.Count);
     }
+}
+
+/// <summary>One 512-byte eBPF stack frame as a struct local (8-byte aligned).</summary>
+[InlineArray(CilRuntime.FrameSize / 8)]
+internal struct CilFrameBuffer
+{
+    private ulong _element;
+}
+
+/// <summary>R0–R9 handed to the compiled method at entry.</summary>
+[InlineArray(10)]
+internal struct CilRegisterBlock
+{
+    private ulong _element;
 }
 
 /// <summary>
@@ -174,6 +202,12 @@ internal sealed class CilImage(Instruction[] program, BpfHelper[] helpers, objec
 
     /// <summary>No stack region and no tail calls: a run needs one frame and nothing undone afterwards.</summary>
     public bool OneFrame { get; init; }
+
+    /// <summary>
+    /// With <see cref="OneFrame"/>: every stack byte the program reads it stored first on every path, so a run's frame
+    /// need not be cleared (no read can tell).
+    /// </summary>
+    public bool StackWrittenBeforeRead { get; init; }
 
     /// <summary>The compiled method (set once, right after it is created).</summary>
     public CilEntry Entry = null!;
