@@ -564,43 +564,19 @@ public sealed unsafe class BpfInterpreter
 
     private static void Atomic32(ulong* reg, int src, AtomicOp op, byte* p, int pc)
     {
-        ref int cell = ref Unsafe.AsRef<int>(p);
-        int value = (int)reg[src];
-        switch (op)
-        {
-            case AtomicOp.Add: Interlocked.Add(ref cell, value); break;
-            case AtomicOp.Or: Interlocked.Or(ref cell, value); break;
-            case AtomicOp.And: Interlocked.And(ref cell, value); break;
-            case AtomicOp.Xor: AtomicOps.Xor32(ref cell, value); break;
-            case AtomicOp.FetchAdd: reg[src] = (uint)(Interlocked.Add(ref cell, value) - value); break;
-            case AtomicOp.FetchOr: reg[src] = (uint)Interlocked.Or(ref cell, value); break;
-            case AtomicOp.FetchAnd: reg[src] = (uint)Interlocked.And(ref cell, value); break;
-            case AtomicOp.FetchXor: reg[src] = (uint)AtomicOps.Xor32(ref cell, value); break;
-            case AtomicOp.Xchg: reg[src] = (uint)Interlocked.Exchange(ref cell, value); break;
-            // R0 receives the old value whether or not it matched (zero-extended for the 32-bit form).
-            case AtomicOp.CmpXchg: reg[0] = (uint)Interlocked.CompareExchange(ref cell, value, (int)reg[0]); break;
-            default: throw new UnreachableException($"atomic op 0x{(int)op:x} at slot {pc} passed validation");
-        }
+        if (!AtomicOps.TryApply32(ref Unsafe.AsRef<int>(p), op, (int)reg[src], (int)reg[0], out int old))
+            throw new UnreachableException($"atomic op 0x{(int)op:x} at slot {pc} passed validation");
+        // The old value, zero-extended: into R0 for cmpxchg (whether or not it matched), into src for the other fetching forms.
+        if (op == AtomicOp.CmpXchg) reg[0] = (uint)old;
+        else if (AtomicOps.Fetches(op)) reg[src] = (uint)old;
     }
 
     private static void Atomic64(ulong* reg, int src, AtomicOp op, byte* p, int pc)
     {
-        ref long cell = ref Unsafe.AsRef<long>(p);
-        long value = (long)reg[src];
-        switch (op)
-        {
-            case AtomicOp.Add: Interlocked.Add(ref cell, value); break;
-            case AtomicOp.Or: Interlocked.Or(ref cell, value); break;
-            case AtomicOp.And: Interlocked.And(ref cell, value); break;
-            case AtomicOp.Xor: AtomicOps.Xor64(ref cell, value); break;
-            case AtomicOp.FetchAdd: reg[src] = (ulong)(Interlocked.Add(ref cell, value) - value); break;
-            case AtomicOp.FetchOr: reg[src] = (ulong)Interlocked.Or(ref cell, value); break;
-            case AtomicOp.FetchAnd: reg[src] = (ulong)Interlocked.And(ref cell, value); break;
-            case AtomicOp.FetchXor: reg[src] = (ulong)AtomicOps.Xor64(ref cell, value); break;
-            case AtomicOp.Xchg: reg[src] = (ulong)Interlocked.Exchange(ref cell, value); break;
-            case AtomicOp.CmpXchg: reg[0] = (ulong)Interlocked.CompareExchange(ref cell, value, (long)reg[0]); break;
-            default: throw new UnreachableException($"atomic op 0x{(int)op:x} at slot {pc} passed validation");
-        }
+        if (!AtomicOps.TryApply64(ref Unsafe.AsRef<long>(p), op, (long)reg[src], (long)reg[0], out long old))
+            throw new UnreachableException($"atomic op 0x{(int)op:x} at slot {pc} passed validation");
+        if (op == AtomicOp.CmpXchg) reg[0] = (ulong)old;
+        else if (AtomicOps.Fetches(op)) reg[src] = (ulong)old;
     }
 
     // RFC 9669 §4.1: division by zero gives 0; modulo by zero leaves the dividend. Signed INT_MIN / -1 overflows to

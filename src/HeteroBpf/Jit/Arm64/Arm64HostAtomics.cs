@@ -44,40 +44,17 @@ public static class Arm64HostAtomics
         var op = (AtomicOp)(byte)form;
         if ((form & Wide) != 0)
         {
-            ref long cell = ref Cell<long>(ref call, 8);
-            return (ulong)Apply64(ref cell, op, (long)call.R2, (long)call.R3, call.Slot);
+            if (!AtomicOps.TryApply64(ref Cell<long>(ref call, 8), op, (long)call.R2, (long)call.R3, out long old)) throw BadForm(op, call.Slot);
+            return (ulong)old;
         }
 
-        ref int cell32 = ref Cell<int>(ref call, 4);
-        return (uint)Apply32(ref cell32, op, (int)call.R2, (int)call.R3, call.Slot);
+        if (!AtomicOps.TryApply32(ref Cell<int>(ref call, 4), op, (int)call.R2, (int)call.R3, out int old32)) throw BadForm(op, call.Slot);
+        return (uint)old32;
     }
 
     private static ref T Cell<T>(ref HelperCall call, int size)
         where T : unmanaged =>
         ref Unsafe.As<byte, T>(ref MemoryMarshal.GetReference(call.Bytes(call.R1, (ulong)size, true, "R1 (atomic address)")));
-
-    // The old value for every form (the non-fetch forms' is ignored by the code).
-    private static long Apply64(ref long cell, AtomicOp op, long value, long expected, int slot) => op switch
-    {
-        AtomicOp.Add or AtomicOp.FetchAdd => Interlocked.Add(ref cell, value) - value,
-        AtomicOp.Or or AtomicOp.FetchOr => Interlocked.Or(ref cell, value),
-        AtomicOp.And or AtomicOp.FetchAnd => Interlocked.And(ref cell, value),
-        AtomicOp.Xor or AtomicOp.FetchXor => AtomicOps.Xor64(ref cell, value),
-        AtomicOp.Xchg => Interlocked.Exchange(ref cell, value),
-        AtomicOp.CmpXchg => Interlocked.CompareExchange(ref cell, value, expected),
-        _ => throw BadForm(op, slot),
-    };
-
-    private static int Apply32(ref int cell, AtomicOp op, int value, int expected, int slot) => op switch
-    {
-        AtomicOp.Add or AtomicOp.FetchAdd => Interlocked.Add(ref cell, value) - value,
-        AtomicOp.Or or AtomicOp.FetchOr => Interlocked.Or(ref cell, value),
-        AtomicOp.And or AtomicOp.FetchAnd => Interlocked.And(ref cell, value),
-        AtomicOp.Xor or AtomicOp.FetchXor => AtomicOps.Xor32(ref cell, value),
-        AtomicOp.Xchg => Interlocked.Exchange(ref cell, value),
-        AtomicOp.CmpXchg => Interlocked.CompareExchange(ref cell, value, expected),
-        _ => throw BadForm(op, slot),
-    };
 
     private static BpfFaultException BadForm(AtomicOp op, int slot) =>
         new(ErrorCode.UnknownHelper, $"helper {HelperIds.Describe(TrapHelperId)}: atomic form 0x{(byte)op:x2} is not an eBPF atomic", slot);
