@@ -106,9 +106,7 @@ public static class DeadCode
     private static bool Seen(List<bool> seen, int slot) => (uint)slot < (uint)seen.Count && seen[slot];
 
     // insn_is_cond_jump: JMP32 except ja; JMP except ja, call and exit.
-    private static bool IsConditionalJump(in Instruction insn) =>
-        insn.Class == OpClass.Jmp32 ? insn.JumpOp != JumpOp.Ja
-        : insn.Class == OpClass.Jmp && insn.JumpOp is not (JumpOp.Ja or JumpOp.Call or JumpOp.Exit);
+    private static bool IsConditionalJump(in Instruction insn) => InstructionForms.Of(insn.OpCode).Kind == InstructionKind.CondJump;
 
     private static void RemoveAndAdjust(List<Instruction> insns, int pos, int cnt)
     {
@@ -117,16 +115,12 @@ public static class DeadCode
         for (int curr = 0; curr < insns.Count; curr++)
         {
             var insn = insns[curr];
-            bool usesImm = (insn.IsWide && insn.SrcNumber == (byte)LoadImmKind.Func)
-                || (insn.OpCode == Opcodes.Call && insn.SrcNumber == (byte)CallKind.Local)
-                || insn.OpCode == Opcodes.Gotol;
-            bool usesOff = !usesImm && insn.Class is OpClass.Jmp or OpClass.Jmp32 && insn.JumpOp is not (JumpOp.Call or JumpOp.Exit);
-            if (!usesImm && !usesOff) continue;
-            long rel = usesImm ? insn.Imm : insn.Offset;
-            // bpf_adj_delta_to_off / _to_imm, delta = -cnt.
-            if (curr < pos && curr + rel + 1 >= endOld) rel -= cnt;
-            else if (curr >= endNew && curr + rel + 1 < endNew) rel += cnt;
-            insns[curr] = usesImm ? insn.WithImm((int)rel) : insn.WithOffset((short)rel);
+            if (!Branches.TryGetTarget(insn, curr, out long target)) continue;
+            // bpf_adj_delta_to_off / _to_imm, delta = -cnt: a jump from before the range to after it, or from after it
+            // to before it, shortens by the removed slots; curr is already in the new numbering.
+            if (curr < pos && target >= endOld) target -= cnt;
+            else if (curr >= endNew && target < endNew) target += cnt;
+            insns[curr] = Branches.WithTarget(insn, curr, target);
         }
     }
 
