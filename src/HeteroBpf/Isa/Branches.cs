@@ -45,4 +45,28 @@ public static class Branches
                 return false;
         }
     }
+
+    /// <summary>
+    /// Where control goes after <paramref name="insn"/> at <paramref name="slot"/>, within its function: <paramref name="next"/>
+    /// (the following instruction, past both slots of a <c>lddw</c>; an unconditional jump's target; −1 after
+    /// <c>exit</c>) and <paramref name="branch"/> (a conditional jump's target, else −1). Calls return to the next slot.
+    /// </summary>
+    public static void Successors(in Instruction insn, int slot, out long next, out long branch)
+    {
+        next = slot + (insn.IsWide ? 2L : 1L);
+        branch = -1;
+        switch (InstructionForms.Of(insn.OpCode).Kind)
+        {
+            case InstructionKind.Ja:
+            case InstructionKind.Gotol:
+                TryGetTarget(insn, slot, out next);
+                break;
+            case InstructionKind.CondJump:
+                TryGetTarget(insn, slot, out branch);
+                break;
+            case InstructionKind.Exit:
+                next = -1;
+                break;
+        }
+    }
 }

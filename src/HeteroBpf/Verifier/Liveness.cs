@@ -16,8 +16,10 @@ internal static class Liveness
         var succ = new int[n * 2];
         for (int i = 0; i < n; i++)
         {
-            succ[2 * i] = succ[2 * i + 1] = -1;
             var insn = insns[i];
+            Branches.Successors(insn, i, out long next, out long branch);
+            succ[2 * i] = (int)next;
+            succ[2 * i + 1] = (int)branch;
             int d = insn.DstNumber, s = insn.SrcNumber;
             ushort dBit = (ushort)(1 << d), sBit = (ushort)(s < 11 ? 1 << s : 0);
             switch (insn.Class)
@@ -27,33 +29,27 @@ internal static class Liveness
                     if (insn.AluOp == AluOp.Mov) use[i] = insn.Source == OperandSource.Reg ? sBit : (ushort)0;
                     else use[i] = (ushort)(dBit | (insn.Source == OperandSource.Reg ? sBit : 0));
                     def[i] = dBit;
-                    succ[2 * i] = i + 1;
                     break;
                 case OpClass.Ldx:
                     use[i] = sBit;
                     def[i] = dBit;
-                    succ[2 * i] = i + 1;
                     break;
                 case OpClass.St:
                     use[i] = dBit;
-                    succ[2 * i] = i + 1;
                     break;
                 case OpClass.Stx:
                     use[i] = (ushort)(dBit | sBit | (insn.Mode == MemMode.Atomic ? 1 : 0));
                     if (insn.Mode == MemMode.Atomic) def[i] = 0; // a fetch writes src (or R0) but reads it too
-                    succ[2 * i] = i + 1;
                     break;
                 case OpClass.Ld:
                     if (insn.IsWide)
                     {
                         def[i] = dBit;
-                        succ[2 * i] = i + 2;
                     }
                     else
                     {
                         use[i] = (ushort)(1 << 6 | (insn.Mode == MemMode.Ind ? sBit : 0));
                         def[i] = 0b111111;
-                        succ[2 * i] = i + 1;
                     }
 
                     break;
@@ -67,17 +63,10 @@ internal static class Liveness
                     {
                         use[i] = 0b111110;
                         def[i] = 0b111111;
-                        succ[2 * i] = i + 1;
                     }
-                    else if (op == JumpOp.Ja)
-                    {
-                        succ[2 * i] = i + 1 + (insn.Class == OpClass.Jmp32 ? insn.Imm : insn.Offset);
-                    }
-                    else
+                    else if (op != JumpOp.Ja)
                     {
                         use[i] = (ushort)(dBit | (insn.Source == OperandSource.Reg ? sBit : 0));
-                        succ[2 * i] = i + 1;
-                        succ[2 * i + 1] = i + 1 + insn.Offset;
                     }
 
                     break;

@@ -80,7 +80,10 @@ public static class ZeroExtension
         {
             succ[2 * i] = succ[2 * i + 1] = -1;
             if (i > 0 && program[i - 1].IsWide) continue; // the second slot of a lddw: never executed on its own
-            Describe(program[i], i, out use64[i], out def[i], out succ[2 * i], out succ[2 * i + 1], out calls[i]);
+            Describe(program[i], out use64[i], out def[i], out calls[i]);
+            Branches.Successors(program[i], i, out long next, out long branch);
+            succ[2 * i] = Slot(next, n);
+            succ[2 * i + 1] = Slot(branch, n);
             if (Branches.NamesFunction(program[i]) && Branches.TryGetTarget(program[i], i, out long target) && (ulong)target < (ulong)n)
                 entries.Add((int)target);
         }
@@ -136,8 +139,11 @@ public static class ZeroExtension
         return o;
     }
 
-    // What one instruction reads as 64 bits, writes (any width), where control goes next, and whether it is a call.
-    private static void Describe(in Instruction insn, int i, out ushort use64, out ushort def, out int next, out int branch, out bool call)
+    // A successor slot inside the program, or −1.
+    private static int Slot(long target, int n) => (ulong)target < (ulong)n ? (int)target : -1;
+
+    // What one instruction reads as 64 bits, writes (any width), and whether it is a call.
+    private static void Describe(in Instruction insn, out ushort use64, out ushort def, out bool call)
     {
         ushort d = (ushort)(1 << insn.DstNumber);
         ushort s = (ushort)(insn.SrcNumber < 11 ? 1 << insn.SrcNumber : 0);
@@ -145,8 +151,6 @@ public static class ZeroExtension
         bool wide = insn.Class is OpClass.Alu64 or OpClass.Jmp;
         use64 = 0;
         def = 0;
-        next = i + 1;
-        branch = -1;
         call = false;
         switch (InstructionForms.Of(insn.OpCode).Kind)
         {
@@ -174,13 +178,6 @@ public static class ZeroExtension
                 break;
             case InstructionKind.CondJump:
                 if (wide) use64 = (ushort)(d | (reg ? s : 0));
-                branch = i + 1 + insn.Offset;
-                break;
-            case InstructionKind.Ja:
-                next = i + 1 + insn.Offset;
-                break;
-            case InstructionKind.Gotol:
-                next = i + 1 + insn.Imm;
                 break;
             case InstructionKind.Call:
                 use64 = Args;
@@ -194,11 +191,9 @@ public static class ZeroExtension
                 break;
             case InstructionKind.Exit:
                 use64 = 1;
-                next = -1;
                 break;
             case InstructionKind.Lddw:
                 def = d;
-                next = i + 2;
                 break;
             case InstructionKind.LoadAbs:
                 use64 = 1 << 6;
