@@ -1,21 +1,14 @@
-using System.Text.Json;
-using HeteroBpf.Capture;
 using HeteroBpf.Devices;
+using HeteroBpf.Devices.Unicorn;
 using HeteroBpf.Elf;
 using HeteroBpf.Helpers;
 using HeteroBpf.Offload;
-using HeteroBpf.Xdp;
-
-using HeteroBpf.Devices.Unicorn;
 
 namespace HeteroBpf.Tests.Arm64Nic;
 
 /// <summary>
-/// Every XDP example of <c>examples/</c> offloaded to <c>arm64-nic</c> (maps on the device, the program bound, verified
-/// and translated to ARM64 there, run on emulated cores on the UAPI <c>xdp_md</c> in device memory) against the host
-/// interpreter running the same object, which <c>Xdp/ExampleTests</c> holds equal to the kernel: every packet's retval,
-/// output bytes, context and redirect, the per-action counts of <c>expected.json</c>, and every map afterwards read
-/// through the device. The structure of <c>Offload/SimExampleTests</c>, on the NIC.
+/// What only the NIC needs beyond <c>Offload/OffloadExampleTests</c> (which runs every example and fixture program on
+/// <c>sim</c> and on <c>arm64-nic</c> against the host).
 /// </summary>
 public sealed class Arm64NicExampleTests
 {
@@ -24,93 +17,9 @@ public sealed class Arm64NicExampleTests
         if (!Arm64Core.IsAvailable(out string? reason)) Assert.Skip(reason);
     }
 
-    public static TheoryData<string> Examples() => new("counter", "firewall", "reflector", "ipip", "dns_truncate", "lb");
-
-    private static string Dir(string name) => Path.Combine(RepoPaths.Root, "examples", name);
-
-    [Theory]
-    [MemberData(nameof(Examples))]
-    public void EveryPacketAndMapOnTheNicEqualsTheHost(string name)
-    {
-        var obj = ObjectFile.Load(Path.Combine(Dir(name), name + ".o"));
-        string program = obj.Programs.Single(p => p.Type == ProgramType.Xdp).Name;
-        string mapSetPath = Path.Combine(Dir(name), "map-set.json");
-        var mapSet = File.Exists(mapSetPath) ? MapSet.Parse(File.ReadAllText(mapSetPath), mapSetPath) : null;
-
-        using var host = BpfCollection.Load(obj, typeOps: XdpOps.Instance);
-        var nic = new Arm64NicDevice("nic-" + name);
-        using var device = DeviceCollection.Load(obj, nic, select: p => p.Type == ProgramType.Xdp);
-        if (mapSet is not null)
-        {
-            MapSet.Apply(host, mapSet, mapSetPath);
-            device.Apply(mapSet, mapSetPath);
-        }
-
-        using var runner = new XdpRunner(host, host.Program(program));
-        var offloaded = device.Program(program);
-        Assert.Equal(DeviceProgramState.Loaded, offloaded.State);
-        var counts = new Dictionary<string, int>();
-        // One CPU for both sides, so per-CPU maps land in the same slot.
-        MapHelpers.SetThreadCpu(0);
-        try
-        {
-            using var reader = CaptureReader.Open(Path.Combine(Dir(name), name + ".pcap"));
-            int index = 0;
-            while (reader.TryRead(out var packet))
-            {
-                var data = packet.Data.ToArray();
-                var h = XdpTestRun.Run(runner, data);
-                var d = offloaded.TestRun(nic, data);
-                string what = $"{name} packet {index++}";
-                Assert.True(h.Error == d.Error, $"{what}: errno host {h.Error}, nic {d.Error}");
-                Assert.True(h.Retval == d.Retval, $"{what}: retval host {h.Retval}, nic {d.Retval}");
-                Assert.True(h.DataOut.AsSpan().SequenceEqual(d.DataOut), $"{what}: data_out differs");
-                Assert.Equal(h.ContextOut.Data, d.Context.Data);
-                Assert.Equal(h.ContextOut.DataEnd, d.Context.DataEnd);
-                Assert.Equal((uint)h.Redirect.Kind, d.RedirectKind);
-                Assert.Equal(h.Redirect.Target, d.RedirectTarget);
-                string action = ((XdpAction)Math.Min(d.Retval, (uint)XdpAction.Redirect)).ToString().ToLowerInvariant();
-                counts[action] = counts.GetValueOrDefault(action) + 1;
-            }
-        }
-        finally
-        {
-            MapHelpers.SetThreadCpu(-1);
-        }
-
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir(name), "expected.json")));
-        foreach (var p in doc.RootElement.GetProperty("actions").EnumerateObject()) Assert.Equal(p.Value.GetInt32(), counts.GetValueOrDefault(p.Name));
-
-        for (int i = 0; i < host.Maps.Length; i++)
-        {
-            var hostMap = host.Maps[i];
-            var deviceMap = device.Maps[i];
-            Assert.Equal(hostMap.Spec.Name, deviceMap.Spec.Name);
-            // As sets: a hash map's walk order follows its random seed, different in every map.
-            var expected = hostMap.Entries().Select(e => Convert.ToHexString(e.Key) + "=" + Convert.ToHexString(e.Value)).Order(StringComparer.Ordinal).ToList();
-            var actual = deviceMap.Entries().Select(e => Convert.ToHexString(e.Key) + "=" + Convert.ToHexString(e.Value)).Order(StringComparer.Ordinal).ToList();
-            Assert.True(expected.SequenceEqual(actual), $"{name}: map '{hostMap.Spec.Name}' differs:\n host {string.Join(' ', expected)}\n nic  {string.Join(' ', actual)}");
-        }
-    }
-
-    public static TheoryData<string, string> FixturePrograms()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (string fixture in new[] { "xdp_helpers", "xdp_parse", "atomics", "globals", "bloom" })
-        {
-            foreach (string v in new[] { "v2", "v3", "v4" })
-            {
-                var obj = ObjectFile.Load(Path.Combine(RepoPaths.Fixtures, $"{fixture}-{v}.o"));
-                foreach (var p in obj.Programs.Where(p => p.Type == ProgramType.Xdp)) data.Add($"{fixture}-{v}.o", p.Name);
-            }
-        }
-
-        return data;
-    }
-
     /// <summary>
     /// The globals fixture calls <c>bpf_loop</c> (clang's code: the callback an <c>lddw</c> of a function): the NIC's
-    /// table offers it and the program loads (it runs equal to the host in <see cref="EveryFixtureXdpProgramOnTheNicEqualsTheHost"/>);
+    /// table offers it and the program loads (it runs equal to the host in <c>OffloadExampleTests</c>);
     /// <c>bpf_for_each_map_elem</c> stays refused in the device's words.
     /// </summary>
     [Theory]
@@ -126,63 +35,5 @@ public sealed class Arm64NicExampleTests
         Assert.Contains(device.Programs, p => p.Spec.Instructions.Any(i => i.OpCode == HeteroBpf.Isa.Opcodes.Call && i.Imm == (int)HelperId.Loop));
         Assert.Contains(HelperId.Loop, (IEnumerable<HelperId>)Arm64NicDevice.DefaultCapabilities.Helpers);
         Assert.DoesNotContain(HelperId.ForEachMapElem, (IEnumerable<HelperId>)Arm64NicDevice.DefaultCapabilities.Helpers);
-    }
-
-    [Theory]
-    [MemberData(nameof(FixturePrograms))]
-    public void EveryFixtureXdpProgramOnTheNicEqualsTheHost(string fixture, string program)
-    {
-        var obj = ObjectFile.Load(Path.Combine(RepoPaths.Fixtures, fixture));
-        var xdpOnly = obj with { Programs = [.. obj.Programs.Where(p => p.Type == ProgramType.Xdp)] };
-        using var host = BpfCollection.Load(xdpOnly, typeOps: XdpOps.Instance);
-        var nic = new Arm64NicDevice("nic-fixture");
-        using var device = DeviceCollection.Load(xdpOnly, nic);
-        using var runner = new XdpRunner(host, host.Program(program));
-        var offloaded = device.Program(program);
-        var random = new Random(fixture.GetHashCode(StringComparison.Ordinal) ^ program.Length);
-        int ran = 0;
-        MapHelpers.SetThreadCpu(0);
-        try
-        {
-            for (int i = 0; i < 300; i++)
-            {
-                var data = new byte[random.Next(10, 700)];
-                random.NextBytes(data);
-                if (data.Length >= 34 && random.Next(2) == 0)
-                {
-                    // Ethernet + IPv4 with a common protocol, so parsers get past their first checks.
-                    data[12] = 0x08;
-                    data[13] = 0x00;
-                    data[14] = 0x45;
-                    data[23] = (byte)new[] { 1, 6, 17 }[random.Next(3)];
-                }
-
-                uint meta = (uint)(random.Next(3) == 0 ? random.Next(0, 3) * 4 : 0);
-                XdpMd? ctx = meta == 0 && random.Next(2) == 0 ? null : new XdpMd(Math.Min(meta, (uint)data.Length & ~3u), (uint)data.Length, IngressIfindex: 1);
-                var h = XdpTestRun.Run(runner, data, ctx);
-                var d = offloaded.TestRun(nic, data, ctx is { } c ? new DeviceXdpContext(c.Data, c.DataEnd, IngressIfindex: c.IngressIfindex) : null);
-                string what = $"{fixture} {program} input {i} ({data.Length} bytes)";
-                Assert.True(h.Error == d.Error, $"{what}: errno host {h.Error}, nic {d.Error}");
-                if (h.Error != Errno.Ok) continue;
-                ran++;
-                Assert.True(h.Retval == d.Retval, $"{what}: retval host {h.Retval}, nic {d.Retval}");
-                Assert.True(h.DataOut.AsSpan().SequenceEqual(d.DataOut), $"{what}: data_out differs");
-                Assert.Equal((h.ContextOut.Data, h.ContextOut.DataEnd), (d.Context.Data, d.Context.DataEnd));
-                Assert.Equal(((uint)h.Redirect.Kind, h.Redirect.Target), (d.RedirectKind, d.RedirectTarget));
-            }
-        }
-        finally
-        {
-            MapHelpers.SetThreadCpu(-1);
-        }
-
-        Assert.True(ran > 200, $"only {ran} of 300 inputs ran");
-        for (int i = 0; i < host.Maps.Length; i++)
-        {
-            if (host.Maps[i].HoldsHandles) continue;
-            var expected = host.Maps[i].Entries().Select(e => Convert.ToHexString(e.Key) + "=" + Convert.ToHexString(e.Value)).Order(StringComparer.Ordinal);
-            var actual = device.Maps[i].Entries().Select(e => Convert.ToHexString(e.Key) + "=" + Convert.ToHexString(e.Value)).Order(StringComparer.Ordinal);
-            Assert.Equal(expected, actual);
-        }
     }
 }

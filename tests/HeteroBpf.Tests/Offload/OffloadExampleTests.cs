@@ -9,20 +9,40 @@ using HeteroBpf.Xdp;
 namespace HeteroBpf.Tests.Offload;
 
 /// <summary>
-/// Every XDP example of <c>examples/</c> offloaded to <c>sim</c> (maps on the device, the program bound, verified and
-/// translated there, run on the UAPI <c>xdp_md</c> in device memory) against the host interpreter running the same
-/// object, which <c>Xdp/ExampleTests</c> holds equal to the kernel: every packet's retval, output bytes, context and
-/// redirect, the per-action counts of <c>expected.json</c>, and every map afterwards read through the device.
+/// Every XDP example of <c>examples/</c> offloaded to <c>sim</c> and to <c>arm64-nic</c> (maps on the device, the program
+/// bound, verified and translated there — to ARM64 on the NIC — run on the UAPI <c>xdp_md</c> in device memory) against
+/// the host interpreter running the same object, which <c>Xdp/ExampleTests</c> holds equal to the kernel: every packet's
+/// retval, output bytes, context and redirect, the per-action counts of <c>expected.json</c>, and every map afterwards
+/// read through the device; then the XDP programs of the fixtures over seeded inputs.
 /// </summary>
-public sealed class SimExampleTests
+public sealed class OffloadExampleTests
 {
-    public static TheoryData<string> Examples() => new("counter", "firewall", "reflector", "ipip", "dns_truncate", "lb");
+    private static readonly string[] Devices = ["sim", "arm64-nic"];
+
+    public static TheoryData<string, string> Examples()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (string device in Devices)
+        {
+            foreach (string name in new[] { "counter", "firewall", "reflector", "ipip", "dns_truncate", "lb" }) data.Add(device, name);
+        }
+
+        return data;
+    }
+
+    // A fresh device of that kind (arm64-nic skips the test when Unicorn is missing).
+    private static OffloadDevice Create(string device, string name)
+    {
+        if (device == "sim") return new SimDevice("sim-" + name);
+        if (!HeteroBpf.Devices.Unicorn.Arm64Core.IsAvailable(out string? reason)) Assert.Skip(reason);
+        return new Arm64NicDevice("nic-" + name);
+    }
 
     private static string Dir(string name) => Path.Combine(RepoPaths.Root, "examples", name);
 
     [Theory]
     [MemberData(nameof(Examples))]
-    public void EveryPacketAndMapOnSimEqualsTheHost(string name)
+    public void EveryPacketAndMapOnTheDeviceEqualsTheHost(string deviceName, string name)
     {
         var obj = ObjectFile.Load(Path.Combine(Dir(name), name + ".o"));
         string program = obj.Programs.Single(p => p.Type == ProgramType.Xdp).Name;
@@ -30,8 +50,8 @@ public sealed class SimExampleTests
         var mapSet = File.Exists(mapSetPath) ? MapSet.Parse(File.ReadAllText(mapSetPath), mapSetPath) : null;
 
         using var host = BpfCollection.Load(obj, typeOps: XdpOps.Instance);
-        var sim = new SimDevice("sim-" + name);
-        using var device = DeviceCollection.Load(obj, sim, select: p => p.Type == ProgramType.Xdp);
+        var target = Create(deviceName, name);
+        using var device = DeviceCollection.Load(obj, target, select: p => p.Type == ProgramType.Xdp);
         if (mapSet is not null)
         {
             MapSet.Apply(host, mapSet, mapSetPath);
@@ -52,10 +72,10 @@ public sealed class SimExampleTests
             {
                 var data = packet.Data.ToArray();
                 var h = XdpTestRun.Run(runner, data);
-                var d = offloaded.TestRun(sim, data);
+                var d = offloaded.TestRun(target, data);
                 string what = $"{name} packet {index++}";
-                Assert.True(h.Error == d.Error, $"{what}: errno host {h.Error}, sim {d.Error}");
-                Assert.True(h.Retval == d.Retval, $"{what}: retval host {h.Retval}, sim {d.Retval}");
+                Assert.True(h.Error == d.Error, $"{what}: errno host {h.Error}, {deviceName} {d.Error}");
+                Assert.True(h.Retval == d.Retval, $"{what}: retval host {h.Retval}, {deviceName} {d.Retval}");
                 Assert.True(h.DataOut.AsSpan().SequenceEqual(d.DataOut), $"{what}: data_out differs");
                 Assert.Equal(h.ContextOut.Data, d.Context.Data);
                 Assert.Equal(h.ContextOut.DataEnd, d.Context.DataEnd);
@@ -81,19 +101,22 @@ public sealed class SimExampleTests
             // As sets: a hash map's walk order follows its random seed, different in every map.
             var expected = hostMap.Entries().Select(e => Convert.ToHexString(e.Key) + "=" + Convert.ToHexString(e.Value)).Order(StringComparer.Ordinal).ToList();
             var actual = deviceMap.Entries().Select(e => Convert.ToHexString(e.Key) + "=" + Convert.ToHexString(e.Value)).Order(StringComparer.Ordinal).ToList();
-            Assert.True(expected.SequenceEqual(actual), $"{name}: map '{hostMap.Spec.Name}' differs:\n host {string.Join(' ', expected)}\n sim  {string.Join(' ', actual)}");
+            Assert.True(expected.SequenceEqual(actual), $"{name}: map '{hostMap.Spec.Name}' differs:\n host {string.Join(' ', expected)}\n {deviceName} {string.Join(' ', actual)}");
         }
     }
 
-    public static TheoryData<string, string> FixturePrograms()
+    public static TheoryData<string, string, string> FixturePrograms()
     {
-        var data = new TheoryData<string, string>();
+        var data = new TheoryData<string, string, string>();
         foreach (string fixture in new[] { "xdp_helpers", "xdp_parse", "atomics", "globals", "bloom" })
         {
             foreach (string v in new[] { "v2", "v3", "v4" })
             {
                 var obj = ObjectFile.Load(Path.Combine(RepoPaths.Fixtures, $"{fixture}-{v}.o"));
-                foreach (var p in obj.Programs.Where(p => p.Type == ProgramType.Xdp)) data.Add($"{fixture}-{v}.o", p.Name);
+                foreach (var p in obj.Programs.Where(p => p.Type == ProgramType.Xdp))
+                {
+                    foreach (string device in Devices) data.Add(device, $"{fixture}-{v}.o", p.Name);
+                }
             }
         }
 
@@ -102,13 +125,13 @@ public sealed class SimExampleTests
 
     [Theory]
     [MemberData(nameof(FixturePrograms))]
-    public void EveryFixtureXdpProgramOnSimEqualsTheHost(string fixture, string program)
+    public void EveryFixtureXdpProgramOnTheDeviceEqualsTheHost(string deviceName, string fixture, string program)
     {
         var obj = ObjectFile.Load(Path.Combine(RepoPaths.Fixtures, fixture));
         var xdpOnly = obj with { Programs = [.. obj.Programs.Where(p => p.Type == ProgramType.Xdp)] };
         using var host = BpfCollection.Load(xdpOnly, typeOps: XdpOps.Instance);
-        var sim = new SimDevice("sim-fixture");
-        using var device = DeviceCollection.Load(xdpOnly, sim);
+        var target = Create(deviceName, "fixture");
+        using var device = DeviceCollection.Load(xdpOnly, target);
         using var runner = new XdpRunner(host, host.Program(program));
         var offloaded = device.Program(program);
         var random = new Random(fixture.GetHashCode(StringComparison.Ordinal) ^ program.Length);
@@ -132,12 +155,12 @@ public sealed class SimExampleTests
                 uint meta = (uint)(random.Next(3) == 0 ? random.Next(0, 3) * 4 : 0);
                 XdpMd? ctx = meta == 0 && random.Next(2) == 0 ? null : new XdpMd(Math.Min(meta, (uint)data.Length & ~3u), (uint)data.Length, IngressIfindex: 1);
                 var h = XdpTestRun.Run(runner, data, ctx);
-                var d = offloaded.TestRun(sim, data, ctx is { } c ? new DeviceXdpContext(c.Data, c.DataEnd, IngressIfindex: c.IngressIfindex) : null);
+                var d = offloaded.TestRun(target, data, ctx is { } c ? new DeviceXdpContext(c.Data, c.DataEnd, IngressIfindex: c.IngressIfindex) : null);
                 string what = $"{fixture} {program} input {i} ({data.Length} bytes)";
-                Assert.True(h.Error == d.Error, $"{what}: errno host {h.Error}, sim {d.Error}");
+                Assert.True(h.Error == d.Error, $"{what}: errno host {h.Error}, {deviceName} {d.Error}");
                 if (h.Error != Errno.Ok) continue;
                 ran++;
-                Assert.True(h.Retval == d.Retval, $"{what}: retval host {h.Retval}, sim {d.Retval}");
+                Assert.True(h.Retval == d.Retval, $"{what}: retval host {h.Retval}, {deviceName} {d.Retval}");
                 Assert.True(h.DataOut.AsSpan().SequenceEqual(d.DataOut), $"{what}: data_out differs");
                 Assert.Equal((h.ContextOut.Data, h.ContextOut.DataEnd), (d.Context.Data, d.Context.DataEnd));
                 Assert.Equal(((uint)h.Redirect.Kind, h.Redirect.Target), (d.RedirectKind, d.RedirectTarget));
