@@ -19,28 +19,7 @@ public sealed class Arm64LoopTests
     }
 
     // Sums 0..n-1 into the u64 at r10-8 through a callback (ctx = its address); n and flags come in r1/r2.
-    private const string SumLoop = """
-        r6 = r1
-        r7 = r2
-        r1 = 0x0
-        *(u64 *)(r10 - 0x8) = r1
-        r1 = r6
-        ld_pseudo r2, 0x4, add
-        r3 = r10
-        r3 += -0x8
-        r4 = r7
-        call 0xb5
-        r1 = *(u64 *)(r10 - 0x8)
-        r1 <<= 0x20
-        r0 |= r1
-        exit
-        add:
-        r3 = *(u64 *)(r2 + 0x0)
-        r3 += r1
-        *(u64 *)(r2 + 0x0) = r3
-        r0 = 0x0
-        exit
-        """;
+    private const string SumLoop = HeteroBpf.Tests.Interpreter.LoopAndTailCallTests.SumLoop; // the same program on every engine
 
     private static (ulong? R0, ErrorCode? Fault, int Slot) Interpret(string asm, ulong r1, ulong r2, long budget = 0)
     {

@@ -11,7 +11,7 @@ public sealed class LoopAndTailCallTests
         new(Assembler.Assemble(asm, "test.s"), HelperRegistry.Empty, options);
 
     // Sums 0..n-1 into the u64 at r10-8 through a callback; n and flags come in r1/r4 via r6/r7.
-    private const string SumLoop = """
+    internal const string SumLoop = """
         r6 = r1
         r7 = r2
         r1 = 0x0
