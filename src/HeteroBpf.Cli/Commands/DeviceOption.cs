@@ -21,13 +21,15 @@ internal static class DeviceOption
         HelpName = "N",
     };
 
-    /// <summary>The device named, with <paramref name="cores"/> applied (only arm64-nic has cores).</summary>
+    /// <summary>
+    /// The device named, with <paramref name="cores"/> applied (only arm64-nic has cores). A core count makes a NIC of
+    /// this command's own, so one command's <c>--cores</c> never changes the registry's shared device for the next.
+    /// </summary>
     public static IDevice Resolve(string? name, int? cores)
     {
         var device = Resolve(name);
         if (cores is not { } n) return device;
         if (device is not Arm64NicDevice nic) throw new HbpfException(ErrorCode.BadArgument, $"--cores applies to arm64-nic only, not to device '{device.Name}'");
-        nic.Cores = n;
-        return nic;
+        return n == nic.Cores ? nic : new Arm64NicDevice(nic.Name, nic.Ports.Count, n, nic.Capabilities);
     }
 }

@@ -25,7 +25,6 @@ public sealed class Arm64NicDevice : OffloadDevice, IDevice
 
     private const int BufferSlots = 256;
     private const long RawBackEdgeBudget = 1_000_000;
-    private int _cores = 1;
 
     /// <summary>
     /// The NIC's capability table: every instruction class, atomics and subprograms; the map, clock, checksum and XDP
@@ -52,23 +51,15 @@ public sealed class Arm64NicDevice : OffloadDevice, IDevice
     public Arm64NicDevice(string name = "arm64-nic", int ports = 1, int cores = 1, DeviceCapabilities? capabilities = null)
         : base(name, capabilities ?? DefaultCapabilities, ports)
     {
+        if (cores is < 1 or > MaxCores) throw new HbpfException(ErrorCode.NicBadCores, $"{name}: {cores} cores; the NIC has 1 to {MaxCores}");
         Cores = cores;
     }
 
     /// <inheritdoc/>
     public string Description => "emulated ARM64 SmartNIC: programs translated by the ARM64 JIT run on Unicorn ARM64 cores over device memory below 4 GiB, UAPI xdp_md";
 
-    /// <summary>Emulated cores each program loaded from now on runs on (1–<see cref="MaxCores"/>; <c>--cores N</c>).</summary>
-    /// <exception cref="HbpfException">A count outside 1–<see cref="MaxCores"/> (HB9140).</exception>
-    public int Cores
-    {
-        get => _cores;
-        set
-        {
-            if (value is < 1 or > MaxCores) throw new HbpfException(ErrorCode.NicBadCores, $"{Name}: {value} cores; the NIC has 1 to {MaxCores}");
-            _cores = value;
-        }
-    }
+    /// <summary>Emulated cores every program loaded on this device runs on (1–<see cref="MaxCores"/>), fixed when the device is made.</summary>
+    public int Cores { get; }
 
     /// <summary>The conformance path (no binding): the program translated with every access checked, run on one core over a copy of the input in a device buffer.</summary>
     /// <exception cref="UnicornUnavailableException">libunicorn.so.2 is missing.</exception>

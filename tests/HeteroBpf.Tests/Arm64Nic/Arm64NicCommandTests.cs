@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using HeteroBpf.Devices;
 using HeteroBpf.Devices.Unicorn;
 using HeteroBpf.Tests.Cli;
 
@@ -93,6 +94,21 @@ public sealed class Arm64NicCommandTests : IDisposable
         var text = Hbpf.Run(Args("arm64-nic", false));
         Assert.True(text.ExitCode == 0, text.Error);
         Assert.Contains("device arm64-nic (through the device's receive path, in batches)", text.Out, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// <c>--cores</c> belongs to its own command: tests run commands in-process and in parallel, so a count that
+    /// changed the registry's shared NIC would spread one command's packets over another command's cores.
+    /// </summary>
+    [Fact]
+    public void CoresNeverChangeTheRegistrysSharedNic()
+    {
+        var shared = (Arm64NicDevice)DeviceRegistry.Get("arm64-nic");
+        int before = shared.Cores;
+        var run = Hbpf.Run("test-run", Example("counter", "counter.o"), "--device", "arm64-nic", "--cores", "3", "--data", "00112233445566778899aabb0800");
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Equal(before, shared.Cores);
+        Assert.Same(shared, DeviceRegistry.Get("arm64-nic"));
     }
 
     [Fact]
