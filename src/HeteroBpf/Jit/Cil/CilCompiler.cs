@@ -205,6 +205,9 @@ internal sealed class CilEmitter
     private bool _tailCalls; // a bpf_tail_call site (set by AnalyseStack, which stops early when the stack escapes)
     private readonly Dictionary<short, int> _promotedSizes = [];
     private readonly Dictionary<short, LocalBuilder> _promoted = [];
+    private readonly Dictionary<int, ReductionLoop> _reductions = []; // by header slot
+    private readonly Dictionary<int, Label> _loopBody = []; // by back-edge slot: the header's code after its vector block
+    private LocalBuilder? _vectorCount, _vectorValue;
 
     // Locals.
     private readonly LocalBuilder[] _r = new LocalBuilder[11];
@@ -245,6 +248,7 @@ internal sealed class CilEmitter
         {
             _il.BeginSlot(pc);
             _il.MarkLabel(_slot[pc]);
+            if (_reductions.TryGetValue(pc, out var reduction)) VectoriseReduction(reduction);
             if (_segmentStart[pc]) CountSegment(pc);
             Translate(pc);
         }
@@ -267,7 +271,7 @@ internal sealed class CilEmitter
             StackWrittenBeforeRead = _writtenBeforeRead,
         };
         image.Entry = (CilEntry)_method.CreateDelegate(typeof(CilEntry), image);
-        return new CilProgram(image, _il.ILOffset, _segments, _directHelperCalls, _inlinedLookups) { PromotedStackSlots = _promoted.Count };
+        return new CilProgram(image, _il.ILOffset, _segments, _directHelperCalls, _inlinedLookups) { PromotedStackSlots = _promoted.Count, VectorisedLoops = _reductions.Count };
     }
 
     // ---- Analysis. ----
@@ -306,6 +310,19 @@ internal sealed class CilEmitter
         }
 
         if (_options.Maps is not null) TrackR1Constants();
+        FindReductions();
+    }
+
+    // Reduction loops run their provable iterations as one vector kernel call (see VectoriseReduction). Only where a
+    // verifier proved the body's loads in bounds (ReductionLoops checks each), so the loads may be read in any order and
+    // without checks; the body must be exactly one counted segment.
+    private void FindReductions()
+    {
+        if (_options.ProvenSafe is not { } proven) return;
+        foreach (var (header, loop) in ReductionLoops.Find(_program, proven))
+        {
+            if (SegmentLength(header) == loop.Length && _segmentStart[header]) _reductions[header] = loop;
+        }
     }
 
     // R1's value before each slot when it is a 64-bit immediate set earlier in the same straight-line run (a map handle
@@ -716,6 +733,157 @@ internal sealed class CilEmitter
         il.MarkLabel(ok);
     }
 
+    // ---- Vectorised reduction loops. ----
+
+    /// <summary>Fewer provable iterations than this run scalar: a kernel call costs about as much as a few of them.</summary>
+    internal const long VectorThreshold = 16;
+
+    // At most this many iterations per kernel call: keeps count·length and count·size far from overflow (a verified
+    // loop reads every one of its elements, so real counts are bounded by memory anyway).
+    private const long VectorMaximum = int.MaxValue;
+
+    private static readonly MethodInfo[] AddKernels =
+    [
+        Method(typeof(ReductionKernels), nameof(ReductionKernels.AddU8)),
+        Method(typeof(ReductionKernels), nameof(ReductionKernels.AddU16)),
+        Method(typeof(ReductionKernels), nameof(ReductionKernels.AddU32)),
+        Method(typeof(ReductionKernels), nameof(ReductionKernels.AddU64)),
+    ];
+
+    private static readonly MethodInfo XorKernel = Method(typeof(ReductionKernels), nameof(ReductionKernels.Xor));
+    private static readonly MethodInfo OrKernel = Method(typeof(ReductionKernels), nameof(ReductionKernels.Or));
+    private static readonly MethodInfo AndKernel = Method(typeof(ReductionKernels), nameof(ReductionKernels.And));
+
+    /// <summary>
+    /// At a reduction loop's header: n = how many iterations from here provably take the back edge (their exit test
+    /// values are v, v + c, … with no wrap-around below the limit); when n is at least <see cref="VectorThreshold"/>,
+    /// one kernel call folds their n contiguous elements into the accumulator, the induction variable advances by n·c
+    /// (what n increments give, modulo 2^64) and the count by n times the body's length. Then the scalar body runs the
+    /// remaining iteration(s) as ever, writing every temporary again before the loop can exit. The back edge comes
+    /// back after this block (the iterations left are not provable from here, or there are none).
+    /// </summary>
+    private void VectoriseReduction(ReductionLoop loop)
+    {
+        var il = _il;
+        il.Comment($"vectorised reduction loop, {loop}");
+        _vectorCount ??= il.DeclareLocal(typeof(ulong), "vectorCount");
+        _vectorValue ??= il.DeclareLocal(typeof(ulong), "vectorValue");
+        var skip = il.DefineLabel();
+        _loopBody[loop.BackEdge] = skip;
+
+        // v: what this iteration's exit test will compare.
+        Ld(loop.Induction);
+        if (loop.TestOffset != 0)
+        {
+            il.Emit(OpCodes.Ldc_I8, (long)loop.TestOffset);
+            il.Emit(OpCodes.Add);
+        }
+
+        il.Emit(OpCodes.Stloc, _vectorValue);
+        il.Emit(OpCodes.Ldloc, _vectorValue);
+        Limit();
+        // <, and != (whose < count is a safe lower bound): none provable when v ≥ K; <=: none when v > K.
+        il.Emit(loop.Test == LoopTest.LessOrEqual ? OpCodes.Bgt_Un : OpCodes.Bge_Un, skip);
+
+        // n = (K - v - 1) / c + 1 for < and !=, (K - v) / c + 1 for <= (which wraps to 0 only when it would be 2^64).
+        Limit();
+        il.Emit(OpCodes.Ldloc, _vectorValue);
+        il.Emit(OpCodes.Sub);
+        if (loop.Test != LoopTest.LessOrEqual)
+        {
+            il.Emit(OpCodes.Ldc_I8, 1L);
+            il.Emit(OpCodes.Sub);
+        }
+
+        il.Emit(OpCodes.Ldc_I8, (long)loop.Step);
+        il.Emit(OpCodes.Div_Un);
+        il.Emit(OpCodes.Ldc_I8, 1L);
+        il.Emit(OpCodes.Add);
+        il.Emit(OpCodes.Stloc, _vectorCount);
+
+        // Threshold ≤ n ≤ maximum, as one unsigned compare.
+        il.Emit(OpCodes.Ldloc, _vectorCount);
+        il.Emit(OpCodes.Ldc_I8, VectorThreshold);
+        il.Emit(OpCodes.Sub);
+        il.Emit(OpCodes.Ldc_I8, VectorMaximum - VectorThreshold);
+        il.Emit(OpCodes.Bgt_Un, skip);
+
+        if (_options.Counting == CilCounting.Budget)
+        {
+            // Only when all n iterations fit the budget: otherwise the scalar loop runs and faults where the interpreter does.
+            il.Emit(OpCodes.Ldloc, _count);
+            il.Emit(OpCodes.Ldloc, _vectorCount);
+            il.Emit(OpCodes.Ldc_I8, (long)loop.Length);
+            il.Emit(OpCodes.Mul);
+            il.Emit(OpCodes.Add);
+            il.Emit(OpCodes.Ldloc, _budget);
+            il.Emit(OpCodes.Bgt, skip);
+        }
+
+        // acc = kernel(acc, address of iteration 0's element, n[, size])
+        Ld(loop.Accumulator);
+        il.Emit(OpCodes.Ldc_I8, (long)loop.Address.Constant);
+        foreach (int r in loop.Address.Terms)
+        {
+            Ld(r);
+            long k = loop.Address.Coefficient(r);
+            if (k != 1)
+            {
+                il.Emit(OpCodes.Ldc_I8, k);
+                il.Emit(OpCodes.Mul);
+            }
+
+            il.Emit(OpCodes.Add);
+        }
+
+        il.Emit(OpCodes.Conv_U);
+        il.Emit(OpCodes.Ldloc, _vectorCount);
+        il.Emit(OpCodes.Conv_U);
+        if (loop.Op == ReductionOp.Add)
+        {
+            il.Emit(OpCodes.Call, AddKernels[System.Numerics.BitOperations.Log2((uint)loop.ElementSize)]);
+        }
+        else
+        {
+            il.Emit(OpCodes.Ldc_I4, loop.ElementSize);
+            il.Emit(OpCodes.Call, loop.Op switch { ReductionOp.Xor => XorKernel, ReductionOp.Or => OrKernel, _ => AndKernel });
+        }
+
+        if (loop.Accumulator32)
+        {
+            il.Emit(OpCodes.Conv_U4); // the 32-bit form's result, zero-extended
+            il.Emit(OpCodes.Conv_U8);
+        }
+
+        St(loop.Accumulator);
+
+        // iv += n·c
+        Ld(loop.Induction);
+        il.Emit(OpCodes.Ldloc, _vectorCount);
+        il.Emit(OpCodes.Ldc_I8, (long)loop.Step);
+        il.Emit(OpCodes.Mul);
+        il.Emit(OpCodes.Add);
+        St(loop.Induction);
+
+        if (_options.Counting != CilCounting.None)
+        {
+            il.Emit(OpCodes.Ldloc, _count);
+            il.Emit(OpCodes.Ldloc, _vectorCount);
+            il.Emit(OpCodes.Ldc_I8, (long)loop.Length);
+            il.Emit(OpCodes.Mul);
+            il.Emit(OpCodes.Add);
+            il.Emit(OpCodes.Stloc, _count);
+        }
+
+        il.MarkLabel(skip);
+
+        void Limit()
+        {
+            if (loop.LimitRegister >= 0) Ld(loop.LimitRegister);
+            else il.Emit(OpCodes.Ldc_I8, (long)loop.Limit);
+        }
+    }
+
     // ---- One instruction. ----
 
     private void Translate(int pc)
@@ -1048,7 +1216,8 @@ internal sealed class CilEmitter
     private void CondJump(in Instruction insn, int pc)
     {
         var il = _il;
-        var target = _slot[pc + 1 + insn.Offset];
+        // A vectorised loop's back edge skips the header's vector block: it only ran out of provable iterations.
+        var target = _loopBody.TryGetValue(pc, out var body) ? body : _slot[pc + 1 + insn.Offset];
         bool is64 = insn.Class == OpClass.Jmp;
         Ld(insn.DstNumber);
         if (!is64) il.Emit(OpCodes.Conv_U4);

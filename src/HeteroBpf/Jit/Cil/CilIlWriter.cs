@@ -114,6 +114,12 @@ internal sealed class CilIlWriter(ILGenerator il, bool listing)
         il.Emit(op, type);
     }
 
+    /// <summary>A comment line in the listing (nothing is emitted).</summary>
+    public void Comment(string text)
+    {
+        if (Listing is not null) Write("// " + text, indent: true);
+    }
+
     private int Number(Label label) => _labelNumbers.GetValueOrDefault(label, -1);
 
     private void Write(OpCode op, string operand)

@@ -28,6 +28,9 @@ public sealed unsafe class CilProgram
     /// <summary><c>map_lookup_elem</c> call sites on array maps compiled inline (index check and address arithmetic).</summary>
     public int InlinedLookups { get; }
 
+    /// <summary>Reduction loops whose provable iterations run as one vector kernel call (see <c>ReductionLoops</c>).</summary>
+    public int VectorisedLoops { get; init; }
+
     /// <summary>Stack slots kept in IL locals instead of the frame (see <see cref="CilCompiler"/>).</summary>
     public int PromotedStackSlots { get; init; }
 
