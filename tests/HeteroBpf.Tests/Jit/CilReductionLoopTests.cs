@@ -53,10 +53,11 @@ public sealed unsafe class CilReductionLoopTests(ITestOutputHelper output)
         var loop = Assert.Single(found).Value;
         output.WriteLine(loop.ToString());
         Assert.Equal((8, 14, 7), (loop.Header, loop.BackEdge, loop.Length));
-        Assert.Equal((3, 2UL), (loop.Induction, loop.Step));
+        Assert.Equal([(3, 2UL)], loop.Inductions);
         Assert.Equal((1, ReductionOp.Add, false, 2), (loop.Accumulator, loop.Op, loop.Accumulator32, loop.ElementSize));
         Assert.Equal("r2 + r3", loop.Address.ToString());
-        Assert.Equal((LoopTest.Less, 0UL, -1, 0x5daUL), (loop.Test, loop.TestOffset, loop.LimitRegister, loop.Limit));
+        Assert.Equal(("r3", 2UL), (loop.TestValue.ToString(), loop.TestStep));
+        Assert.Equal((LoopTest.Less, -1, 0x5daUL), (loop.Test, loop.LimitRegister, loop.Limit));
 
         // Unverified (no proof for the load): nothing is vectorised.
         var proven = AllProven(raw);
@@ -102,7 +103,8 @@ public sealed unsafe class CilReductionLoopTests(ITestOutputHelper output)
         { "a jump into the body", "r1 = 0x0\nloop:", "r1 = 0x0\nif r2 == 0x0 goto inside\nloop:\nr4 = r3\ninside:" },
         { "the induction variable changed non-linearly", "r3 += 0x2", "r3 += 0x2\nr3 |= 0x1" },
         { "the induction variable counting down", "r3 += 0x2", "r3 += -0x2" },
-        { "a second induction variable", "r3 += 0x2", "r3 += 0x2\nr0 += 0x1" },
+        { "a test on a value the loop does not move", "if r4 < 0x5da goto loop", "if r6 < 0x5da goto loop" },
+        { "a down counter tested counting up", "r3 += 0x2\nif r4 < 0x5da goto loop", "r3 += 0x2\nr0 += -0x1\nif r0 < 0x5da goto loop" },
         { "a helper call", "r1 += r5", "r1 += r5\ncall 7" },
         { "a sign-extending load", "r5 = *(u16 *)(r5 + 0x0)", "r5 = *(s16 *)(r5 + 0x0)" },
         { "a load at a fixed address", "r5 = *(u16 *)(r5 + 0x0)", "r5 = *(u16 *)(r2 + 0x0)" },
@@ -134,6 +136,9 @@ public sealed unsafe class CilReductionLoopTests(ITestOutputHelper output)
         { "the increment split in two", "r3 += 0x2", "r3 += 0x1\nr3 += 0x1" },
         { "a scaled index", "r5 += r4\nr5 = *(u16 *)(r5 + 0x0)\nr1 += r5\nr3 += 0x2", "r0 = r3\nr0 <<= 0x1\nr5 += r0\nr5 = *(u16 *)(r5 + 0x0)\nr1 += r5\nr3 += 0x1" },
         { "a test after the increment", "if r4 < 0x5da goto loop", "if r3 != 0x5dc goto loop" },
+        { "a second induction variable", "r3 += 0x2", "r3 += 0x2\nr0 += 0x1" },
+        { "a down counter (clang's shape for a length in a register)", "r3 += 0x2\nif r4 < 0x5da goto loop", "r3 += 0x2\nr0 += -0x1\nif r0 != 0x0 goto loop" },
+        { "a pointer compared with an end pointer", "if r4 < 0x5da goto loop", "r0 = r2\nr0 += r3\nif r6 > r0 goto loop" },
     };
 
     [Theory]
@@ -258,12 +263,13 @@ public sealed unsafe class CilReductionLoopTests(ITestOutputHelper output)
     /// <summary>One generated loop: its shape, its numbers and the packet it runs on.</summary>
     public sealed record LoopCase(
         int Size, string Op, bool Acc32, bool Reversed, bool CopyBefore, bool IncrementBefore, bool Scaled, string Test,
-        ulong Start, long TestAdd, long Offset, int FirstByte, ulong Limit, bool LimitInRegister, ulong AccStart, int Trips, int Budget, int Seed)
+        ulong Start, long TestAdd, long Offset, int FirstByte, ulong Limit, bool LimitInRegister, ulong AccStart, int Trips, int Budget, int Seed,
+        int Counter, ulong CounterStart)
     {
         public ulong Step => Scaled ? (ulong)Size / 2 : (ulong)Size;
 
         public override string ToString() =>
-            $"S={Size} {Op}{(Acc32 ? "32" : "")} {(Reversed ? "reversed " : "")}{Test} start=0x{Start:x} d={TestAdd} off={Offset} first={FirstByte} K=0x{Limit:x}{(LimitInRegister ? " (reg)" : "")} trips={Trips} copyBefore={CopyBefore} incBefore={IncrementBefore} scaled={Scaled} budget={Budget}";
+            $"S={Size} {Op}{(Acc32 ? "32" : "")} {(Reversed ? "reversed " : "")}{Test} start=0x{Start:x} d={TestAdd} off={Offset} first={FirstByte} K=0x{Limit:x}{(LimitInRegister ? " (reg)" : "")} trips={Trips}{(Counter > 0 ? $" counter r0=0x{CounterStart:x} -= {Counter}" : "")} copyBefore={CopyBefore} incBefore={IncrementBefore} scaled={Scaled} budget={Budget}";
     }
 
     private const int MaxTrips = 400;
@@ -274,7 +280,7 @@ public sealed unsafe class CilReductionLoopTests(ITestOutputHelper output)
         ulong x = x0;
         for (int n = 1; n <= MaxTrips; n++, x += step)
         {
-            bool back = test switch { "<" => x < limit, "<=" => x <= limit, _ => x != limit };
+            bool back = test switch { "<" => x < limit, "<=" => x <= limit, ">" => x > limit, ">=" => x >= limit, _ => x != limit };
             if (!back) return n;
         }
 
@@ -312,27 +318,50 @@ public sealed unsafe class CilReductionLoopTests(ITestOutputHelper output)
         from accStart in Gen.Frequency((3, Gen.ULong), (1, Gen.Const(0UL)), (1, Gen.Const(ulong.MaxValue)))
         from budget in Gen.Int[-4, 2]
         from seed in Gen.Int
-        select Build(size, op, shape, test, start, testAdd, offset, firstByte, trips, slack, random == 0 ? randomLimit : (ulong?)null, accStart, budget, seed);
+        from counter in Gen.Frequency((3, Gen.Const(0)), (2, Gen.Int[1, 3]))
+        from counterStart in Gen.Frequency((3, Gen.ULong[0, 1000]), (1, Gen.ULong))
+        select Build(size, op, shape, test, start, testAdd, offset, firstByte, trips, slack, random == 0 ? randomLimit : (ulong?)null, accStart, budget, seed, counter, counterStart);
 
     // Picks the limit K so that the loop runs the targeted number of trips from its first compared value (or takes a
     // random K), then the trips it really runs (wrap-around included) by simulation.
-    private static LoopCase Build(int size, string op, int shape, string test, ulong start, long testAdd, long offset, int firstByte, int target, ulong slack, ulong? randomLimit, ulong accStart, int budget, int seed)
+    private static LoopCase Build(int size, string op, int shape, string test, ulong start, long testAdd, long offset, int firstByte, int target, ulong slack, ulong? randomLimit, ulong accStart, int budget, int seed, int counter, ulong counterStart)
     {
         bool scaled = (shape & 8) != 0 && size > 1;
         bool copyBefore = (shape & 1) != 0, incrementBefore = (shape & 2) != 0;
         ulong step = scaled ? (ulong)size / 2 : (ulong)size;
-        ulong x0 = start + (ulong)testAdd + (copyBefore ? 0 : step); // a copy at the top of the body sees the header value
-        ulong last = x0 + ((ulong)(target - 1) * step); // the value the exiting trip compares
-        ulong limit = randomLimit ?? test switch
+        ulong limit, x0, testStep;
+        if (counter > 0)
         {
-            "<" => last - (slack % step), // x < K until last
-            "<=" => last - 1 - (slack % step),
-            _ => last,
-        };
+            // A down counter r0 (a second induction variable) decremented at the end of the body and tested: > >= !=.
+            test = test switch { "<" => ">", "<=" => ">=", _ => "!=" };
+            ulong m = (ulong)counter;
+            testStep = 0 - m;
+            x0 = counterStart - m;
+            ulong last = x0 - ((ulong)(target - 1) * m);
+            limit = randomLimit ?? test switch
+            {
+                ">" => last + (slack % m), // x > K until last
+                ">=" => last + 1 + (slack % m),
+                _ => last,
+            };
+        }
+        else
+        {
+            testStep = step;
+            x0 = start + (ulong)testAdd + (copyBefore ? 0 : step); // a copy at the top of the body sees the header value
+            ulong last = x0 + ((ulong)(target - 1) * step); // the value the exiting trip compares
+            limit = randomLimit ?? test switch
+            {
+                "<" => last - (slack % step), // x < K until last
+                "<=" => last - 1 - (slack % step),
+                _ => last,
+            };
+        }
+
         bool inRegister = limit + 0x8000_0000UL > 0xffff_ffffUL || (shape & 16) != 0; // an immediate is a sign-extended 32-bit value
-        int trips = Trips(x0, step, test, limit);
+        int trips = Trips(x0, testStep, test, limit);
         return new LoopCase(size, op, (shape & 4) != 0, (shape & 32) != 0, copyBefore, incrementBefore, scaled, test,
-            start, testAdd, offset, firstByte, limit, inRegister, accStart, trips, budget, seed);
+            start, testAdd, offset, firstByte, limit, inRegister, accStart, trips, budget, seed, counter, counterStart);
     }
 
     private static string Assembly(LoopCase c, out int packetBytes)
@@ -356,6 +385,7 @@ public sealed unsafe class CilReductionLoopTests(ITestOutputHelper output)
         s.AppendLine($"r7 = {Hex(c.Start)} ll");
         s.AppendLine($"r8 = {Hex(c.AccStart)} ll");
         if (c.LimitInRegister) s.AppendLine($"r9 = {Hex(c.Limit)} ll");
+        if (c.Counter > 0) s.AppendLine($"r0 = {Hex(c.CounterStart)} ll");
         s.AppendLine("loop:");
         void Copy()
         {
@@ -395,8 +425,8 @@ public sealed unsafe class CilReductionLoopTests(ITestOutputHelper output)
         if (!c.IncrementBefore) s.AppendLine($"r7 += {Signed((long)c.Step)}");
         if (!c.CopyBefore) Copy();
         string limit = c.LimitInRegister ? "r9" : Signed((long)c.Limit);
-        string jump = c.Test == "!=" ? "!=" : c.Test;
-        s.AppendLine($"if r4 {jump} {limit} goto loop");
+        if (c.Counter > 0) s.AppendLine($"r0 += -{c.Counter}");
+        s.AppendLine($"if {(c.Counter > 0 ? "r0" : "r4")} {c.Test} {limit} goto loop");
         // Every register the loop leaves behind goes to the packet (pointers as offsets from data).
         s.AppendLine("r5 -= r2");
         s.AppendLine("*(u64 *)(r2 + 0x0) = r8");
@@ -404,6 +434,7 @@ public sealed unsafe class CilReductionLoopTests(ITestOutputHelper output)
         s.AppendLine("*(u64 *)(r2 + 0x10) = r4");
         s.AppendLine("*(u64 *)(r2 + 0x18) = r1");
         s.AppendLine("*(u64 *)(r2 + 0x20) = r5");
+        if (c.Counter > 0) s.AppendLine("*(u64 *)(r2 + 0x28) = r0");
         s.AppendLine("r0 = r8");
         s.AppendLine("exit");
         s.AppendLine("drop:");

@@ -756,9 +756,9 @@ internal sealed class CilEmitter
 
     /// <summary>
     /// At a reduction loop's header: n = how many iterations from here provably take the back edge (their exit test
-    /// values are v, v + c, … with no wrap-around below the limit); when n is at least <see cref="VectorThreshold"/>,
-    /// one kernel call folds their n contiguous elements into the accumulator, the induction variable advances by n·c
-    /// (what n increments give, modulo 2^64) and the count by n times the body's length. Then the scalar body runs the
+    /// values are v, v ± m, … with no wrap-around past the limit); when n is at least <see cref="VectorThreshold"/>,
+    /// one kernel call folds their n contiguous elements into the accumulator, each induction variable advances by n
+    /// times its step (what n increments give, modulo 2^64) and the count by n times the body's length. Then the scalar body runs the
     /// remaining iteration(s) as ever, writing every temporary again before the loop can exit. The back edge comes
     /// back after this block (the iterations left are not provable from here, or there are none).
     /// </summary>
@@ -771,31 +771,45 @@ internal sealed class CilEmitter
         var skip = il.DefineLabel();
         _loopBody[loop.BackEdge] = skip;
 
-        // v: what this iteration's exit test will compare.
-        Ld(loop.Induction);
-        if (loop.TestOffset != 0)
+        // v: what this iteration's exit test will compare; m: how far it moves per iteration (towards the limit).
+        EmitAffine(loop.TestValue);
+        il.Emit(OpCodes.Stloc, _vectorValue);
+        bool up = (long)loop.TestStep > 0;
+        ulong m = up ? loop.TestStep : 0 - loop.TestStep;
+        bool inclusive = loop.Test is LoopTest.LessOrEqual or LoopTest.GreaterOrEqual;
+        // None provable when the test fails now: counting up, v ≥ K (v > K for <=); down, v ≤ K (v < K for >=). != uses
+        // the < (or >) count, a safe lower bound: those iterations never meet K.
+        il.Emit(OpCodes.Ldloc, _vectorValue);
+        Limit();
+        il.Emit((up, inclusive) switch
         {
-            il.Emit(OpCodes.Ldc_I8, (long)loop.TestOffset);
-            il.Emit(OpCodes.Add);
+            (true, false) => OpCodes.Bge_Un,
+            (true, true) => OpCodes.Bgt_Un,
+            (false, false) => OpCodes.Ble_Un,
+            (false, true) => OpCodes.Blt_Un,
+        }, skip);
+
+        // n = (distance - 1) / m + 1, or distance / m + 1 when inclusive (which wraps to 0 only when it would be 2^64);
+        // distance = K - v counting up, v - K down.
+        if (up)
+        {
+            Limit();
+            il.Emit(OpCodes.Ldloc, _vectorValue);
+        }
+        else
+        {
+            il.Emit(OpCodes.Ldloc, _vectorValue);
+            Limit();
         }
 
-        il.Emit(OpCodes.Stloc, _vectorValue);
-        il.Emit(OpCodes.Ldloc, _vectorValue);
-        Limit();
-        // <, and != (whose < count is a safe lower bound): none provable when v ≥ K; <=: none when v > K.
-        il.Emit(loop.Test == LoopTest.LessOrEqual ? OpCodes.Bgt_Un : OpCodes.Bge_Un, skip);
-
-        // n = (K - v - 1) / c + 1 for < and !=, (K - v) / c + 1 for <= (which wraps to 0 only when it would be 2^64).
-        Limit();
-        il.Emit(OpCodes.Ldloc, _vectorValue);
         il.Emit(OpCodes.Sub);
-        if (loop.Test != LoopTest.LessOrEqual)
+        if (!inclusive)
         {
             il.Emit(OpCodes.Ldc_I8, 1L);
             il.Emit(OpCodes.Sub);
         }
 
-        il.Emit(OpCodes.Ldc_I8, (long)loop.Step);
+        il.Emit(OpCodes.Ldc_I8, (long)m);
         il.Emit(OpCodes.Div_Un);
         il.Emit(OpCodes.Ldc_I8, 1L);
         il.Emit(OpCodes.Add);
@@ -822,20 +836,7 @@ internal sealed class CilEmitter
 
         // acc = kernel(acc, address of iteration 0's element, n[, size])
         Ld(loop.Accumulator);
-        il.Emit(OpCodes.Ldc_I8, (long)loop.Address.Constant);
-        foreach (int r in loop.Address.Terms)
-        {
-            Ld(r);
-            long k = loop.Address.Coefficient(r);
-            if (k != 1)
-            {
-                il.Emit(OpCodes.Ldc_I8, k);
-                il.Emit(OpCodes.Mul);
-            }
-
-            il.Emit(OpCodes.Add);
-        }
-
+        EmitAffine(loop.Address);
         il.Emit(OpCodes.Conv_U);
         il.Emit(OpCodes.Ldloc, _vectorCount);
         il.Emit(OpCodes.Conv_U);
@@ -857,13 +858,16 @@ internal sealed class CilEmitter
 
         St(loop.Accumulator);
 
-        // iv += n·c
-        Ld(loop.Induction);
-        il.Emit(OpCodes.Ldloc, _vectorCount);
-        il.Emit(OpCodes.Ldc_I8, (long)loop.Step);
-        il.Emit(OpCodes.Mul);
-        il.Emit(OpCodes.Add);
-        St(loop.Induction);
+        // ivᵢ += n·cᵢ
+        foreach (var (register, step) in loop.Inductions)
+        {
+            Ld(register);
+            il.Emit(OpCodes.Ldloc, _vectorCount);
+            il.Emit(OpCodes.Ldc_I8, (long)step);
+            il.Emit(OpCodes.Mul);
+            il.Emit(OpCodes.Add);
+            St(register);
+        }
 
         if (_options.Counting != CilCounting.None)
         {
@@ -881,6 +885,24 @@ internal sealed class CilEmitter
         {
             if (loop.LimitRegister >= 0) Ld(loop.LimitRegister);
             else il.Emit(OpCodes.Ldc_I8, (long)loop.Limit);
+        }
+
+        // An affine form of the registers' current (header) values, modulo 2^64.
+        void EmitAffine(Affine value)
+        {
+            il.Emit(OpCodes.Ldc_I8, (long)value.Constant);
+            foreach (int r in value.Terms)
+            {
+                Ld(r);
+                long k = value.Coefficient(r);
+                if (k != 1)
+                {
+                    il.Emit(OpCodes.Ldc_I8, k);
+                    il.Emit(OpCodes.Mul);
+                }
+
+                il.Emit(OpCodes.Add);
+            }
         }
     }
 

@@ -24,14 +24,20 @@ internal enum ReductionOp
 /// <summary>The unsigned 64-bit comparison that sends a reduction loop back to its header while it holds.</summary>
 internal enum LoopTest
 {
-    /// <summary>value &lt; limit.</summary>
+    /// <summary>value &lt; limit (the value counts up).</summary>
     Less,
 
-    /// <summary>value &lt;= limit.</summary>
+    /// <summary>value &lt;= limit (the value counts up).</summary>
     LessOrEqual,
 
-    /// <summary>value != limit.</summary>
+    /// <summary>value != limit (either way).</summary>
     NotEqual,
+
+    /// <summary>value &gt; limit (the value counts down).</summary>
+    Greater,
+
+    /// <summary>value &gt;= limit (the value counts down).</summary>
+    GreaterOrEqual,
 }
 
 /// <summary>
@@ -127,22 +133,23 @@ internal sealed class Affine
 /// <summary>
 /// A single-block counted loop whose only lasting effect is an accumulator reduced over contiguous loads (see
 /// <see cref="ReductionLoops"/>). Iteration j (from the header) loads <see cref="ElementSize"/> bytes at
-/// <c>Address + j·ElementSize</c> (header values), folds them into <see cref="Accumulator"/> with <see cref="Op"/>,
-/// adds <see cref="Step"/> to <see cref="Induction"/>, and goes back while <c>Induction + TestOffset</c> (header value,
-/// plus j·Step) passes <see cref="Test"/> against the limit. Every other register the body writes is dead at the header
-/// (written before any read in the body), and every other register it reads is unchanged by it.
+/// <c>Address + j·ElementSize</c> (header values), folds them into <see cref="Accumulator"/> with <see cref="Op"/>, adds
+/// each induction variable's step to it, and goes back while <c>TestValue + j·TestStep</c> (header values, modulo
+/// 2^64; TestStep read as signed: positive counts up, negative down) passes <see cref="Test"/> against the limit. Every
+/// other register the body writes is dead at the header (written before any read in the body), and every other
+/// register it reads is unchanged by it.
 /// </summary>
 internal sealed record ReductionLoop(
     int Header,
     int BackEdge,
-    int Induction,
-    ulong Step,
+    IReadOnlyList<(int Register, ulong Step)> Inductions,
     int Accumulator,
     ReductionOp Op,
     bool Accumulator32,
     int ElementSize,
     Affine Address,
-    ulong TestOffset,
+    Affine TestValue,
+    ulong TestStep,
     LoopTest Test,
     int LimitRegister,
     ulong Limit)
@@ -154,10 +161,10 @@ internal sealed record ReductionLoop(
     {
         string op = Op switch { ReductionOp.Add => "+", ReductionOp.Xor => "^", ReductionOp.Or => "|", _ => "&" };
         string acc = Accumulator32 ? $"w{Accumulator}" : $"r{Accumulator}";
-        string test = Test switch { LoopTest.Less => "<", LoopTest.LessOrEqual => "<=", _ => "!=" };
+        string test = Test switch { LoopTest.Less => "<", LoopTest.LessOrEqual => "<=", LoopTest.NotEqual => "!=", LoopTest.Greater => ">", _ => ">=" };
         string limit = LimitRegister >= 0 ? $"r{LimitRegister}" : "0x" + Limit.ToString("x", CultureInfo.InvariantCulture);
-        string offset = TestOffset == 0 ? "" : " + 0x" + TestOffset.ToString("x", CultureInfo.InvariantCulture);
-        return $"slots {Header}..{BackEdge}: {acc} {op}= u{ElementSize * 8} at ({Address}) + {ElementSize}*i; r{Induction} += {Step} while r{Induction}{offset} {test} {limit}";
+        string steps = string.Join(", ", Inductions.Select(i => $"r{i.Register} += {(long)i.Step}"));
+        return $"slots {Header}..{BackEdge}: {acc} {op}= u{ElementSize * 8} at ({Address}) + {ElementSize}*i; {steps} while {TestValue} {test} {limit}";
     }
 }
 
@@ -165,11 +172,13 @@ internal sealed record ReductionLoop(
 /// Finds reduction loops (a pure analysis of the program; the compiler decides what to emit for them): a back edge
 /// <c>if X op K goto h</c> at slot e (h ≤ e) whose body h..e is straight-line — nothing jumps into h+1..e, no jump,
 /// call, exit, store, atomic, legacy load or <c>lddw</c> inside, every load proven in bounds — and whose registers
-/// split into: one induction variable (<c>iv = iv + c</c> over the iteration, c &gt; 0), one accumulator
-/// (<c>acc = acc ⊕ t</c>, t a zero-extending load of S bytes whose address is <c>k·iv + invariants + const</c> with
-/// k·c = S, ⊕ one of + ^ | &amp;, 64-bit or 32-bit), registers the body leaves unchanged, and temporaries the body writes
-/// before it reads them. The exit test compares <c>iv + d</c> (the value at the header plus a constant: a copy taken
-/// before or after the increment) with a constant or an unchanged register by unsigned &lt;, &lt;= or !=.
+/// split into: induction variables (<c>ivᵢ = ivᵢ + cᵢ</c> over the iteration, cᵢ a non-zero constant: an index, a
+/// pointer, a down counter), one accumulator (<c>acc = acc ⊕ t</c>, t a zero-extending load of S bytes whose address
+/// is affine in the induction variables and unchanged registers and advances by exactly S per iteration, ⊕ one of
+/// + ^ | &amp;, 64-bit or 32-bit), registers the body leaves unchanged, and temporaries the body writes before it reads
+/// them. The exit test compares X — affine in the same registers, moving by a non-zero constant per iteration (a copy
+/// of an index taken before or after its increment, a down counter) — with a constant or an unchanged register by an
+/// unsigned comparison that holds while X moves towards the limit: &lt;, &lt;= or != counting up, &gt;, &gt;= or != down.
 /// </summary>
 /// <remarks>
 /// The body is evaluated symbolically over the header values: a register holds an affine form, a loaded element (its
@@ -260,15 +269,18 @@ internal static class ReductionLoops
         }
 
         // Classify what the body leaves in each register for the next iteration.
-        int iv = -1, acc = -1;
+        var steps = new ulong[11]; // per induction variable its step, else 0
+        var inductions = new List<(int Register, ulong Step)>();
+        int acc = -1;
         for (int r = 0; r <= 10; r++)
         {
             var s = sym[r];
             if (s.Kind == Kind.Affine && s.Value!.IsHeader(r)) continue; // unchanged
             if (!readFirst[r]) continue; // a temporary: written before it is read
-            if (s.Kind == Kind.Affine && s.Value!.IsRegisterPlusConstant(r) && (long)s.Value.Constant > 0 && iv < 0)
+            if (s.Kind == Kind.Affine && s.Value!.IsRegisterPlusConstant(r))
             {
-                iv = r;
+                steps[r] = s.Value.Constant; // non-zero: else the register would be unchanged
+                inductions.Add((r, s.Value.Constant));
             }
             else if (s.Kind == Kind.Reduced && s.Accumulator == r && acc < 0)
             {
@@ -280,24 +292,19 @@ internal static class ReductionLoops
             }
         }
 
-        if (iv < 0 || acc < 0) return null;
+        if (inductions.Count == 0 || acc < 0) return null;
         var reduced = sym[acc];
-        ulong step = sym[iv].Value!.Constant;
         var address = reduced.Value!;
-        foreach (int r in address.Terms)
-        {
-            if (r != iv && !Unchanged(r)) return null;
-        }
+        if (Advance(address) is not { } stride || stride != (ulong)reduced.Size) return null; // contiguous elements
 
-        if (unchecked((ulong)address.Coefficient(iv) * step) != (ulong)reduced.Size) return null; // contiguous elements
-
-        // The exit test: X op K, or K op' X, with X = iv + d and K a constant or an unchanged register.
+        // The exit test: X op K, or K op' X, with X affine (moving by a constant per iteration) and K a constant or
+        // an unchanged register.
         LoopTest kindOfTest;
         int xRegister, limitRegister = -1;
         if (test.Source == OperandSource.Imm)
         {
             xRegister = test.DstNumber;
-            kindOfTest = test.JumpOp switch { JumpOp.Jlt => LoopTest.Less, JumpOp.Jle => LoopTest.LessOrEqual, JumpOp.Jne => LoopTest.NotEqual, _ => (LoopTest)(-1) };
+            kindOfTest = Comparison(test.JumpOp, swapped: false);
         }
         else
         {
@@ -305,23 +312,32 @@ internal static class ReductionLoops
             xRegister = dstIsLimit ? test.SrcNumber : test.DstNumber;
             limitRegister = dstIsLimit ? test.DstNumber : test.SrcNumber;
             if (!Unchanged(limitRegister) || limitRegister == xRegister) return null;
-            kindOfTest = (test.JumpOp, dstIsLimit) switch
-            {
-                (JumpOp.Jlt, false) or (JumpOp.Jgt, true) => LoopTest.Less,
-                (JumpOp.Jle, false) or (JumpOp.Jge, true) => LoopTest.LessOrEqual,
-                (JumpOp.Jne, _) => LoopTest.NotEqual,
-                _ => (LoopTest)(-1),
-            };
+            kindOfTest = Comparison(test.JumpOp, swapped: dstIsLimit);
         }
 
-        if (!Enum.IsDefined(kindOfTest)) return null;
         var x = sym[xRegister];
-        if (x.Kind != Kind.Affine || !x.Value!.IsRegisterPlusConstant(iv)) return null;
+        if (!Enum.IsDefined(kindOfTest) || x.Kind != Kind.Affine || Advance(x.Value!) is not { } testStep || testStep == 0) return null;
+        bool up = (long)testStep > 0;
+        if (kindOfTest is LoopTest.Less or LoopTest.LessOrEqual && !up || kindOfTest is LoopTest.Greater or LoopTest.GreaterOrEqual && up) return null;
         return new ReductionLoop(
-            header, backEdge, iv, step, acc, reduced.Op, reduced.Is32, reduced.Size, address, x.Value.Constant, kindOfTest,
+            header, backEdge, inductions, acc, reduced.Op, reduced.Is32, reduced.Size, address, x.Value!, testStep, kindOfTest,
             limitRegister, limitRegister >= 0 ? 0 : (ulong)(long)test.Imm);
 
         bool Unchanged(int r) => sym[r].Kind == Kind.Affine && sym[r].Value!.IsHeader(r);
+
+        // How much an affine value of header registers grows per iteration (modulo 2^64), or null when it reads a
+        // register that is neither unchanged nor an induction variable.
+        ulong? Advance(Affine value)
+        {
+            ulong advance = 0;
+            foreach (int r in value.Terms)
+            {
+                if (steps[r] != 0) advance = unchecked(advance + ((ulong)value.Coefficient(r) * steps[r]));
+                else if (!Unchanged(r)) return null;
+            }
+
+            return advance;
+        }
 
         Sym Read(int r)
         {
@@ -329,8 +345,8 @@ internal static class ReductionLoops
             return sym[r];
         }
 
-        // Reads the instruction's operands (marking header reads) and gives an opaque result.
-        Sym Opaque(Sym _) => Sym.Opaque;
+        // A result that depends on an operand read before (Neg, End): opaque.
+        static Sym Opaque(Sym operand) => Sym.Opaque;
 
         Sym Alu(in Instruction insn)
         {
@@ -358,6 +374,17 @@ internal static class ReductionLoops
             }
         }
     }
+
+    // The test that keeps the loop going, for X in dst (swapped: in src).
+    private static LoopTest Comparison(JumpOp op, bool swapped) => (op, swapped) switch
+    {
+        (JumpOp.Jlt, false) or (JumpOp.Jgt, true) => LoopTest.Less,
+        (JumpOp.Jle, false) or (JumpOp.Jge, true) => LoopTest.LessOrEqual,
+        (JumpOp.Jgt, false) or (JumpOp.Jlt, true) => LoopTest.Greater,
+        (JumpOp.Jge, false) or (JumpOp.Jle, true) => LoopTest.GreaterOrEqual,
+        (JumpOp.Jne, _) => LoopTest.NotEqual,
+        _ => (LoopTest)(-1),
+    };
 
     // acc ⊕ t with one side the header value of a register and the other a loaded element (either order: ⊕ commutes).
     private static Sym Step(Sym a, Sym b, AluOp op, bool is32)
