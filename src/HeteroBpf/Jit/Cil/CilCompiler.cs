@@ -758,9 +758,10 @@ internal sealed class CilEmitter
     /// At a reduction loop's header: n = how many iterations from here provably take the back edge (their exit test
     /// values are v, v ± m, … with no wrap-around past the limit); when n is at least <see cref="VectorThreshold"/>,
     /// one kernel call folds their n contiguous elements into the accumulator, each induction variable advances by n
-    /// times its step (what n increments give, modulo 2^64) and the count by n times the body's length. Then the scalar body runs the
-    /// remaining iteration(s) as ever, writing every temporary again before the loop can exit. The back edge comes
-    /// back after this block (the iterations left are not provable from here, or there are none).
+    /// times its step (what n increments give, modulo 2^64) and the count by n times the body's length. Then the
+    /// scalar body runs the remaining iteration(s) as ever, writing every temporary again before the loop can exit.
+    /// The back edge returns past this block: after the vectorised iterations the next test fails except where the
+    /// value wraps around 2^64, and a loop too short to vectorise does not pay the check on every iteration.
     /// </summary>
     private void VectoriseReduction(ReductionLoop loop)
     {
