@@ -4,6 +4,7 @@ using HeteroBpf.Helpers;
 using HeteroBpf.Isa;
 using HeteroBpf.Jit.Cil;
 using HeteroBpf.Offload;
+using HeteroBpf.Verifier;
 using HeteroBpf.Xdp;
 using Iced.Intel;
 using Instruction = HeteroBpf.Isa.Instruction;
@@ -56,11 +57,6 @@ internal static class ProgDumpJitedCommand
         // Loaded as they run: map references resolved, XDP context accesses rewritten to the runtime layout.
         using var collection = BpfCollection.Load(input.Object, typeOps: XdpOps.Instance);
         var maps = new MapHelpers(collection.Maps);
-        var options = new CilCompilerOptions
-        {
-            Maps = h => maps.TryResolve(h, out var m) ? m : null,
-            TailCalls = (_, _) => null, // compiled as tail calls; no target is needed to show the code
-        };
         bool first = true;
         foreach (var spec in chosen)
         {
@@ -68,10 +64,35 @@ internal static class ProgDumpJitedCommand
             first = false;
             var program = collection.Program(spec.Name);
             var instructions = program.Instructions.ToArray();
+            // The code hbpf run runs: a program the verifier accepts compiles with its proofs (accesses proven in
+            // bounds go unchecked, reduction loops vectorised); one it refuses is shown as checked code, and says why.
+            VerifiedProgram? verified = null;
+            string? refusal = null;
+            try
+            {
+                verified = BpfVerifier.Verify(spec, input.Object.Maps, new VerifierOptions());
+            }
+            catch (HbpfException e)
+            {
+                // Refused, or a program type without verifier tables: shown unverified, as it could only run so.
+                refusal = e.Message;
+            }
+
+            var options = new CilCompilerOptions
+            {
+                Maps = h => maps.TryResolve(h, out var m) ? m : null,
+                TailCalls = (_, _) => null, // compiled as tail calls; no target is needed to show the code
+                Counting = verified is null ? CilCounting.Budget : CilCounting.Count,
+                ProvenSafe = verified is null ? null : CilCompilerOptions.ProvenSafeFrom(verified.Facts.AsSpan()),
+                Facts = verified?.Facts ?? default,
+            };
             var dump = CilCompiler.Dump(instructions, program.Helpers, options);
             var p = dump.Program;
+            string proofs = verified is null
+                ? $"every access bounds-checked, not verified ({refusal})"
+                : $"verified: {options.ProvenSafe!.Count(safe => safe)} access(es) proven in bounds run unchecked, {p.VectorisedLoops} vectorised reduction loop(s)";
             o.WriteLine($"{spec.Name}: section {spec.SectionName}, {instructions.Length} slots → {p.IlBytes} bytes of IL, {p.Segments} counting segments, " +
-                $"{p.DirectHelperCalls} direct helper call(s), {p.InlinedLookups} inlined array lookup(s); every access bounds-checked (no verifier facts)");
+                $"{p.DirectHelperCalls} direct helper call(s), {p.InlinedLookups} inlined array lookup(s); {proofs}");
             Il(dump, instructions, spec, o);
             Native(dump.Native, o);
         }

@@ -37,4 +37,24 @@ public sealed class CilDumpCommandTests
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("no JIT to dump", refused.Error, StringComparison.Ordinal);
     }
+
+    /// <summary>The dump shows the code <c>hbpf run</c> runs: verified, with the checksum's loop vectorised; a program type
+    /// without verifier tables is shown as checked code and says why.</summary>
+    [Fact]
+    public void VerifiedProgramsShowTheirProofsAndVectorisedLoops()
+    {
+        string checksum = Path.Combine(RepoPaths.Root, "bench", "programs", "checksum.bpf.o");
+        var run = Hbpf.Run("prog", "dump", "jited", checksum, "--section", "xdp");
+        Assert.True(run.ExitCode == 0, run.Error);
+        string[] lines = run.Out.Split('\n');
+        Assert.EndsWith("verified: 1 access(es) proven in bounds run unchecked, 1 vectorised reduction loop(s)", lines[0], StringComparison.Ordinal);
+        int loop = Array.FindIndex(lines, l => l.Contains("// vectorised reduction loop, slots 8..14: r1 += u16 at (r2 + r3) + 2*i; r3 += 2 while r3 < 0x5da", StringComparison.Ordinal));
+        Assert.True(loop > 0, run.Out);
+        Assert.Contains(lines.Skip(loop), l => l.Contains("call ReductionKernels::AddU16", StringComparison.Ordinal));
+
+        var raw = Hbpf.Run("prog", "dump", "jited", checksum, "--section", "raw");
+        Assert.True(raw.ExitCode == 0, raw.Error);
+        Assert.Contains("every access bounds-checked, not verified (program type 0 (Unspec) has no verifier tables", raw.Out.Split('\n')[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("vectorised reduction loop", raw.Out, StringComparison.Ordinal);
+    }
 }
