@@ -21,13 +21,64 @@ internal sealed partial class Walker
 
     private const int LinkedSlotBase = 16;
 
+    // Registers of the current frame whose backtracking from the end of the path's history (the instruction being
+    // executed excluded) would mark nothing new: traced already, and no instruction since touched them. Marks only ever
+    // get added, so a second walk from the same place finds every one set and stops where the first did. Emptied when the
+    // path starts or keeps a new checkpoint (which has no marks), narrowed after every instruction (ForgetClean).
+    private ushort _cleanRegs;
+
     /// <summary>Marks register <paramref name="r"/> of the current frame precise as the current instruction reads it.</summary>
     private void MarkRegPrecise(int r)
     {
         if (_cur.Regs[r].Type != RegisterType.Scalar) return;
+        // A loop body indexing with the same counter again and again would otherwise walk the same history each time.
+        if ((_cleanRegs & (1 << r)) != 0) return;
         ClearMasks();
         _btRegs[_cur.Cur] = (ushort)(1 << r);
         Backtrack(skipCurrent: true);
+        _cleanRegs |= (ushort)(1 << r);
+    }
+
+    /// <summary>
+    /// After the instruction just executed (now the last history entry): drops from <see cref="_cleanRegs"/> every register
+    /// that <see cref="BacktrackInsn"/> on that entry could replace or add to (conservatively: all of them where it
+    /// changes frames or links registers).
+    /// </summary>
+    private void ForgetClean(in Instruction insn)
+    {
+        ref var e = ref CurrentEntry();
+        if (e.Frame != _cur.Cur || e.InCallback || e.LinkedCount > 0)
+        {
+            _cleanRegs = 0;
+            return;
+        }
+
+        int d = insn.DstNumber, s = insn.SrcNumber;
+        int touched;
+        switch (insn.Class)
+        {
+            case OpClass.Alu:
+            case OpClass.Alu64:
+            case OpClass.Ldx:
+                touched = 1 << d;
+                break;
+            case OpClass.St:
+            case OpClass.Stx:
+                // A plain store moves slot marks only; an atomic's fetch defines a register.
+                touched = insn.Mode == MemMode.Atomic ? 1 | (1 << s) : 0;
+                break;
+            case OpClass.Ld:
+                touched = insn.IsWide ? 1 << d : 0b111111;
+                break;
+            default:
+                var op = insn.JumpOp;
+                if (op == JumpOp.Ja) touched = 0;
+                else if (op is JumpOp.Call or JumpOp.Exit) touched = op == JumpOp.Call && s == 0 ? 0b111111 : 0xffff;
+                else touched = insn.Source == OperandSource.Reg ? (1 << d) | (1 << s) : 0;
+                break;
+        }
+
+        _cleanRegs &= (ushort)~touched;
     }
 
     /// <summary>Marks a spilled slot precise as the current instruction reads it.</summary>

@@ -346,6 +346,9 @@ internal sealed class Checkpoint(VState state, Checkpoint? parent)
 
     /// <summary>True once a fallback marked every scalar here and in every ancestor precise.</summary>
     public bool AllPrecise;
+
+    /// <summary>Dropped from its explored list: its state goes back to the pool once <see cref="Branches"/> reaches 0.</summary>
+    public bool Evicted;
 }
 
 /// <summary>The kernel's <c>states_equal</c>: whether a new state lies within an explored one (then it is safe too).</summary>

@@ -98,6 +98,7 @@ internal sealed partial class Walker
         while (_pending.TryPop(out var state))
         {
             _cur = state;
+            _cleanRegs = 0;
             if (_log.Level > 0 && state.Prev >= 0) _log.Line($"from {state.Prev} to {state.Insn}:" + StateText());
             while (Step())
             {
@@ -164,9 +165,17 @@ internal sealed partial class Walker
         while (p is not null)
         {
             if (--p.Branches > 0) break;
-            p = p.Parent;
+            var parent = p.Parent;
+            if (p.Evicted) Recycle(p);
+            p = parent;
         }
     }
+
+    /// <summary>
+    /// Gives an evicted checkpoint whose paths have all finished back to the pool: nothing reaches it any more (no
+    /// explored list holds it, and only live paths' ancestors are walked for completion and precision).
+    /// </summary>
+    private void Recycle(Checkpoint cp) => _pool.Release(cp.State);
 
     private void Fork(VState other)
     {
@@ -196,6 +205,7 @@ internal sealed partial class Walker
         _cur.Prev = i;
         _cur.Hist.Add(new HistEntry(i, _cur.Cur, _cur.Frame.IsCallback));
         bool go = Execute(i, insn);
+        if (_cleanRegs != 0) ForgetClean(insn);
         _log.Instruction(_insns.AsSpan(), i, _log.Level > 1 ? _cur.Regs : null);
         return go;
     }
@@ -247,6 +257,8 @@ internal sealed partial class Walker
                 list.RemoveAt(list.Count - 1);
                 k--;
                 _liveStates--;
+                cp.Evicted = true;
+                if (cp.Branches == 0) Recycle(cp);
             }
         }
 
@@ -259,6 +271,8 @@ internal sealed partial class Walker
         list.Add(kept);
         _cur.Parent = kept;
         _cur.Hist = _pool.TakeList();
+        // The new checkpoint has no precision marks yet: a register traced before is not traced into it.
+        _cleanRegs = 0;
         _totalStates++;
         _liveStates++;
         _peakStates = Math.Max(_peakStates, _liveStates);
