@@ -21,38 +21,28 @@ internal sealed partial class Walker
 
     private const int LinkedSlotBase = 16;
 
-    // Registers of the current frame whose backtracking from the end of the path's history (the instruction being
-    // executed excluded) would mark nothing new: traced already, and no instruction since touched them. Marks only ever
-    // get added, so a second walk from the same place finds every one set and stops where the first did. Emptied when the
-    // path starts or keeps a new checkpoint (which has no marks), narrowed after every instruction (ForgetClean).
-    private ushort _cleanRegs;
-
     /// <summary>Marks register <paramref name="r"/> of the current frame precise as the current instruction reads it.</summary>
     private void MarkRegPrecise(int r)
     {
         if (_cur.Regs[r].Type != RegisterType.Scalar) return;
-        // A loop body indexing with the same counter again and again would otherwise walk the same history each time.
-        if ((_cleanRegs & (1 << r)) != 0) return;
         ClearMasks();
         _btRegs[_cur.Cur] = (ushort)(1 << r);
         Backtrack(skipCurrent: true);
-        _cleanRegs |= (ushort)(1 << r);
     }
 
     /// <summary>
-    /// After the instruction just executed (now the last history entry): drops from <see cref="_cleanRegs"/> every register
-    /// that <see cref="BacktrackInsn"/> on that entry could replace or add to (conservatively: all of them where it
-    /// changes frames or links registers).
+    /// After the instruction just executed (the last history entry): its <see cref="HistEntry.Clean"/> is the previous
+    /// entry's less every register that <see cref="BacktrackInsn"/> on it could replace or add to (all of them where it
+    /// changes frames or links registers). The first entry after a kept state starts with none: that state has no marks.
     /// </summary>
-    private void ForgetClean(in Instruction insn)
+    private void NoteClean(in Instruction insn)
     {
-        ref var e = ref CurrentEntry();
-        if (e.Frame != _cur.Cur || e.InCallback || e.LinkedCount > 0)
-        {
-            _cleanRegs = 0;
-            return;
-        }
-
+        var hist = CollectionsMarshal.AsSpan(_cur.Hist);
+        if (hist.Length < 2) return;
+        ref var e = ref hist[^1];
+        ushort before = hist[^2].Clean;
+        if (before == 0) return;
+        if (e.Frame != _cur.Cur || e.Frame != hist[^2].Frame || e.InCallback || e.LinkedCount > 0) return;
         int d = insn.DstNumber, s = insn.SrcNumber;
         int touched;
         switch (insn.Class)
@@ -78,7 +68,7 @@ internal sealed partial class Walker
                 break;
         }
 
-        _cleanRegs &= (ushort)~touched;
+        e.Clean = (ushort)(before & ~touched);
     }
 
     /// <summary>Marks a spilled slot precise as the current instruction reads it.</summary>
@@ -121,6 +111,17 @@ internal sealed partial class Walker
     {
         Array.Clear(_btRegs);
         Array.Clear(_btSlots);
+    }
+
+    /// <summary>Whether the masks trace registers of frame <paramref name="fr"/> only (no slots, no other frame).</summary>
+    private bool OnlyRegsOf(int fr)
+    {
+        for (int f = 0; f < _btRegs.Length; f++)
+        {
+            if (_btSlots[f] != 0 || (f != fr && _btRegs[f] != 0)) return false;
+        }
+
+        return true;
     }
 
     private bool MasksEmpty()
@@ -185,9 +186,20 @@ internal sealed partial class Walker
         var cp = _cur.Parent;
         while (true)
         {
+            var entries = CollectionsMarshal.AsSpan(hist);
             for (; k >= 0; k--)
             {
-                if (!BacktrackInsn(hist[k], ref fr))
+                ref var e = ref entries[k];
+                if (e.Frame == fr && OnlyRegsOf(fr))
+                {
+                    // Registers traced from here before: the rest of the walk would mark nothing new (marks only grow).
+                    ushort m = _btRegs[fr];
+                    if ((m & ~e.Clean) == 0) return;
+                    // This walk traces them now, to its end: a later walk reaching here with no more stops.
+                    e.Clean |= m;
+                }
+
+                if (!BacktrackInsn(e, ref fr))
                 {
                     MarkAllPrecise();
                     return;

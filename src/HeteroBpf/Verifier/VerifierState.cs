@@ -317,6 +317,13 @@ internal struct HistEntry(int insn, int frame, bool inCallback)
     /// <summary>For <see cref="StackEffect.Spill"/>: the register spilled, −1 for an immediate or an atomic's result.</summary>
     public sbyte SpillReg;
 
+    /// <summary>
+    /// Registers of <see cref="Frame"/> whose backtracking from just after this instruction is known to mark nothing new:
+    /// traced from here (or later, untouched since) by an earlier walk. Precision marks only grow, so a walk with no more
+    /// than these stops here.
+    /// </summary>
+    public ushort Clean;
+
     /// <summary>For a conditional jump on scalars with ids: the positions it refined together (start and count in the walker's pool).</summary>
     public int LinkedStart;
     public int LinkedCount;

@@ -98,7 +98,6 @@ internal sealed partial class Walker
         while (_pending.TryPop(out var state))
         {
             _cur = state;
-            _cleanRegs = 0;
             if (_log.Level > 0 && state.Prev >= 0) _log.Line($"from {state.Prev} to {state.Insn}:" + StateText());
             while (Step())
             {
@@ -205,7 +204,7 @@ internal sealed partial class Walker
         _cur.Prev = i;
         _cur.Hist.Add(new HistEntry(i, _cur.Cur, _cur.Frame.IsCallback));
         bool go = Execute(i, insn);
-        if (_cleanRegs != 0) ForgetClean(insn);
+        NoteClean(insn);
         _log.Instruction(_insns.AsSpan(), i, _log.Level > 1 ? _cur.Regs : null);
         return go;
     }
@@ -271,8 +270,6 @@ internal sealed partial class Walker
         list.Add(kept);
         _cur.Parent = kept;
         _cur.Hist = _pool.TakeList();
-        // The new checkpoint has no precision marks yet: a register traced before is not traced into it.
-        _cleanRegs = 0;
         _totalStates++;
         _liveStates++;
         _peakStates = Math.Max(_peakStates, _liveStates);
