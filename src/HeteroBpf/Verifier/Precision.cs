@@ -181,12 +181,11 @@ internal sealed partial class Walker
     private void Backtrack(bool skipCurrent)
     {
         int fr = _cur.Cur;
-        var hist = _cur.Hist;
-        int k = hist.Count - 1 - (skipCurrent ? 1 : 0);
+        var entries = CollectionsMarshal.AsSpan(_cur.Hist);
+        int k = entries.Length - 1 - (skipCurrent ? 1 : 0);
         var cp = _cur.Parent;
         while (true)
         {
-            var entries = CollectionsMarshal.AsSpan(hist);
             for (; k >= 0; k--)
             {
                 ref var e = ref entries[k];
@@ -255,8 +254,8 @@ internal sealed partial class Walker
             }
 
             if (MasksEmpty()) return;
-            hist = st.Hist;
-            k = hist.Count - 1;
+            entries = st.KeptHist;
+            k = entries.Length - 1;
             cp = cp.Parent;
         }
     }

@@ -177,6 +177,7 @@ internal sealed class StatePool
         }
 
         s.Hist.Clear();
+        s.KeptHist = [];
         s.Parent = null;
         _states.Push(s);
     }
@@ -206,6 +207,12 @@ internal sealed class VState
     /// <summary>The instructions this path executed since <see cref="Parent"/> was kept (the kernel's jump history, here every instruction).</summary>
     public List<HistEntry> Hist = [];
 
+    /// <summary>
+    /// For a kept state: the history of the path up to it (what <see cref="Hist"/> held then), at its exact size, so the
+    /// path keeps its grown list for what follows.
+    /// </summary>
+    public HistEntry[] KeptHist = [];
+
     public FuncFrame Frame => Frames[Cur];
 
     public RegisterState[] Regs => Frames[Cur].Regs;
@@ -233,16 +240,30 @@ internal sealed class VState
             s.Hist = hist;
         }
 
-        s.Cur = Cur;
-        s.Refs = Refs;
-        s.LockMap = LockMap;
-        s.LockId = LockId;
-        s.LockOffset = LockOffset;
-        s.Insn = Insn;
-        s.Prev = Prev;
-        s.Parent = Parent;
-        for (int i = 0; i <= Cur; i++) s.Frames[i] = Frames[i].CloneInto(pool?.TakeFrame() ?? FuncFrame.Blank());
+        s.CopyFrom(this, pool);
         return s;
+    }
+
+    /// <summary>A copy of this state to keep as a checkpoint: its history moves to <see cref="KeptHist"/>, sized exactly.</summary>
+    public VState CloneToKeep(StatePool pool)
+    {
+        var s = pool.TakeState() ?? new VState();
+        s.KeptHist = Hist.Count == 0 ? [] : Hist.ToArray();
+        s.CopyFrom(this, pool);
+        return s;
+    }
+
+    private void CopyFrom(VState source, StatePool? pool)
+    {
+        Cur = source.Cur;
+        Refs = source.Refs;
+        LockMap = source.LockMap;
+        LockId = source.LockId;
+        LockOffset = source.LockOffset;
+        Insn = source.Insn;
+        Prev = source.Prev;
+        Parent = source.Parent;
+        for (int i = 0; i <= Cur; i++) Frames[i] = source.Frames[i].CloneInto(pool?.TakeFrame() ?? FuncFrame.Blank());
     }
 
     /// <summary>Every register and spilled register in every frame, for id-wide updates (struct visitor, no allocation).</summary>

@@ -265,11 +265,11 @@ internal sealed partial class Walker
         // (widening), so the calls converge; the helper, not the verifier, bounds how many there are.
         if (calling is not null) Widen(calling.State, _cur);
         if (!add) return false;
-        // The kept state takes the path's history as it is (no copy); the path goes on with an empty one.
-        var kept = new Checkpoint(_cur.Clone(_cur.Hist, _pool), _cur.Parent);
+        // The kept state takes a copy of the path's history; the path goes on with its list emptied.
+        var kept = new Checkpoint(_cur.CloneToKeep(_pool), _cur.Parent);
         list.Add(kept);
         _cur.Parent = kept;
-        _cur.Hist = _pool.TakeList();
+        _cur.Hist.Clear();
         _totalStates++;
         _liveStates++;
         _peakStates = Math.Max(_peakStates, _liveStates);
