@@ -209,42 +209,19 @@ internal sealed partial class Walker
 
             // At the start of the segment: the masks describe the kept state the segment began from.
             if (cp is null) return;
-            var st = cp.State;
-            if (st.Cur != fr)
+            if (cp.Cur != fr)
             {
                 MarkAllPrecise();
                 return;
             }
 
-            for (int f = 0; f <= st.Cur; f++)
+            for (int f = 0; f <= cp.Cur; f++)
             {
-                var frame = st.Frames[f];
-                int regs = _btRegs[f];
-                for (int r = 0; r < 16 && regs != 0; r++)
-                {
-                    int bit = 1 << r;
-                    if ((regs & bit) == 0) continue;
-                    // A register that is not a scalar here is compared whole anyway; one already precise was traced
-                    // further back when it was marked.
-                    if (r > 10 || frame.Regs[r].Type != RegisterType.Scalar || (frame.PreciseRegs & bit) != 0) regs &= ~bit;
-                    else frame.PreciseRegs |= (ushort)bit;
-                }
-
-                _btRegs[f] = (ushort)regs;
-                ulong slots = _btSlots[f];
-                for (int s = 0; s < FuncFrame.Slots && slots != 0; s++)
-                {
-                    ulong bit = 1UL << s;
-                    if ((slots & bit) == 0) continue;
-                    bool spilled = frame.Bytes[s * 8] == StackByte.Spill || frame.Bytes[s * 8 + 7] == StackByte.Spill;
-                    if (!spilled || frame.Spills[s].Type != RegisterType.Scalar || (frame.PreciseSlots & bit) != 0) slots &= ~bit;
-                    else frame.PreciseSlots |= bit;
-                }
-
-                _btSlots[f] = slots;
+                _btRegs[f] = (ushort)cp.MarkRegs(f, _btRegs[f]);
+                _btSlots[f] = cp.MarkSlots(f, _btSlots[f]);
             }
 
-            for (int f = st.Cur + 1; f < _btRegs.Length; f++)
+            for (int f = cp.Cur + 1; f < _btRegs.Length; f++)
             {
                 if (_btRegs[f] != 0 || _btSlots[f] != 0)
                 {
@@ -254,7 +231,7 @@ internal sealed partial class Walker
             }
 
             if (MasksEmpty()) return;
-            entries = st.KeptHist;
+            entries = cp.Hist;
             k = entries.Length - 1;
             cp = cp.Parent;
         }
@@ -398,12 +375,7 @@ internal sealed partial class Walker
         for (var cp = _cur.Parent; cp is not null && !cp.AllPrecise; cp = cp.Parent)
         {
             cp.AllPrecise = true;
-            var st = cp.State;
-            for (int f = 0; f <= st.Cur; f++)
-            {
-                st.Frames[f].PreciseRegs = 0xffff;
-                st.Frames[f].PreciseSlots = ulong.MaxValue;
-            }
+            cp.MarkAll();
         }
     }
 }

@@ -366,8 +366,16 @@ internal enum PruneMode
 /// <summary>A state kept at a prune point; usable for pruning once every path below it has finished (<see cref="Branches"/> = 0).</summary>
 internal sealed class Checkpoint(VState state, Checkpoint? parent)
 {
-    public readonly VState State = state;
+    /// <summary>The kept state; null once <see cref="Compact"/> gave it back to the pool.</summary>
+    public VState? State = state;
     public readonly Checkpoint? Parent = parent;
+
+    /// <summary>The kept state's call depth (its <see cref="VState.Cur"/>).</summary>
+    public readonly int Cur = state.Cur;
+
+    /// <summary>The history of the path up to the kept state (its <see cref="VState.KeptHist"/>), for backtracking through it.</summary>
+    public readonly HistEntry[] Hist = state.KeptHist;
+
     public int Branches = 1;
     public int Hits;
     public int Misses;
@@ -377,6 +385,120 @@ internal sealed class Checkpoint(VState state, Checkpoint? parent)
 
     /// <summary>Dropped from its explored list: its state goes back to the pool once <see cref="Branches"/> reaches 0.</summary>
     public bool Evicted;
+
+    // After Compact: per frame, which registers and spilled slots hold scalars, and their precision marks.
+    private FrameMarks[]? _marks;
+
+    private struct FrameMarks
+    {
+        public ushort ScalarRegs;
+        public ushort PreciseRegs;
+        public ulong ScalarSlots;
+        public ulong PreciseSlots;
+    }
+
+    /// <summary>
+    /// For an evicted checkpoint whose paths are still running: keeps only what backtracking through it needs (which
+    /// registers and spilled slots are scalars, and their marks) and gives the state back to <paramref name="pool"/>:
+    /// nothing compares against it any more, and loops evict most of the checkpoints on the path being walked.
+    /// </summary>
+    public void Compact(StatePool pool)
+    {
+        var st = State!;
+        var marks = new FrameMarks[st.Cur + 1];
+        for (int f = 0; f <= st.Cur; f++)
+        {
+            var frame = st.Frames[f];
+            ref var m = ref marks[f];
+            for (int r = 0; r < 11; r++)
+            {
+                if (frame.Regs[r].Type == RegisterType.Scalar) m.ScalarRegs |= (ushort)(1 << r);
+            }
+
+            var bytes = frame.Bytes;
+            for (int slot = frame.FirstSlot; slot < FuncFrame.Slots; slot++)
+            {
+                bool spilled = bytes[slot * 8] == StackByte.Spill || bytes[slot * 8 + 7] == StackByte.Spill;
+                if (spilled && frame.Spills[slot].Type == RegisterType.Scalar) m.ScalarSlots |= 1UL << slot;
+            }
+
+            m.PreciseRegs = frame.PreciseRegs;
+            m.PreciseSlots = frame.PreciseSlots;
+        }
+
+        _marks = marks;
+        State = null;
+        pool.Release(st);
+    }
+
+    /// <summary>
+    /// Marks precise, in frame <paramref name="f"/>, the registers of <paramref name="regs"/> that hold scalars here and
+    /// were not precise yet; gives those (the ones to trace further back). A register that is not a scalar here is
+    /// compared whole anyway; one already precise was traced further back when it was marked.
+    /// </summary>
+    public int MarkRegs(int f, int regs)
+    {
+        if (_marks is not null)
+        {
+            ref var m = ref _marks[f];
+            int fresh = regs & m.ScalarRegs & ~m.PreciseRegs;
+            m.PreciseRegs |= (ushort)fresh;
+            return fresh;
+        }
+
+        var frame = State!.Frames[f];
+        for (int r = 0; r < 16 && regs != 0; r++)
+        {
+            int bit = 1 << r;
+            if ((regs & bit) == 0) continue;
+            if (r > 10 || frame.Regs[r].Type != RegisterType.Scalar || (frame.PreciseRegs & bit) != 0) regs &= ~bit;
+            else frame.PreciseRegs |= (ushort)bit;
+        }
+
+        return regs;
+    }
+
+    /// <summary>As <see cref="MarkRegs"/>, for spilled slots.</summary>
+    public ulong MarkSlots(int f, ulong slots)
+    {
+        if (_marks is not null)
+        {
+            ref var m = ref _marks[f];
+            ulong fresh = slots & m.ScalarSlots & ~m.PreciseSlots;
+            m.PreciseSlots |= fresh;
+            return fresh;
+        }
+
+        var frame = State!.Frames[f];
+        for (int s = 0; s < FuncFrame.Slots && slots != 0; s++)
+        {
+            ulong bit = 1UL << s;
+            if ((slots & bit) == 0) continue;
+            bool spilled = frame.Bytes[s * 8] == StackByte.Spill || frame.Bytes[s * 8 + 7] == StackByte.Spill;
+            if (!spilled || frame.Spills[s].Type != RegisterType.Scalar || (frame.PreciseSlots & bit) != 0) slots &= ~bit;
+            else frame.PreciseSlots |= bit;
+        }
+
+        return slots;
+    }
+
+    /// <summary>Every scalar of every frame precise (the kernel's fallback).</summary>
+    public void MarkAll()
+    {
+        for (int f = 0; f <= Cur; f++)
+        {
+            if (_marks is not null)
+            {
+                _marks[f].PreciseRegs = 0xffff;
+                _marks[f].PreciseSlots = ulong.MaxValue;
+            }
+            else
+            {
+                State!.Frames[f].PreciseRegs = 0xffff;
+                State.Frames[f].PreciseSlots = ulong.MaxValue;
+            }
+        }
+    }
 }
 
 /// <summary>The kernel's <c>states_equal</c>: whether a new state lies within an explored one (then it is safe too).</summary>

@@ -174,7 +174,11 @@ internal sealed partial class Walker
     /// Gives an evicted checkpoint whose paths have all finished back to the pool: nothing reaches it any more (no
     /// explored list holds it, and only live paths' ancestors are walked for completion and precision).
     /// </summary>
-    private void Recycle(Checkpoint cp) => _pool.Release(cp.State);
+    private void Recycle(Checkpoint cp)
+    {
+        if (cp.State is { } state) _pool.Release(state);
+        cp.State = null;
+    }
 
     private void Fork(VState other)
     {
@@ -222,7 +226,7 @@ internal sealed partial class Walker
                 // A callback call within one still being explored adds nothing (the helper bounds the calls).
                 // Its precision marks are not final yet, so the static superset decides which scalars matter, and every
                 // scalar of this path is marked precise (the kernel's fallback) since what the pruned rest needs is unknown.
-                if (_subsumption.StateWithin(cp.State, _cur, PruneMode.Static, _live[i], _precise[i], _preciseSlots[i]))
+                if (_subsumption.StateWithin(cp.State!, _cur, PruneMode.Static, _live[i], _precise[i], _preciseSlots[i]))
                 {
                     cp.Hits++;
                     MarkAllPrecise();
@@ -235,16 +239,16 @@ internal sealed partial class Walker
 
             if (cp.Branches > 0)
             {
-                if (Subsumption.MaybeLooping(cp.State, _cur) && _subsumption.StateWithin(cp.State, _cur, PruneMode.Exact))
+                if (Subsumption.MaybeLooping(cp.State!, _cur) && _subsumption.StateWithin(cp.State!, _cur, PruneMode.Exact))
                     throw Fail(ErrorCode.VerifierInfiniteLoop, $"infinite loop detected at insn {i}");
                 // Inside a loop, keep a state only every so often (the kernel's heuristic) so long loops stay cheap.
                 if (_jumpsSinceAdd < 20 && _insnsSinceAdd < 100) add = false;
             }
-            else if (_subsumption.StateWithin(cp.State, _cur, _exactPruning ? PruneMode.Exact : PruneMode.Dynamic, _live[i]))
+            else if (_subsumption.StateWithin(cp.State!, _cur, _exactPruning ? PruneMode.Exact : PruneMode.Dynamic, _live[i]))
             {
                 // The old state's safety rested on its precise scalars; this path's now rests on the same ones.
                 cp.Hits++;
-                PropagatePrecision(cp.State, _live[i]);
+                PropagatePrecision(cp.State!, _live[i]);
                 return true;
             }
 
@@ -258,12 +262,13 @@ internal sealed partial class Walker
                 _liveStates--;
                 cp.Evicted = true;
                 if (cp.Branches == 0) Recycle(cp);
+                else cp.Compact(_pool);
             }
         }
 
         // A callback called again with callers' scalars that changed since the earlier call: forget those values
         // (widening), so the calls converge; the helper, not the verifier, bounds how many there are.
-        if (calling is not null) Widen(calling.State, _cur);
+        if (calling is not null) Widen(calling.State!, _cur);
         if (!add) return false;
         // The kept state takes a copy of the path's history; the path goes on with its list emptied.
         var kept = new Checkpoint(_cur.CloneToKeep(_pool), _cur.Parent);
