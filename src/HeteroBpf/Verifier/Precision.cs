@@ -31,44 +31,69 @@ internal sealed partial class Walker
     }
 
     /// <summary>
-    /// After the instruction just executed (the last history entry): its <see cref="HistEntry.Clean"/> is the previous
-    /// entry's less every register that <see cref="BacktrackInsn"/> on it could replace or add to (all of them where it
-    /// changes frames or links registers). The first entry after a kept state starts with none: that state has no marks.
+    /// After the instruction just executed (the last history entry): its <see cref="HistEntry.Clean"/>, from the previous
+    /// entry's (none at the start of a segment: the kept state it starts from has no marks). A register the instruction
+    /// leaves alone stays as it was; one it defines is clean when everything <see cref="BacktrackInsn"/> would trace it to
+    /// instead is (nothing, for a constant). Frame changes and linked registers leave nothing clean.
     /// </summary>
     private void NoteClean(in Instruction insn)
     {
         var hist = CollectionsMarshal.AsSpan(_cur.Hist);
-        if (hist.Length < 2) return;
         ref var e = ref hist[^1];
-        ushort before = hist[^2].Clean;
-        if (before == 0) return;
-        if (e.Frame != _cur.Cur || e.Frame != hist[^2].Frame || e.InCallback || e.LinkedCount > 0) return;
+        int before = 0;
+        if (hist.Length >= 2)
+        {
+            ref var prev = ref hist[^2];
+            if (prev.Frame != e.Frame) return;
+            before = prev.Clean;
+        }
+
+        if (e.Frame != _cur.Cur || e.InCallback || e.LinkedCount > 0) return;
         int d = insn.DstNumber, s = insn.SrcNumber;
-        int touched;
+        int dBit = 1 << d, sBit = 1 << s;
+        int after = before;
         switch (insn.Class)
         {
             case OpClass.Alu:
             case OpClass.Alu64:
+            {
+                bool clean;
+                if (insn.AluOp == AluOp.Mov) clean = insn.Source == OperandSource.Imm || (before & sBit) != 0;
+                else if (insn.AluOp is AluOp.Neg or AluOp.End || insn.Source == OperandSource.Imm) clean = (before & dBit) != 0;
+                else clean = (before & dBit) != 0 && (before & sBit) != 0;
+                after = clean ? before | dBit : before & ~dBit;
+                break;
+            }
+
             case OpClass.Ldx:
-                touched = 1 << d;
+                // Traced no further, unless the value came from a spilled slot.
+                after = e.Stack == StackEffect.Fill ? before & ~dBit : before | dBit;
                 break;
             case OpClass.St:
             case OpClass.Stx:
-                // A plain store moves slot marks only; an atomic's fetch defines a register.
-                touched = insn.Mode == MemMode.Atomic ? 1 | (1 << s) : 0;
+                // A plain store moves slot marks only; an atomic's fetch defines a register traced no further.
+                if (insn.Mode == MemMode.Atomic && (insn.Imm & 1) != 0) after = before | ((AtomicOp)insn.Imm == AtomicOp.CmpXchg ? 1 : sBit);
                 break;
             case OpClass.Ld:
-                touched = insn.IsWide ? 1 << d : 0b111111;
+                after = before | (insn.IsWide ? dBit : 0b111111);
                 break;
             default:
                 var op = insn.JumpOp;
-                if (op == JumpOp.Ja) touched = 0;
-                else if (op is JumpOp.Call or JumpOp.Exit) touched = op == JumpOp.Call && s == 0 ? 0b111111 : 0xffff;
-                else touched = insn.Source == OperandSource.Reg ? (1 << d) | (1 << s) : 0;
+                if (op == JumpOp.Ja) break;
+                if (op == JumpOp.Call && s == 0)
+                {
+                    // A helper's R0 is traced no further; R1–R5 would fall back to marking everything.
+                    after = (before & ~0b111110) | 1;
+                    break;
+                }
+
+                if (op is JumpOp.Call or JumpOp.Exit) return;
+                // Both sides of a comparison are traced together: clean only if both were.
+                if (insn.Source == OperandSource.Reg && ((before & dBit) == 0 || (before & sBit) == 0)) after = before & ~(dBit | sBit);
                 break;
         }
 
-        e.Clean = (ushort)(before & ~touched);
+        e.Clean = (ushort)after;
     }
 
     /// <summary>Marks a spilled slot precise as the current instruction reads it.</summary>
