@@ -112,7 +112,8 @@ public readonly record struct ScalarValue
     {
         if (!insn.IsAlu) throw new ArgumentException($"opcode 0x{insn.OpCode:x2} is not an ALU instruction", nameof(insn));
         // Exactly tracked loop counters make constant operands the common case: the one result, without the range work.
-        if (TryFoldConst(insn, dst, src, out ulong folded)) return Const(folded);
+        if (dst.IsExactConst && (insn.Source == OperandSource.Imm || insn.AluOp == AluOp.Neg || src.IsExactConst)
+            && TryFoldConst(insn, dst.VarOff.Value, src.VarOff.Value, out ulong folded)) return Const(folded);
         return AluGeneral(insn, dst, src);
     }
 
@@ -130,17 +131,19 @@ public readonly record struct ScalarValue
         }
     }
 
-    /// <summary>The concrete result of an ALU instruction on exact constants (RFC 9669 semantics); false where the general path decides.</summary>
-    private static bool TryFoldConst(in Instruction insn, in ScalarValue dst, in ScalarValue src, out ulong result)
+    /// <summary>
+    /// The concrete result of an ALU instruction on exact constants <paramref name="a"/> and <paramref name="src"/> (the
+    /// immediate replaces <paramref name="src"/> for an immediate operand; RFC 9669 semantics); false where the general
+    /// path decides. The caller checks the operands are <see cref="IsExactConst"/>.
+    /// </summary>
+    internal static bool TryFoldConst(in Instruction insn, ulong a, ulong src, out ulong result)
     {
         result = 0;
         var op = insn.AluOp;
         bool imm = insn.Source == OperandSource.Imm;
         // Moves are already cheap; byte swaps and sign-extending moves are left to the general path.
-        if (op is AluOp.Mov or AluOp.End || !dst.IsExactConst) return false;
-        if (op != AluOp.Neg && !imm && !src.IsExactConst) return false;
-        ulong a = dst.VarOff.Value;
-        ulong b = imm ? (ulong)(long)insn.Imm : src.VarOff.Value;
+        if (op is AluOp.Mov or AluOp.End) return false;
+        ulong b = imm ? (ulong)(long)insn.Imm : src;
         bool signed = insn.Offset == 1;
         if (op is AluOp.Div or AluOp.Mod ? insn.Offset > 1 : insn.Offset != 0) return false;
         if (insn.Class == OpClass.Alu64)

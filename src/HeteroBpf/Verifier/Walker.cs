@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using HeteroBpf.Isa;
 
 namespace HeteroBpf.Verifier;
@@ -145,16 +146,25 @@ internal sealed partial class Walker
         return new VerifierException(code, message, _slot);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private RegisterState ReadReg(int r)
     {
-        var reg = _cur.Regs[r];
-        if (reg.Type == RegisterType.NotInit) throw Fail(ErrorCode.VerifierUninitRegister, $"R{r} !read_ok");
+        ref readonly var reg = ref _cur.Regs[r];
+        if (reg.Type == RegisterType.NotInit) throw UninitRegister(r);
         return reg;
     }
 
+    // The refusals of the hot register accessors, out of line so the accessors stay small enough to inline.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private VerifierException UninitRegister(int r) => Fail(ErrorCode.VerifierUninitRegister, $"R{r} !read_ok");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private VerifierException FramePointerWrite() => Fail(ErrorCode.VerifierBadInstruction, "frame pointer is read only");
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void WriteReg(int r, in RegisterState value)
     {
-        if (r == 10) throw Fail(ErrorCode.VerifierBadInstruction, "frame pointer is read only");
+        if (r == 10) throw FramePointerWrite();
         _cur.Regs[r] = value;
     }
 
