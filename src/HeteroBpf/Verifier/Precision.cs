@@ -25,6 +25,9 @@ internal sealed partial class Walker
     private void MarkRegPrecise(int r)
     {
         if (_cur.Regs[r].Type != RegisterType.Scalar) return;
+        // Backtrack's first step, without clearing the masks: already traced from the previous instruction.
+        var hist = CollectionsMarshal.AsSpan(_cur.Hist);
+        if (hist.Length >= 2 && hist[^2].Frame == _cur.Cur && (hist[^2].Clean & (1 << r)) != 0) return;
         ClearMasks();
         _btRegs[_cur.Cur] = (ushort)(1 << r);
         Backtrack(skipCurrent: true);

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Text;
 using HeteroBpf.Isa;
 
@@ -50,6 +51,13 @@ public readonly record struct ScalarValue
 
     /// <summary>Signed upper bound of the low 32 bits.</summary>
     public int S32Max { get; }
+
+    /// <summary>Whether every part equals <paramref name="other"/>'s (compared as the 64 bytes the parts fill, with no padding: state comparisons make this hot).</summary>
+    public bool Equals(ScalarValue other) =>
+        MemoryMarshal.AsBytes(new ReadOnlySpan<ScalarValue>(in this)).SequenceEqual(MemoryMarshal.AsBytes(new ReadOnlySpan<ScalarValue>(in other)));
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(VarOff, UMin, UMax, SMin, SMax, HashCode.Combine(U32Min, U32Max, S32Min, S32Max));
 
     /// <summary>Any 64-bit value.</summary>
     public static ScalarValue Unknown { get; } = new(Tnum.Unknown, 0, ulong.MaxValue, long.MinValue, long.MaxValue, 0, uint.MaxValue, int.MinValue, int.MaxValue);

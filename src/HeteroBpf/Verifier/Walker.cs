@@ -505,10 +505,11 @@ internal sealed partial class Walker
     // A bound learnt on one register reaches every copy of it (same id), in every frame and spill slot.
     private static void SetScalar(VState state, int r, ScalarValue v)
     {
-        var reg = state.Regs[r];
+        ref var reg = ref state.Regs[r];
         if (reg.Id == 0)
         {
-            state.Regs[r] = reg with { Value = v };
+            // A decided comparison of constants learns nothing: leave the register as it is.
+            if (!reg.Value.Equals(v)) reg = reg with { Value = v };
             return;
         }
 
