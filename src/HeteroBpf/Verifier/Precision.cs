@@ -30,6 +30,7 @@ internal sealed partial class Walker
         if (hist.Length >= 2 && hist[^2].Frame == _cur.Cur && (hist[^2].Clean & (1 << r)) != 0) return;
         ClearMasks();
         _btRegs[_cur.Cur] = (ushort)(1 << r);
+        _btTop = _cur.Cur;
         Backtrack(skipCurrent: true);
     }
 
@@ -104,6 +105,7 @@ internal sealed partial class Walker
     {
         ClearMasks();
         _btSlots[frame] = 1UL << slot;
+        _btTop = frame;
         Backtrack(skipCurrent: true);
     }
 
@@ -129,22 +131,31 @@ internal sealed partial class Walker
 
             _btRegs[f] = (ushort)regs;
             _btSlots[f] = o.PreciseSlots;
+            _btTop = f;
             any |= regs != 0 || o.PreciseSlots != 0;
         }
 
         if (any) Backtrack(skipCurrent: false);
     }
 
+    // The highest frame whose masks may be non-zero: the mask loops stop there (most walks stay in frame 0).
+    private int _btTop = ControlFlow.MaxCallFrames - 1;
+
     private void ClearMasks()
     {
-        Array.Clear(_btRegs);
-        Array.Clear(_btSlots);
+        for (int f = 0; f <= _btTop; f++)
+        {
+            _btRegs[f] = 0;
+            _btSlots[f] = 0;
+        }
+
+        _btTop = 0;
     }
 
     /// <summary>Whether the masks trace registers of frame <paramref name="fr"/> only (no slots, no other frame).</summary>
     private bool OnlyRegsOf(int fr)
     {
-        for (int f = 0; f < _btRegs.Length; f++)
+        for (int f = 0; f <= _btTop; f++)
         {
             if (_btSlots[f] != 0 || (f != fr && _btRegs[f] != 0)) return false;
         }
@@ -154,7 +165,7 @@ internal sealed partial class Walker
 
     private bool MasksEmpty()
     {
-        for (int f = 0; f < _btRegs.Length; f++)
+        for (int f = 0; f <= _btTop; f++)
         {
             if (_btRegs[f] != 0 || _btSlots[f] != 0) return false;
         }
@@ -206,9 +217,13 @@ internal sealed partial class Walker
     }
 
     /// <summary>Walks the current path backwards from its last instruction, marking kept states, until nothing is left to trace.</summary>
+    public static long DbgWalks, DbgSteps, DbgBoundaries;
     private void Backtrack(bool skipCurrent)
     {
+        DbgWalks++;
         int fr = _cur.Cur;
+        // Every frame the walk writes masks for stays at or below the top: the walk's own frame included.
+        _btTop = Math.Max(_btTop, fr);
         var entries = CollectionsMarshal.AsSpan(_cur.Hist);
         int k = entries.Length - 1 - (skipCurrent ? 1 : 0);
         var cp = _cur.Parent;
@@ -226,6 +241,7 @@ internal sealed partial class Walker
                     e.Clean |= m;
                 }
 
+                DbgSteps++;
                 if (!BacktrackInsn(e, ref fr))
                 {
                     MarkAllPrecise();
@@ -237,6 +253,7 @@ internal sealed partial class Walker
 
             // At the start of the segment: the masks describe the kept state the segment began from.
             if (cp is null) return;
+            DbgBoundaries++;
             if (cp.Cur != fr)
             {
                 MarkAllPrecise();
@@ -249,7 +266,7 @@ internal sealed partial class Walker
                 _btSlots[f] = cp.MarkSlots(f, _btSlots[f]);
             }
 
-            for (int f = cp.Cur + 1; f < _btRegs.Length; f++)
+            for (int f = cp.Cur + 1; f <= _btTop; f++)
             {
                 if (_btRegs[f] != 0 || _btSlots[f] != 0)
                 {
@@ -290,6 +307,7 @@ internal sealed partial class Walker
                 }
 
                 fr++;
+                _btTop = Math.Max(_btTop, fr);
                 return true;
             }
 
@@ -327,7 +345,12 @@ internal sealed partial class Walker
             case OpClass.Ldx:
                 if (!Has(regs, d)) return true;
                 regs &= (ushort)~(1 << d);
-                if (e.Stack == StackEffect.Fill) _btSlots[e.SlotFrame] |= 1UL << e.Slot;
+                if (e.Stack == StackEffect.Fill)
+                {
+                    _btSlots[e.SlotFrame] |= 1UL << e.Slot;
+                    _btTop = Math.Max(_btTop, e.SlotFrame);
+                }
+
                 return true;
             case OpClass.St:
             case OpClass.Stx:
@@ -391,6 +414,7 @@ internal sealed partial class Walker
             int f = p / 128, x = p % 128;
             if (x < LinkedSlotBase) _btRegs[f] |= (ushort)(1 << x);
             else _btSlots[f] |= 1UL << (x - LinkedSlotBase);
+            _btTop = Math.Max(_btTop, f);
         }
     }
 

@@ -1,5 +1,7 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 using HeteroBpf.Isa;
 
@@ -53,8 +55,14 @@ public readonly record struct ScalarValue
     public int S32Max { get; }
 
     /// <summary>Whether every part equals <paramref name="other"/>'s (compared as the 64 bytes the parts fill, with no padding: state comparisons make this hot).</summary>
-    public bool Equals(ScalarValue other) =>
-        MemoryMarshal.AsBytes(new ReadOnlySpan<ScalarValue>(in this)).SequenceEqual(MemoryMarshal.AsBytes(new ReadOnlySpan<ScalarValue>(in other)));
+    public bool Equals(ScalarValue other)
+    {
+        ref byte a = ref Unsafe.As<ScalarValue, byte>(ref Unsafe.AsRef(in this));
+        ref byte b = ref Unsafe.As<ScalarValue, byte>(ref other);
+        if (Vector256.IsHardwareAccelerated)
+            return Vector256.LoadUnsafe(ref a) == Vector256.LoadUnsafe(ref b) && Vector256.LoadUnsafe(ref a, 32) == Vector256.LoadUnsafe(ref b, 32);
+        return MemoryMarshal.CreateReadOnlySpan(ref a, 64).SequenceEqual(MemoryMarshal.CreateReadOnlySpan(ref b, 64));
+    }
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(VarOff, UMin, UMax, SMin, SMax, HashCode.Combine(U32Min, U32Max, S32Min, S32Max));

@@ -680,9 +680,15 @@ internal sealed class Subsumption
         if (old.Cur != cur.Cur) return false;
         var o = old.Frame.Regs;
         var c = cur.Frame.Regs;
+        // Types and offsets first: cheap, and a loop's states usually differ in a counter's value only.
         for (int r = 0; r < 11; r++)
         {
-            if (o[r].Type != c[r].Type || o[r].Value != c[r].Value || o[r].Offset != c[r].Offset) return false;
+            if (o[r].Type != c[r].Type || o[r].Offset != c[r].Offset) return false;
+        }
+
+        for (int r = 0; r < 11; r++)
+        {
+            if (!o[r].Value.Equals(c[r].Value)) return false;
         }
 
         return true;
