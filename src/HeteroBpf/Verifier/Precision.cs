@@ -52,7 +52,7 @@ internal sealed partial class Walker
             before = prev.Clean;
         }
 
-        if (e.Frame != _cur.Cur || e.InCallback || e.LinkedCount > 0) return;
+        if (e.Frame != _cur.Cur || e.InCallback || e.Linked != 0) return;
         int d = insn.DstNumber, s = insn.SrcNumber;
         int dBit = 1 << d, sBit = 1 << s;
         int after = before;
@@ -180,6 +180,7 @@ internal sealed partial class Walker
         int b = src.Type == RegisterType.Scalar ? src.Id : 0;
         if (a == 0 && b == 0) return;
         int start = _linkedPool.Count;
+        _linkedPool.Add(0);
         for (int f = 0; f <= _cur.Cur; f++)
         {
             var frame = _cur.Frames[f];
@@ -197,9 +198,8 @@ internal sealed partial class Walker
             }
         }
 
-        ref var e = ref CurrentEntry();
-        e.LinkedStart = start;
-        e.LinkedCount = _linkedPool.Count - start;
+        _linkedPool[start] = _linkedPool.Count - start - 1;
+        CurrentEntry().Linked = start + 1;
     }
 
     private ref HistEntry CurrentEntry() => ref CollectionsMarshal.AsSpan(_cur.Hist)[^1];
@@ -391,7 +391,7 @@ internal sealed partial class Walker
                     regs |= (ushort)((1 << d) | (1 << s));
                 }
 
-                if (e.LinkedCount > 0) BacktrackLinked(e);
+                if (e.Linked != 0) BacktrackLinked(e);
                 return true;
         }
     }
@@ -399,18 +399,19 @@ internal sealed partial class Walker
     // Registers and spills refined together by a jump: if any is traced, all are.
     private void BacktrackLinked(in HistEntry e)
     {
+        int first = e.Linked, count = _linkedPool[first - 1];
         bool any = false;
-        for (int k = 0; k < e.LinkedCount && !any; k++)
+        for (int k = 0; k < count && !any; k++)
         {
-            int p = _linkedPool[e.LinkedStart + k];
+            int p = _linkedPool[first + k];
             int f = p / 128, x = p % 128;
             any = x < LinkedSlotBase ? Has(_btRegs[f], x) : (_btSlots[f] & (1UL << (x - LinkedSlotBase))) != 0;
         }
 
         if (!any) return;
-        for (int k = 0; k < e.LinkedCount; k++)
+        for (int k = 0; k < count; k++)
         {
-            int p = _linkedPool[e.LinkedStart + k];
+            int p = _linkedPool[first + k];
             int f = p / 128, x = p % 128;
             if (x < LinkedSlotBase) _btRegs[f] |= (ushort)(1 << x);
             else _btSlots[f] |= 1UL << (x - LinkedSlotBase);

@@ -345,9 +345,11 @@ internal struct HistEntry(int insn, int frame, bool inCallback)
     /// </summary>
     public ushort Clean;
 
-    /// <summary>For a conditional jump on scalars with ids: the positions it refined together (start and count in the walker's pool).</summary>
-    public int LinkedStart;
-    public int LinkedCount;
+    /// <summary>
+    /// For a conditional jump on scalars with ids: 1 + where in the walker's pool the positions it refined together are
+    /// listed (their count, then the positions); 0 for none. One field keeps an entry at 16 bytes.
+    /// </summary>
+    public int Linked;
 }
 
 /// <summary>How <see cref="Subsumption.StateWithin"/> treats scalars.</summary>
