@@ -264,7 +264,7 @@ public readonly record struct ScalarValue
     }
 
     /// <summary>The concrete outcome of a conditional jump (RFC 9669), on the low 32 bits for <c>JMP32</c>.</summary>
-    private static bool Compare(JumpOp op, bool is32, ulong d, ulong s)
+    internal static bool Compare(JumpOp op, bool is32, ulong d, ulong s)
     {
         if (is32)
         {

@@ -400,6 +400,7 @@ internal sealed partial class Walker
     {
         int target = i + 1 + insn.Offset;
         int d = insn.DstNumber;
+        if (TryConstJump(i, insn, op, is32, target)) return true;
         RegisterState src;
         int s = -1;
         if (insn.Source == OperandSource.Reg)
@@ -484,6 +485,50 @@ internal sealed partial class Walker
         Fork(both);
         _taken[i] = _fell[i] = true;
         _cur.Insn = i + 1;
+        return true;
+    }
+
+    /// <summary>
+    /// A comparison of two exact scalar constants (a loop counter against its bound), decided without copying register
+    /// states: what the general path does for it, where <see cref="ScalarValue.TryRefine"/> leaves both values as they are.
+    /// </summary>
+    private bool TryConstJump(int i, in Instruction insn, JumpOp op, bool is32, int target)
+    {
+        var regs = _cur.Regs;
+        int d = insn.DstNumber, s = -1;
+        ref readonly var dst = ref regs[d];
+        if (dst.Type != RegisterType.Scalar || !dst.Value.IsExactConst) return false;
+        ulong b;
+        if (insn.Source == OperandSource.Reg)
+        {
+            s = insn.SrcNumber;
+            ref readonly var srcReg = ref regs[s];
+            if (srcReg.Type != RegisterType.Scalar || !srcReg.Value.IsExactConst) return false;
+            b = srcReg.Value.VarOff.Value;
+        }
+        else
+        {
+            b = is32 ? (uint)insn.Imm : (ulong)(long)insn.Imm;
+        }
+
+        NoteLinked(dst, s >= 0 ? regs[s] : default);
+        bool take = ScalarValue.Compare(op, is32, dst.Value.VarOff.Value, b);
+        // Only one way is possible: a state where these values differ could go the other way, so they are precise.
+        MarkRegPrecise(d);
+        if (s >= 0) MarkRegPrecise(s);
+        // Linked copies still hear of the (unchanged) value, as the general path tells them.
+        if (dst.Id != 0 || (s >= 0 && regs[s].Id != 0)) ApplyScalar(_cur, d, dst.Value, s, s >= 0 ? regs[s].Value : default);
+        if (take)
+        {
+            _taken[i] = true;
+            _cur.Insn = target;
+        }
+        else
+        {
+            _fell[i] = true;
+            _cur.Insn = i + 1;
+        }
+
         return true;
     }
 
