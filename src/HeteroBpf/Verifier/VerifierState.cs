@@ -155,17 +155,10 @@ internal sealed class StatePool
 {
     private readonly Stack<VState> _states = new();
     private readonly Stack<FuncFrame> _frames = new();
-    private readonly Stack<List<HistEntry>> _lists = new();
 
     public VState? TakeState() => _states.TryPop(out var s) ? s : null;
 
     public FuncFrame? TakeFrame() => _frames.TryPop(out var f) ? f : null;
-
-    /// <summary>An empty history list (with the capacity an earlier path grew it to), or a new one.</summary>
-    public List<HistEntry> TakeList() => _lists.TryPop(out var l) ? l : [];
-
-    /// <summary>Takes back an emptied history list.</summary>
-    public void GiveList(List<HistEntry> list) => _lists.Push(list);
 
     /// <summary>Takes back a finished path's state and its frames.</summary>
     public void Release(VState s)
@@ -217,29 +210,15 @@ internal sealed class VState
 
     public RegisterState[] Regs => Frames[Cur].Regs;
 
-    public VState Clone() => Clone(null, null);
-
     /// <summary>
-    /// A copy of this state, built from <paramref name="pool"/>'s finished states when it has any, that takes
-    /// <paramref name="hist"/> as its history (null: a copy of this one's).
+    /// A copy of this state and its history (a forked path's), built from <paramref name="pool"/>'s finished states when
+    /// it has any: their history lists keep the capacity earlier paths grew them to.
     /// </summary>
-    public VState Clone(List<HistEntry>? hist, StatePool? pool)
+    public VState Clone(StatePool? pool = null)
     {
         var s = pool?.TakeState();
-        if (s is null)
-        {
-            s = new VState { Hist = hist ?? new List<HistEntry>(Hist) };
-        }
-        else if (hist is null)
-        {
-            s.Hist.AddRange(Hist);
-        }
-        else
-        {
-            pool!.GiveList(s.Hist);
-            s.Hist = hist;
-        }
-
+        if (s is null) s = new VState { Hist = new List<HistEntry>(Hist) };
+        else s.Hist.AddRange(Hist);
         s.CopyFrom(this, pool);
         return s;
     }

@@ -424,7 +424,7 @@ internal sealed partial class Walker
             bool canFall = ScalarValue.TryRefine(op, is32, false, dst.Value, src.Value, out var dF, out var sF);
             if (canTake && canFall)
             {
-                var other = _cur.Clone(null, _pool);
+                var other = _cur.Clone(_pool);
                 other.Insn = target;
                 ApplyScalar(other, d, dT, s, sT);
                 Fork(other);
@@ -460,7 +460,7 @@ internal sealed partial class Walker
             if (s >= 0) MarkRegPrecise(s);
             if (IsMaybeNull(dst.Type))
             {
-                var other = _cur.Clone(null, _pool);
+                var other = _cur.Clone(_pool);
                 other.Insn = target;
                 // Taken branch of "== 0" is the null one; of "!= 0" the non-null one.
                 MarkNull(other, dst, op == JumpOp.Jeq);
@@ -480,7 +480,7 @@ internal sealed partial class Walker
 
         if (s >= 0 && TryPacketCompare(i, target, op, dst, src, d, s)) return true;
         if (dst.IsPointer && !_root) throw Fail(ErrorCode.VerifierPointerLeak, $"R{d} pointer comparison prohibited");
-        var both = _cur.Clone(null, _pool);
+        var both = _cur.Clone(_pool);
         both.Insn = target;
         Fork(both);
         _taken[i] = _fell[i] = true;
@@ -613,7 +613,7 @@ internal sealed partial class Walker
             || src.Type == RegisterType.PtrToPacketMeta && dst.Type == RegisterType.PtrToPacket;
         if (!dPkt && !sPkt) return false;
         if (_insns[i].Class == OpClass.Jmp32) return false;
-        var other = _cur.Clone(null, _pool);
+        var other = _cur.Clone(_pool);
         other.Insn = target;
         // (state that learns, register, right open)
         (bool inTaken, bool pktIsDst, bool open) rule;
@@ -675,7 +675,7 @@ internal sealed partial class Walker
             {
                 // The helper may call the callback again with what this call left in the caller's frame: explore
                 // that too, until a call's state lies within an earlier one (pruned at the callback's entry).
-                var again = _cur.Clone(null, _pool);
+                var again = _cur.Clone(_pool);
                 _cur.Frames[_cur.Cur + 1] = frame;
                 again.Insn = frame.CallSite;
                 var entry = new FuncFrame { CallSite = frame.CallSite, Number = frame.Number, IsCallback = true, CallbackEntry = frame.CallbackEntry, CallbackArgs = frame.CallbackArgs };

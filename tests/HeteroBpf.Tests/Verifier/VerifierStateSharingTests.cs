@@ -69,7 +69,7 @@ public sealed class VerifierStateSharingTests(ITestOutputHelper output)
 
         var source = NewState(new RegisterState(RegisterType.Scalar, ScalarValue.Const(1)));
         source.Hist.Add(new HistEntry(9, 0, false));
-        var copy = source.Clone(null, pool);
+        var copy = source.Clone(pool);
         Assert.Same(finished, copy);
         Assert.Same(reusedFrame, copy.Frames[0]);
         Assert.Equal(0, copy.Frames[0].PreciseRegs);
