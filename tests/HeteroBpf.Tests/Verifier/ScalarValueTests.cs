@@ -313,4 +313,19 @@ public sealed class ScalarValueTests
             }
         }, iter: 100_000);
     }
+
+    [Fact]
+    public void EqualityIsPartByPartOnSixtyFourBytesWithoutPadding()
+    {
+        // Equals compares the value's bytes: right only while the nine parts fill exactly 64 bytes.
+        Assert.Equal(64, System.Runtime.CompilerServices.Unsafe.SizeOf<ScalarValue>());
+        ScalarGen.Built.Sample(a =>
+        {
+            var v = a.Value;
+            var same = new ScalarValue(v.VarOff, v.UMin, v.UMax, v.SMin, v.SMax, v.U32Min, v.U32Max, v.S32Min, v.S32Max);
+            Assert.True(v == same && v.GetHashCode() == same.GetHashCode());
+            Assert.False(v == new ScalarValue(v.VarOff, v.UMin, v.UMax, v.SMin, v.SMax, v.U32Min, v.U32Max, v.S32Min, v.S32Max ^ 1));
+            Assert.False(v == new ScalarValue(new Tnum(v.VarOff.Value, v.VarOff.Mask ^ 1), v.UMin, v.UMax, v.SMin, v.SMax, v.U32Min, v.U32Max, v.S32Min, v.S32Max));
+        }, iter: 2_000);
+    }
 }
