@@ -37,7 +37,8 @@ internal sealed partial class Walker
         {
             if (insn.Source == OperandSource.Imm)
             {
-                WriteReg(d, new RegisterState(RegisterType.Scalar, ScalarValue.Alu(insn, ScalarValue.Unknown, ScalarValue.Unknown)));
+                // What ScalarValue.Alu gives for a move of an immediate: the immediate, sign- or zero-extended.
+                WriteReg(d, new RegisterState(RegisterType.Scalar, ScalarValue.Const(is64 ? (ulong)(long)insn.Imm : (uint)insn.Imm)));
                 return;
             }
 
@@ -73,6 +74,7 @@ internal sealed partial class Walker
             return;
         }
 
+        if (TryFoldInPlace(insn, d)) return;
         var dst = ReadReg(d);
         if (op is AluOp.Neg or AluOp.End)
         {
@@ -139,6 +141,33 @@ internal sealed partial class Walker
         }
 
         WriteReg(d, new RegisterState(RegisterType.Scalar, result));
+    }
+
+    /// <summary>
+    /// The common case of loops with exactly tracked counters: a scalar constant without links combined with a constant
+    /// (register or immediate) gives a constant, as <see cref="ScalarValue.Alu"/> would, without copying register states.
+    /// </summary>
+    private bool TryFoldInPlace(in Instruction insn, int d)
+    {
+        if (d == 10 || insn.AluOp is AluOp.Neg or AluOp.End) return false;
+        var regs = _cur.Regs;
+        ref readonly var dst = ref regs[d];
+        if (dst.Type != RegisterType.Scalar || dst.Id != 0 || !dst.Value.IsExactConst) return false;
+        ulong b = 0;
+        if (insn.Source == OperandSource.Reg)
+        {
+            ref readonly var src = ref regs[insn.SrcNumber];
+            if (src.Type != RegisterType.Scalar || !src.Value.IsExactConst) return false;
+            b = src.Value.VarOff.Value;
+        }
+        else if (insn.AluOp is AluOp.Lsh or AluOp.Rsh or AluOp.Arsh && (uint)insn.Imm >= (insn.Class == OpClass.Alu64 ? 64u : 32u))
+        {
+            return false; // refused by the general path
+        }
+
+        if (!ScalarValue.TryFoldConst(insn, dst.Value.VarOff.Value, b, out ulong folded)) return false;
+        regs[d] = new RegisterState(RegisterType.Scalar, ScalarValue.Const(folded));
+        return true;
     }
 
     private RegisterState PointerArithmetic(in Instruction insn, int d, RegisterState ptr, RegisterState off, bool offIsDst)

@@ -92,9 +92,20 @@ internal sealed partial class Walker
         _facts[_slot] |= flag | SlotFacts.AccessProven;
     }
 
-    private static ScalarValue Sized(int size, bool signExtend)
+    private static ScalarValue Sized(int size, bool signExtend) => size switch
     {
-        if (size == 8) return ScalarValue.Unknown;
+        1 => signExtend ? S8 : U8,
+        2 => signExtend ? S16 : U16,
+        4 => signExtend ? S32 : U32,
+        _ => ScalarValue.Unknown,
+    };
+
+    // What a load of each width gives (every access builds one: built once here rather than synchronised each time).
+    private static readonly ScalarValue U8 = SizedRange(1, false), U16 = SizedRange(2, false), U32 = SizedRange(4, false);
+    private static readonly ScalarValue S8 = SizedRange(1, true), S16 = SizedRange(2, true), S32 = SizedRange(4, true);
+
+    private static ScalarValue SizedRange(int size, bool signExtend)
+    {
         int bits = size * 8;
         return signExtend ? ScalarValue.FromSigned(-(1L << (bits - 1)), (1L << (bits - 1)) - 1) : ScalarValue.FromUnsigned(0, (1UL << bits) - 1);
     }

@@ -25,9 +25,79 @@ internal sealed partial class Walker
     private void MarkRegPrecise(int r)
     {
         if (_cur.Regs[r].Type != RegisterType.Scalar) return;
+        // Backtrack's first step, without clearing the masks: already traced from the previous instruction.
+        var hist = CollectionsMarshal.AsSpan(_cur.Hist);
+        if (hist.Length >= 2 && hist[^2].Frame == _cur.Cur && (hist[^2].Clean & (1 << r)) != 0) return;
         ClearMasks();
         _btRegs[_cur.Cur] = (ushort)(1 << r);
+        _btTop = _cur.Cur;
         Backtrack(skipCurrent: true);
+    }
+
+    /// <summary>
+    /// After the instruction just executed (the last history entry): its <see cref="HistEntry.Clean"/>, from the previous
+    /// entry's (none at the start of a segment: the kept state it starts from has no marks). A register the instruction
+    /// leaves alone stays as it was; one it defines is clean when everything <see cref="BacktrackInsn"/> would trace it to
+    /// instead is (nothing, for a constant). Frame changes and linked registers leave nothing clean.
+    /// </summary>
+    private void NoteClean(in Instruction insn)
+    {
+        var hist = CollectionsMarshal.AsSpan(_cur.Hist);
+        ref var e = ref hist[^1];
+        int before = 0;
+        if (hist.Length >= 2)
+        {
+            ref var prev = ref hist[^2];
+            if (prev.Frame != e.Frame) return;
+            before = prev.Clean;
+        }
+
+        if (e.Frame != _cur.Cur || e.InCallback || e.Linked != 0) return;
+        int d = insn.DstNumber, s = insn.SrcNumber;
+        int dBit = 1 << d, sBit = 1 << s;
+        int after = before;
+        switch (insn.Class)
+        {
+            case OpClass.Alu:
+            case OpClass.Alu64:
+            {
+                bool clean;
+                if (insn.AluOp == AluOp.Mov) clean = insn.Source == OperandSource.Imm || (before & sBit) != 0;
+                else if (insn.AluOp is AluOp.Neg or AluOp.End || insn.Source == OperandSource.Imm) clean = (before & dBit) != 0;
+                else clean = (before & dBit) != 0 && (before & sBit) != 0;
+                after = clean ? before | dBit : before & ~dBit;
+                break;
+            }
+
+            case OpClass.Ldx:
+                // Traced no further, unless the value came from a spilled slot.
+                after = e.Stack == StackEffect.Fill ? before & ~dBit : before | dBit;
+                break;
+            case OpClass.St:
+            case OpClass.Stx:
+                // A plain store moves slot marks only; an atomic's fetch defines a register traced no further.
+                if (insn.Mode == MemMode.Atomic && (insn.Imm & 1) != 0) after = before | ((AtomicOp)insn.Imm == AtomicOp.CmpXchg ? 1 : sBit);
+                break;
+            case OpClass.Ld:
+                after = before | (insn.IsWide ? dBit : 0b111111);
+                break;
+            default:
+                var op = insn.JumpOp;
+                if (op == JumpOp.Ja) break;
+                if (op == JumpOp.Call && s == 0)
+                {
+                    // A helper's R0 is traced no further; R1–R5 would fall back to marking everything.
+                    after = (before & ~0b111110) | 1;
+                    break;
+                }
+
+                if (op is JumpOp.Call or JumpOp.Exit) return;
+                // Both sides of a comparison are traced together: clean only if both were.
+                if (insn.Source == OperandSource.Reg && ((before & dBit) == 0 || (before & sBit) == 0)) after = before & ~(dBit | sBit);
+                break;
+        }
+
+        e.Clean = (ushort)after;
     }
 
     /// <summary>Marks a spilled slot precise as the current instruction reads it.</summary>
@@ -35,6 +105,7 @@ internal sealed partial class Walker
     {
         ClearMasks();
         _btSlots[frame] = 1UL << slot;
+        _btTop = frame;
         Backtrack(skipCurrent: true);
     }
 
@@ -60,21 +131,41 @@ internal sealed partial class Walker
 
             _btRegs[f] = (ushort)regs;
             _btSlots[f] = o.PreciseSlots;
+            _btTop = f;
             any |= regs != 0 || o.PreciseSlots != 0;
         }
 
         if (any) Backtrack(skipCurrent: false);
     }
 
+    // The highest frame whose masks may be non-zero: the mask loops stop there (most walks stay in frame 0).
+    private int _btTop = ControlFlow.MaxCallFrames - 1;
+
     private void ClearMasks()
     {
-        Array.Clear(_btRegs);
-        Array.Clear(_btSlots);
+        for (int f = 0; f <= _btTop; f++)
+        {
+            _btRegs[f] = 0;
+            _btSlots[f] = 0;
+        }
+
+        _btTop = 0;
+    }
+
+    /// <summary>Whether the masks trace registers of frame <paramref name="fr"/> only (no slots, no other frame).</summary>
+    private bool OnlyRegsOf(int fr)
+    {
+        for (int f = 0; f <= _btTop; f++)
+        {
+            if (_btSlots[f] != 0 || (f != fr && _btRegs[f] != 0)) return false;
+        }
+
+        return true;
     }
 
     private bool MasksEmpty()
     {
-        for (int f = 0; f < _btRegs.Length; f++)
+        for (int f = 0; f <= _btTop; f++)
         {
             if (_btRegs[f] != 0 || _btSlots[f] != 0) return false;
         }
@@ -89,6 +180,7 @@ internal sealed partial class Walker
         int b = src.Type == RegisterType.Scalar ? src.Id : 0;
         if (a == 0 && b == 0) return;
         int start = _linkedPool.Count;
+        _linkedPool.Add(0);
         for (int f = 0; f <= _cur.Cur; f++)
         {
             var frame = _cur.Frames[f];
@@ -106,9 +198,8 @@ internal sealed partial class Walker
             }
         }
 
-        ref var e = ref CurrentEntry();
-        e.LinkedStart = start;
-        e.LinkedCount = _linkedPool.Count - start;
+        _linkedPool[start] = _linkedPool.Count - start - 1;
+        CurrentEntry().Linked = start + 1;
     }
 
     private ref HistEntry CurrentEntry() => ref CollectionsMarshal.AsSpan(_cur.Hist)[^1];
@@ -126,17 +217,32 @@ internal sealed partial class Walker
     }
 
     /// <summary>Walks the current path backwards from its last instruction, marking kept states, until nothing is left to trace.</summary>
+    public static long DbgWalks, DbgSteps, DbgBoundaries;
     private void Backtrack(bool skipCurrent)
     {
+        DbgWalks++;
         int fr = _cur.Cur;
-        var hist = _cur.Hist;
-        int k = hist.Count - 1 - (skipCurrent ? 1 : 0);
+        // Every frame the walk writes masks for stays at or below the top: the walk's own frame included.
+        _btTop = Math.Max(_btTop, fr);
+        var entries = CollectionsMarshal.AsSpan(_cur.Hist);
+        int k = entries.Length - 1 - (skipCurrent ? 1 : 0);
         var cp = _cur.Parent;
         while (true)
         {
             for (; k >= 0; k--)
             {
-                if (!BacktrackInsn(hist[k], ref fr))
+                ref var e = ref entries[k];
+                if (e.Frame == fr && OnlyRegsOf(fr))
+                {
+                    // Registers traced from here before: the rest of the walk would mark nothing new (marks only grow).
+                    ushort m = _btRegs[fr];
+                    if ((m & ~e.Clean) == 0) return;
+                    // This walk traces them now, to its end: a later walk reaching here with no more stops.
+                    e.Clean |= m;
+                }
+
+                DbgSteps++;
+                if (!BacktrackInsn(e, ref fr))
                 {
                     MarkAllPrecise();
                     return;
@@ -147,42 +253,20 @@ internal sealed partial class Walker
 
             // At the start of the segment: the masks describe the kept state the segment began from.
             if (cp is null) return;
-            var st = cp.State;
-            if (st.Cur != fr)
+            DbgBoundaries++;
+            if (cp.Cur != fr)
             {
                 MarkAllPrecise();
                 return;
             }
 
-            for (int f = 0; f <= st.Cur; f++)
+            for (int f = 0; f <= cp.Cur; f++)
             {
-                var frame = st.Frames[f];
-                int regs = _btRegs[f];
-                for (int r = 0; r < 16 && regs != 0; r++)
-                {
-                    int bit = 1 << r;
-                    if ((regs & bit) == 0) continue;
-                    // A register that is not a scalar here is compared whole anyway; one already precise was traced
-                    // further back when it was marked.
-                    if (r > 10 || frame.Regs[r].Type != RegisterType.Scalar || (frame.PreciseRegs & bit) != 0) regs &= ~bit;
-                    else frame.PreciseRegs |= (ushort)bit;
-                }
-
-                _btRegs[f] = (ushort)regs;
-                ulong slots = _btSlots[f];
-                for (int s = 0; s < FuncFrame.Slots && slots != 0; s++)
-                {
-                    ulong bit = 1UL << s;
-                    if ((slots & bit) == 0) continue;
-                    bool spilled = frame.Bytes[s * 8] == StackByte.Spill || frame.Bytes[s * 8 + 7] == StackByte.Spill;
-                    if (!spilled || frame.Spills[s].Type != RegisterType.Scalar || (frame.PreciseSlots & bit) != 0) slots &= ~bit;
-                    else frame.PreciseSlots |= bit;
-                }
-
-                _btSlots[f] = slots;
+                _btRegs[f] = (ushort)cp.MarkRegs(f, _btRegs[f]);
+                _btSlots[f] = cp.MarkSlots(f, _btSlots[f]);
             }
 
-            for (int f = st.Cur + 1; f < _btRegs.Length; f++)
+            for (int f = cp.Cur + 1; f <= _btTop; f++)
             {
                 if (_btRegs[f] != 0 || _btSlots[f] != 0)
                 {
@@ -192,8 +276,8 @@ internal sealed partial class Walker
             }
 
             if (MasksEmpty()) return;
-            hist = st.Hist;
-            k = hist.Count - 1;
+            entries = cp.Hist;
+            k = entries.Length - 1;
             cp = cp.Parent;
         }
     }
@@ -223,6 +307,7 @@ internal sealed partial class Walker
                 }
 
                 fr++;
+                _btTop = Math.Max(_btTop, fr);
                 return true;
             }
 
@@ -260,7 +345,12 @@ internal sealed partial class Walker
             case OpClass.Ldx:
                 if (!Has(regs, d)) return true;
                 regs &= (ushort)~(1 << d);
-                if (e.Stack == StackEffect.Fill) _btSlots[e.SlotFrame] |= 1UL << e.Slot;
+                if (e.Stack == StackEffect.Fill)
+                {
+                    _btSlots[e.SlotFrame] |= 1UL << e.Slot;
+                    _btTop = Math.Max(_btTop, e.SlotFrame);
+                }
+
                 return true;
             case OpClass.St:
             case OpClass.Stx:
@@ -301,7 +391,7 @@ internal sealed partial class Walker
                     regs |= (ushort)((1 << d) | (1 << s));
                 }
 
-                if (e.LinkedCount > 0) BacktrackLinked(e);
+                if (e.Linked != 0) BacktrackLinked(e);
                 return true;
         }
     }
@@ -309,21 +399,23 @@ internal sealed partial class Walker
     // Registers and spills refined together by a jump: if any is traced, all are.
     private void BacktrackLinked(in HistEntry e)
     {
+        int first = e.Linked, count = _linkedPool[first - 1];
         bool any = false;
-        for (int k = 0; k < e.LinkedCount && !any; k++)
+        for (int k = 0; k < count && !any; k++)
         {
-            int p = _linkedPool[e.LinkedStart + k];
+            int p = _linkedPool[first + k];
             int f = p / 128, x = p % 128;
             any = x < LinkedSlotBase ? Has(_btRegs[f], x) : (_btSlots[f] & (1UL << (x - LinkedSlotBase))) != 0;
         }
 
         if (!any) return;
-        for (int k = 0; k < e.LinkedCount; k++)
+        for (int k = 0; k < count; k++)
         {
-            int p = _linkedPool[e.LinkedStart + k];
+            int p = _linkedPool[first + k];
             int f = p / 128, x = p % 128;
             if (x < LinkedSlotBase) _btRegs[f] |= (ushort)(1 << x);
             else _btSlots[f] |= 1UL << (x - LinkedSlotBase);
+            _btTop = Math.Max(_btTop, f);
         }
     }
 
@@ -336,12 +428,7 @@ internal sealed partial class Walker
         for (var cp = _cur.Parent; cp is not null && !cp.AllPrecise; cp = cp.Parent)
         {
             cp.AllPrecise = true;
-            var st = cp.State;
-            for (int f = 0; f <= st.Cur; f++)
-            {
-                st.Frames[f].PreciseRegs = 0xffff;
-                st.Frames[f].PreciseSlots = ulong.MaxValue;
-            }
+            cp.MarkAll();
         }
     }
 }

@@ -1,4 +1,7 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 using HeteroBpf.Isa;
 
@@ -50,6 +53,19 @@ public readonly record struct ScalarValue
 
     /// <summary>Signed upper bound of the low 32 bits.</summary>
     public int S32Max { get; }
+
+    /// <summary>Whether every part equals <paramref name="other"/>'s (compared as the 64 bytes the parts fill, with no padding: state comparisons make this hot).</summary>
+    public bool Equals(ScalarValue other)
+    {
+        ref byte a = ref Unsafe.As<ScalarValue, byte>(ref Unsafe.AsRef(in this));
+        ref byte b = ref Unsafe.As<ScalarValue, byte>(ref other);
+        if (Vector256.IsHardwareAccelerated)
+            return Vector256.LoadUnsafe(ref a) == Vector256.LoadUnsafe(ref b) && Vector256.LoadUnsafe(ref a, 32) == Vector256.LoadUnsafe(ref b, 32);
+        return MemoryMarshal.CreateReadOnlySpan(ref a, 64).SequenceEqual(MemoryMarshal.CreateReadOnlySpan(ref b, 64));
+    }
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(VarOff, UMin, UMax, SMin, SMax, HashCode.Combine(U32Min, U32Max, S32Min, S32Max));
 
     /// <summary>Any 64-bit value.</summary>
     public static ScalarValue Unknown { get; } = new(Tnum.Unknown, 0, ulong.MaxValue, long.MinValue, long.MaxValue, 0, uint.MaxValue, int.MinValue, int.MaxValue);
@@ -111,6 +127,103 @@ public readonly record struct ScalarValue
     public static ScalarValue Alu(Instruction insn, ScalarValue dst, ScalarValue src)
     {
         if (!insn.IsAlu) throw new ArgumentException($"opcode 0x{insn.OpCode:x2} is not an ALU instruction", nameof(insn));
+        // Exactly tracked loop counters make constant operands the common case: the one result, without the range work.
+        if (dst.IsExactConst && (insn.Source == OperandSource.Imm || insn.AluOp == AluOp.Neg || src.IsExactConst)
+            && TryFoldConst(insn, dst.VarOff.Value, src.VarOff.Value, out ulong folded)) return Const(folded);
+        return AluGeneral(insn, dst, src);
+    }
+
+    /// <summary>
+    /// A value that is one constant in every part (what <see cref="Const"/> builds and every synchronised constant is):
+    /// on such values the transfer functions are exact, so the concrete result is theirs too.
+    /// </summary>
+    internal bool IsExactConst
+    {
+        get
+        {
+            ulong v = VarOff.Value;
+            return VarOff.Mask == 0 && UMin == v && UMax == v && SMin == (long)v && SMax == (long)v
+                && U32Min == (uint)v && U32Max == (uint)v && S32Min == (int)v && S32Max == (int)v;
+        }
+    }
+
+    /// <summary>
+    /// The concrete result of an ALU instruction on exact constants <paramref name="a"/> and <paramref name="src"/> (the
+    /// immediate replaces <paramref name="src"/> for an immediate operand; RFC 9669 semantics); false where the general
+    /// path decides. The caller checks the operands are <see cref="IsExactConst"/>.
+    /// </summary>
+    internal static bool TryFoldConst(in Instruction insn, ulong a, ulong src, out ulong result)
+    {
+        result = 0;
+        var op = insn.AluOp;
+        bool imm = insn.Source == OperandSource.Imm;
+        // Moves are already cheap; byte swaps and sign-extending moves are left to the general path.
+        if (op is AluOp.Mov or AluOp.End) return false;
+        ulong b = imm ? (ulong)(long)insn.Imm : src;
+        bool signed = insn.Offset == 1;
+        if (op is AluOp.Div or AluOp.Mod ? insn.Offset > 1 : insn.Offset != 0) return false;
+        if (insn.Class == OpClass.Alu64)
+        {
+            switch (op)
+            {
+                case AluOp.Add: result = a + b; return true;
+                case AluOp.Sub: result = a - b; return true;
+                case AluOp.Mul: result = a * b; return true;
+                case AluOp.Or: result = a | b; return true;
+                case AluOp.And: result = a & b; return true;
+                case AluOp.Xor: result = a ^ b; return true;
+                case AluOp.Lsh: result = a << (int)(b & 63); return true;
+                case AluOp.Rsh: result = a >> (int)(b & 63); return true;
+                case AluOp.Arsh: result = (ulong)((long)a >> (int)(b & 63)); return true;
+                case AluOp.Neg: result = 0 - a; return true;
+                case AluOp.Div:
+                    if (b == 0) result = 0;
+                    else if (!signed) result = a / b;
+                    else result = (long)b == -1 ? 0 - a : (ulong)((long)a / (long)b);
+                    return true;
+                case AluOp.Mod:
+                    if (b == 0) result = a;
+                    else if (!signed) result = a % b;
+                    else result = (long)b == -1 ? 0 : (ulong)((long)a % (long)b);
+                    return true;
+                default: return false;
+            }
+        }
+
+        uint x = (uint)a, y = (uint)b;
+        uint r;
+        switch (op)
+        {
+            case AluOp.Add: r = x + y; break;
+            case AluOp.Sub: r = x - y; break;
+            case AluOp.Mul: r = x * y; break;
+            case AluOp.Or: r = x | y; break;
+            case AluOp.And: r = x & y; break;
+            case AluOp.Xor: r = x ^ y; break;
+            case AluOp.Lsh: r = x << (int)(y & 31); break;
+            case AluOp.Rsh: r = x >> (int)(y & 31); break;
+            case AluOp.Arsh: r = (uint)((int)x >> (int)(y & 31)); break;
+            case AluOp.Neg: r = 0 - x; break;
+            case AluOp.Div:
+                if (y == 0) r = 0;
+                else if (!signed) r = x / y;
+                else r = (int)y == -1 ? 0 - x : (uint)((int)x / (int)y);
+                break;
+            case AluOp.Mod:
+                if (y == 0) r = x;
+                else if (!signed) r = x % y;
+                else r = (int)y == -1 ? 0 : (uint)((int)x % (int)y);
+                break;
+            default: return false;
+        }
+
+        result = r;
+        return true;
+    }
+
+    /// <summary><see cref="Alu"/> through the range transfer functions alone (no constant folding): what the folding must equal.</summary>
+    internal static ScalarValue AluGeneral(Instruction insn, ScalarValue dst, ScalarValue src)
+    {
         bool is64 = insn.Class == OpClass.Alu64;
         ScalarValue operand = insn.Source == OperandSource.Imm ? Const((ulong)(long)insn.Imm) : src;
         switch (insn.AluOp)
@@ -143,6 +256,42 @@ public readonly record struct ScalarValue
     public static bool TryRefine(JumpOp op, bool is32, bool taken, ScalarValue dst, ScalarValue src, out ScalarValue dstOut, out ScalarValue srcOut)
     {
         if (op is JumpOp.Ja or JumpOp.Call or JumpOp.Exit) throw new ArgumentOutOfRangeException(nameof(op), op, "not a conditional jump");
+        dstOut = dst;
+        srcOut = src;
+        // Two exact constants: the comparison itself decides, and a possible branch learns nothing new.
+        if (dst.IsExactConst && src.IsExactConst) return Compare(op, is32, dst.VarOff.Value, src.VarOff.Value) == taken;
+        return TryRefineGeneral(op, is32, taken, dst, src, out dstOut, out srcOut);
+    }
+
+    /// <summary>The concrete outcome of a conditional jump (RFC 9669), on the low 32 bits for <c>JMP32</c>.</summary>
+    internal static bool Compare(JumpOp op, bool is32, ulong d, ulong s)
+    {
+        if (is32)
+        {
+            d = (uint)d;
+            s = (uint)s;
+        }
+
+        long sd = is32 ? (int)d : (long)d, ss = is32 ? (int)s : (long)s;
+        return op switch
+        {
+            JumpOp.Jeq => d == s,
+            JumpOp.Jne => d != s,
+            JumpOp.Jgt => d > s,
+            JumpOp.Jge => d >= s,
+            JumpOp.Jlt => d < s,
+            JumpOp.Jle => d <= s,
+            JumpOp.Jsgt => sd > ss,
+            JumpOp.Jsge => sd >= ss,
+            JumpOp.Jslt => sd < ss,
+            JumpOp.Jsle => sd <= ss,
+            _ => (d & s) != 0,
+        };
+    }
+
+    /// <summary><see cref="TryRefine"/> through the range refinement alone (no constant shortcut): what the shortcut must equal.</summary>
+    internal static bool TryRefineGeneral(JumpOp op, bool is32, bool taken, ScalarValue dst, ScalarValue src, out ScalarValue dstOut, out ScalarValue srcOut)
+    {
         var d = Work.Of(dst);
         var s = Work.Of(src);
         bool possible = (taken ? op : Negate(op)) switch

@@ -155,17 +155,10 @@ internal sealed class StatePool
 {
     private readonly Stack<VState> _states = new();
     private readonly Stack<FuncFrame> _frames = new();
-    private readonly Stack<List<HistEntry>> _lists = new();
 
     public VState? TakeState() => _states.TryPop(out var s) ? s : null;
 
     public FuncFrame? TakeFrame() => _frames.TryPop(out var f) ? f : null;
-
-    /// <summary>An empty history list (with the capacity an earlier path grew it to), or a new one.</summary>
-    public List<HistEntry> TakeList() => _lists.TryPop(out var l) ? l : [];
-
-    /// <summary>Takes back an emptied history list.</summary>
-    public void GiveList(List<HistEntry> list) => _lists.Push(list);
 
     /// <summary>Takes back a finished path's state and its frames.</summary>
     public void Release(VState s)
@@ -177,6 +170,7 @@ internal sealed class StatePool
         }
 
         s.Hist.Clear();
+        s.KeptHist = [];
         s.Parent = null;
         _states.Push(s);
     }
@@ -206,43 +200,49 @@ internal sealed class VState
     /// <summary>The instructions this path executed since <see cref="Parent"/> was kept (the kernel's jump history, here every instruction).</summary>
     public List<HistEntry> Hist = [];
 
+    /// <summary>
+    /// For a kept state: the history of the path up to it (what <see cref="Hist"/> held then), at its exact size, so the
+    /// path keeps its grown list for what follows.
+    /// </summary>
+    public HistEntry[] KeptHist = [];
+
     public FuncFrame Frame => Frames[Cur];
 
     public RegisterState[] Regs => Frames[Cur].Regs;
 
-    public VState Clone() => Clone(null, null);
-
     /// <summary>
-    /// A copy of this state, built from <paramref name="pool"/>'s finished states when it has any, that takes
-    /// <paramref name="hist"/> as its history (null: a copy of this one's).
+    /// A copy of this state and its history (a forked path's), built from <paramref name="pool"/>'s finished states when
+    /// it has any: their history lists keep the capacity earlier paths grew them to.
     /// </summary>
-    public VState Clone(List<HistEntry>? hist, StatePool? pool)
+    public VState Clone(StatePool? pool = null)
     {
         var s = pool?.TakeState();
-        if (s is null)
-        {
-            s = new VState { Hist = hist ?? new List<HistEntry>(Hist) };
-        }
-        else if (hist is null)
-        {
-            s.Hist.AddRange(Hist);
-        }
-        else
-        {
-            pool!.GiveList(s.Hist);
-            s.Hist = hist;
-        }
-
-        s.Cur = Cur;
-        s.Refs = Refs;
-        s.LockMap = LockMap;
-        s.LockId = LockId;
-        s.LockOffset = LockOffset;
-        s.Insn = Insn;
-        s.Prev = Prev;
-        s.Parent = Parent;
-        for (int i = 0; i <= Cur; i++) s.Frames[i] = Frames[i].CloneInto(pool?.TakeFrame() ?? FuncFrame.Blank());
+        if (s is null) s = new VState { Hist = new List<HistEntry>(Hist) };
+        else s.Hist.AddRange(Hist);
+        s.CopyFrom(this, pool);
         return s;
+    }
+
+    /// <summary>A copy of this state to keep as a checkpoint: its history moves to <see cref="KeptHist"/>, sized exactly.</summary>
+    public VState CloneToKeep(StatePool pool)
+    {
+        var s = pool.TakeState() ?? new VState();
+        s.KeptHist = Hist.Count == 0 ? [] : Hist.ToArray();
+        s.CopyFrom(this, pool);
+        return s;
+    }
+
+    private void CopyFrom(VState source, StatePool? pool)
+    {
+        Cur = source.Cur;
+        Refs = source.Refs;
+        LockMap = source.LockMap;
+        LockId = source.LockId;
+        LockOffset = source.LockOffset;
+        Insn = source.Insn;
+        Prev = source.Prev;
+        Parent = source.Parent;
+        for (int i = 0; i <= Cur; i++) Frames[i] = source.Frames[i].CloneInto(pool?.TakeFrame() ?? FuncFrame.Blank());
     }
 
     /// <summary>Every register and spilled register in every frame, for id-wide updates (struct visitor, no allocation).</summary>
@@ -317,9 +317,18 @@ internal struct HistEntry(int insn, int frame, bool inCallback)
     /// <summary>For <see cref="StackEffect.Spill"/>: the register spilled, −1 for an immediate or an atomic's result.</summary>
     public sbyte SpillReg;
 
-    /// <summary>For a conditional jump on scalars with ids: the positions it refined together (start and count in the walker's pool).</summary>
-    public int LinkedStart;
-    public int LinkedCount;
+    /// <summary>
+    /// Registers of <see cref="Frame"/> whose backtracking from just after this instruction is known to mark nothing new:
+    /// traced from here (or later, untouched since) by an earlier walk. Precision marks only grow, so a walk with no more
+    /// than these stops here.
+    /// </summary>
+    public ushort Clean;
+
+    /// <summary>
+    /// For a conditional jump on scalars with ids: 1 + where in the walker's pool the positions it refined together are
+    /// listed (their count, then the positions); 0 for none. One field keeps an entry at 16 bytes.
+    /// </summary>
+    public int Linked;
 }
 
 /// <summary>How <see cref="Subsumption.StateWithin"/> treats scalars.</summary>
@@ -338,14 +347,139 @@ internal enum PruneMode
 /// <summary>A state kept at a prune point; usable for pruning once every path below it has finished (<see cref="Branches"/> = 0).</summary>
 internal sealed class Checkpoint(VState state, Checkpoint? parent)
 {
-    public readonly VState State = state;
+    /// <summary>The kept state; null once <see cref="Compact"/> gave it back to the pool.</summary>
+    public VState? State = state;
     public readonly Checkpoint? Parent = parent;
+
+    /// <summary>The kept state's call depth (its <see cref="VState.Cur"/>).</summary>
+    public readonly int Cur = state.Cur;
+
+    /// <summary>The history of the path up to the kept state (its <see cref="VState.KeptHist"/>), for backtracking through it.</summary>
+    public readonly HistEntry[] Hist = state.KeptHist;
+
     public int Branches = 1;
     public int Hits;
     public int Misses;
 
     /// <summary>True once a fallback marked every scalar here and in every ancestor precise.</summary>
     public bool AllPrecise;
+
+    /// <summary>Dropped from its explored list: its state goes back to the pool once <see cref="Branches"/> reaches 0.</summary>
+    public bool Evicted;
+
+    // After Compact: per frame, which registers and spilled slots hold scalars, and their precision marks.
+    private FrameMarks[]? _marks;
+
+    private struct FrameMarks
+    {
+        public ushort ScalarRegs;
+        public ushort PreciseRegs;
+        public ulong ScalarSlots;
+        public ulong PreciseSlots;
+    }
+
+    /// <summary>
+    /// For an evicted checkpoint whose paths are still running: keeps only what backtracking through it needs (which
+    /// registers and spilled slots are scalars, and their marks) and gives the state back to <paramref name="pool"/>:
+    /// nothing compares against it any more, and loops evict most of the checkpoints on the path being walked.
+    /// </summary>
+    public void Compact(StatePool pool)
+    {
+        var st = State!;
+        var marks = new FrameMarks[st.Cur + 1];
+        for (int f = 0; f <= st.Cur; f++)
+        {
+            var frame = st.Frames[f];
+            ref var m = ref marks[f];
+            for (int r = 0; r < 11; r++)
+            {
+                if (frame.Regs[r].Type == RegisterType.Scalar) m.ScalarRegs |= (ushort)(1 << r);
+            }
+
+            var bytes = frame.Bytes;
+            for (int slot = frame.FirstSlot; slot < FuncFrame.Slots; slot++)
+            {
+                bool spilled = bytes[slot * 8] == StackByte.Spill || bytes[slot * 8 + 7] == StackByte.Spill;
+                if (spilled && frame.Spills[slot].Type == RegisterType.Scalar) m.ScalarSlots |= 1UL << slot;
+            }
+
+            m.PreciseRegs = frame.PreciseRegs;
+            m.PreciseSlots = frame.PreciseSlots;
+        }
+
+        _marks = marks;
+        State = null;
+        pool.Release(st);
+    }
+
+    /// <summary>
+    /// Marks precise, in frame <paramref name="f"/>, the registers of <paramref name="regs"/> that hold scalars here and
+    /// were not precise yet; gives those (the ones to trace further back). A register that is not a scalar here is
+    /// compared whole anyway; one already precise was traced further back when it was marked.
+    /// </summary>
+    public int MarkRegs(int f, int regs)
+    {
+        if (_marks is not null)
+        {
+            ref var m = ref _marks[f];
+            int fresh = regs & m.ScalarRegs & ~m.PreciseRegs;
+            m.PreciseRegs |= (ushort)fresh;
+            return fresh;
+        }
+
+        var frame = State!.Frames[f];
+        for (int r = 0; r < 16 && regs != 0; r++)
+        {
+            int bit = 1 << r;
+            if ((regs & bit) == 0) continue;
+            if (r > 10 || frame.Regs[r].Type != RegisterType.Scalar || (frame.PreciseRegs & bit) != 0) regs &= ~bit;
+            else frame.PreciseRegs |= (ushort)bit;
+        }
+
+        return regs;
+    }
+
+    /// <summary>As <see cref="MarkRegs"/>, for spilled slots.</summary>
+    public ulong MarkSlots(int f, ulong slots)
+    {
+        if (_marks is not null)
+        {
+            ref var m = ref _marks[f];
+            ulong fresh = slots & m.ScalarSlots & ~m.PreciseSlots;
+            m.PreciseSlots |= fresh;
+            return fresh;
+        }
+
+        var frame = State!.Frames[f];
+        for (int s = 0; s < FuncFrame.Slots && slots != 0; s++)
+        {
+            ulong bit = 1UL << s;
+            if ((slots & bit) == 0) continue;
+            bool spilled = frame.Bytes[s * 8] == StackByte.Spill || frame.Bytes[s * 8 + 7] == StackByte.Spill;
+            if (!spilled || frame.Spills[s].Type != RegisterType.Scalar || (frame.PreciseSlots & bit) != 0) slots &= ~bit;
+            else frame.PreciseSlots |= bit;
+        }
+
+        return slots;
+    }
+
+    /// <summary>Every scalar of every frame precise (the kernel's fallback).</summary>
+    public void MarkAll()
+    {
+        for (int f = 0; f <= Cur; f++)
+        {
+            if (_marks is not null)
+            {
+                _marks[f].PreciseRegs = 0xffff;
+                _marks[f].PreciseSlots = ulong.MaxValue;
+            }
+            else
+            {
+                State!.Frames[f].PreciseRegs = 0xffff;
+                State.Frames[f].PreciseSlots = ulong.MaxValue;
+            }
+        }
+    }
 }
 
 /// <summary>The kernel's <c>states_equal</c>: whether a new state lies within an explored one (then it is safe too).</summary>
@@ -527,9 +661,15 @@ internal sealed class Subsumption
         if (old.Cur != cur.Cur) return false;
         var o = old.Frame.Regs;
         var c = cur.Frame.Regs;
+        // Types and offsets first: cheap, and a loop's states usually differ in a counter's value only.
         for (int r = 0; r < 11; r++)
         {
-            if (o[r].Type != c[r].Type || o[r].Value != c[r].Value || o[r].Offset != c[r].Offset) return false;
+            if (o[r].Type != c[r].Type || o[r].Offset != c[r].Offset) return false;
+        }
+
+        for (int r = 0; r < 11; r++)
+        {
+            if (!o[r].Value.Equals(c[r].Value)) return false;
         }
 
         return true;

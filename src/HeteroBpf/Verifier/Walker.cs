@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using HeteroBpf.Isa;
 
 namespace HeteroBpf.Verifier;
@@ -82,7 +83,12 @@ internal sealed partial class Walker
         // which is a type, compared anyway); a subprogram's R0 goes back to its caller.
         _precise = Liveness.ComputePrecise(_insns.AsSpan(), slot => type.ReturnRange is not null || flow.SubprogramAt(slot) != 0, out _preciseSlots);
         _root = options.Privilege == Privilege.Root;
+        _blockStart = new bool[_insns.Length];
+        for (int i = 0; i < _insns.Length; i++) _blockStart[i] = flow.IsBlockStart(i);
     }
+
+    // The prune points (block starts), looked up once per processed instruction.
+    private readonly bool[] _blockStart;
 
     private bool Strict => _options.StrictAlignment;
 
@@ -145,16 +151,25 @@ internal sealed partial class Walker
         return new VerifierException(code, message, _slot);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private RegisterState ReadReg(int r)
     {
-        var reg = _cur.Regs[r];
-        if (reg.Type == RegisterType.NotInit) throw Fail(ErrorCode.VerifierUninitRegister, $"R{r} !read_ok");
+        ref readonly var reg = ref _cur.Regs[r];
+        if (reg.Type == RegisterType.NotInit) throw UninitRegister(r);
         return reg;
     }
 
+    // The refusals of the hot register accessors, out of line so the accessors stay small enough to inline.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private VerifierException UninitRegister(int r) => Fail(ErrorCode.VerifierUninitRegister, $"R{r} !read_ok");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private VerifierException FramePointerWrite() => Fail(ErrorCode.VerifierBadInstruction, "frame pointer is read only");
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void WriteReg(int r, in RegisterState value)
     {
-        if (r == 10) throw Fail(ErrorCode.VerifierBadInstruction, "frame pointer is read only");
+        if (r == 10) throw FramePointerWrite();
         _cur.Regs[r] = value;
     }
 
@@ -164,8 +179,20 @@ internal sealed partial class Walker
         while (p is not null)
         {
             if (--p.Branches > 0) break;
-            p = p.Parent;
+            var parent = p.Parent;
+            if (p.Evicted) Recycle(p);
+            p = parent;
         }
+    }
+
+    /// <summary>
+    /// Gives an evicted checkpoint whose paths have all finished back to the pool: nothing reaches it any more (no
+    /// explored list holds it, and only live paths' ancestors are walked for completion and precision).
+    /// </summary>
+    private void Recycle(Checkpoint cp)
+    {
+        if (cp.State is { } state) _pool.Release(state);
+        cp.State = null;
     }
 
     private void Fork(VState other)
@@ -182,7 +209,7 @@ internal sealed partial class Walker
         if (++_processed > _options.MaxProcessedInstructions)
             throw Fail(ErrorCode.VerifierProgramTooLarge, $"BPF program is too large. Processed {_processed} insn");
         _insnsSinceAdd++;
-        if (_flow.IsBlockStart(i) && IsStateVisited(i))
+        if (_blockStart[i] && IsStateVisited(i))
         {
             if (_log.Level > 1) _log.Line($"{i}: safe");
             EndPath();
@@ -196,7 +223,8 @@ internal sealed partial class Walker
         _cur.Prev = i;
         _cur.Hist.Add(new HistEntry(i, _cur.Cur, _cur.Frame.IsCallback));
         bool go = Execute(i, insn);
-        _log.Instruction(_insns.AsSpan(), i, _log.Level > 1 ? _cur.Regs : null);
+        NoteClean(insn);
+        if (_log.Level > 1) _log.Instruction(_insns.AsSpan(), i, _cur.Regs);
         return go;
     }
 
@@ -213,7 +241,7 @@ internal sealed partial class Walker
                 // A callback call within one still being explored adds nothing (the helper bounds the calls).
                 // Its precision marks are not final yet, so the static superset decides which scalars matter, and every
                 // scalar of this path is marked precise (the kernel's fallback) since what the pruned rest needs is unknown.
-                if (_subsumption.StateWithin(cp.State, _cur, PruneMode.Static, _live[i], _precise[i], _preciseSlots[i]))
+                if (_subsumption.StateWithin(cp.State!, _cur, PruneMode.Static, _live[i], _precise[i], _preciseSlots[i]))
                 {
                     cp.Hits++;
                     MarkAllPrecise();
@@ -226,16 +254,16 @@ internal sealed partial class Walker
 
             if (cp.Branches > 0)
             {
-                if (Subsumption.MaybeLooping(cp.State, _cur) && _subsumption.StateWithin(cp.State, _cur, PruneMode.Exact))
+                if (Subsumption.MaybeLooping(cp.State!, _cur) && _subsumption.StateWithin(cp.State!, _cur, PruneMode.Exact))
                     throw Fail(ErrorCode.VerifierInfiniteLoop, $"infinite loop detected at insn {i}");
                 // Inside a loop, keep a state only every so often (the kernel's heuristic) so long loops stay cheap.
                 if (_jumpsSinceAdd < 20 && _insnsSinceAdd < 100) add = false;
             }
-            else if (_subsumption.StateWithin(cp.State, _cur, _exactPruning ? PruneMode.Exact : PruneMode.Dynamic, _live[i]))
+            else if (_subsumption.StateWithin(cp.State!, _cur, _exactPruning ? PruneMode.Exact : PruneMode.Dynamic, _live[i]))
             {
                 // The old state's safety rested on its precise scalars; this path's now rests on the same ones.
                 cp.Hits++;
-                PropagatePrecision(cp.State, _live[i]);
+                PropagatePrecision(cp.State!, _live[i]);
                 return true;
             }
 
@@ -247,18 +275,21 @@ internal sealed partial class Walker
                 list.RemoveAt(list.Count - 1);
                 k--;
                 _liveStates--;
+                cp.Evicted = true;
+                if (cp.Branches == 0) Recycle(cp);
+                else cp.Compact(_pool);
             }
         }
 
         // A callback called again with callers' scalars that changed since the earlier call: forget those values
         // (widening), so the calls converge; the helper, not the verifier, bounds how many there are.
-        if (calling is not null) Widen(calling.State, _cur);
+        if (calling is not null) Widen(calling.State!, _cur);
         if (!add) return false;
-        // The kept state takes the path's history as it is (no copy); the path goes on with an empty one.
-        var kept = new Checkpoint(_cur.Clone(_cur.Hist, _pool), _cur.Parent);
+        // The kept state takes a copy of the path's history; the path goes on with its list emptied.
+        var kept = new Checkpoint(_cur.CloneToKeep(_pool), _cur.Parent);
         list.Add(kept);
         _cur.Parent = kept;
-        _cur.Hist = _pool.TakeList();
+        _cur.Hist.Clear();
         _totalStates++;
         _liveStates++;
         _peakStates = Math.Max(_peakStates, _liveStates);
@@ -369,6 +400,7 @@ internal sealed partial class Walker
     {
         int target = i + 1 + insn.Offset;
         int d = insn.DstNumber;
+        if (TryConstJump(i, insn, op, is32, target)) return true;
         RegisterState src;
         int s = -1;
         if (insn.Source == OperandSource.Reg)
@@ -392,7 +424,7 @@ internal sealed partial class Walker
             bool canFall = ScalarValue.TryRefine(op, is32, false, dst.Value, src.Value, out var dF, out var sF);
             if (canTake && canFall)
             {
-                var other = _cur.Clone(null, _pool);
+                var other = _cur.Clone(_pool);
                 other.Insn = target;
                 ApplyScalar(other, d, dT, s, sT);
                 Fork(other);
@@ -428,7 +460,7 @@ internal sealed partial class Walker
             if (s >= 0) MarkRegPrecise(s);
             if (IsMaybeNull(dst.Type))
             {
-                var other = _cur.Clone(null, _pool);
+                var other = _cur.Clone(_pool);
                 other.Insn = target;
                 // Taken branch of "== 0" is the null one; of "!= 0" the non-null one.
                 MarkNull(other, dst, op == JumpOp.Jeq);
@@ -448,11 +480,55 @@ internal sealed partial class Walker
 
         if (s >= 0 && TryPacketCompare(i, target, op, dst, src, d, s)) return true;
         if (dst.IsPointer && !_root) throw Fail(ErrorCode.VerifierPointerLeak, $"R{d} pointer comparison prohibited");
-        var both = _cur.Clone(null, _pool);
+        var both = _cur.Clone(_pool);
         both.Insn = target;
         Fork(both);
         _taken[i] = _fell[i] = true;
         _cur.Insn = i + 1;
+        return true;
+    }
+
+    /// <summary>
+    /// A comparison of two exact scalar constants (a loop counter against its bound), decided without copying register
+    /// states: what the general path does for it, where <see cref="ScalarValue.TryRefine"/> leaves both values as they are.
+    /// </summary>
+    private bool TryConstJump(int i, in Instruction insn, JumpOp op, bool is32, int target)
+    {
+        var regs = _cur.Regs;
+        int d = insn.DstNumber, s = -1;
+        ref readonly var dst = ref regs[d];
+        if (dst.Type != RegisterType.Scalar || !dst.Value.IsExactConst) return false;
+        ulong b;
+        if (insn.Source == OperandSource.Reg)
+        {
+            s = insn.SrcNumber;
+            ref readonly var srcReg = ref regs[s];
+            if (srcReg.Type != RegisterType.Scalar || !srcReg.Value.IsExactConst) return false;
+            b = srcReg.Value.VarOff.Value;
+        }
+        else
+        {
+            b = is32 ? (uint)insn.Imm : (ulong)(long)insn.Imm;
+        }
+
+        NoteLinked(dst, s >= 0 ? regs[s] : default);
+        bool take = ScalarValue.Compare(op, is32, dst.Value.VarOff.Value, b);
+        // Only one way is possible: a state where these values differ could go the other way, so they are precise.
+        MarkRegPrecise(d);
+        if (s >= 0) MarkRegPrecise(s);
+        // Linked copies still hear of the (unchanged) value, as the general path tells them.
+        if (dst.Id != 0 || (s >= 0 && regs[s].Id != 0)) ApplyScalar(_cur, d, dst.Value, s, s >= 0 ? regs[s].Value : default);
+        if (take)
+        {
+            _taken[i] = true;
+            _cur.Insn = target;
+        }
+        else
+        {
+            _fell[i] = true;
+            _cur.Insn = i + 1;
+        }
+
         return true;
     }
 
@@ -479,10 +555,11 @@ internal sealed partial class Walker
     // A bound learnt on one register reaches every copy of it (same id), in every frame and spill slot.
     private static void SetScalar(VState state, int r, ScalarValue v)
     {
-        var reg = state.Regs[r];
+        ref var reg = ref state.Regs[r];
         if (reg.Id == 0)
         {
-            state.Regs[r] = reg with { Value = v };
+            // A decided comparison of constants learns nothing: leave the register as it is.
+            if (!reg.Value.Equals(v)) reg = reg with { Value = v };
             return;
         }
 
@@ -536,7 +613,7 @@ internal sealed partial class Walker
             || src.Type == RegisterType.PtrToPacketMeta && dst.Type == RegisterType.PtrToPacket;
         if (!dPkt && !sPkt) return false;
         if (_insns[i].Class == OpClass.Jmp32) return false;
-        var other = _cur.Clone(null, _pool);
+        var other = _cur.Clone(_pool);
         other.Insn = target;
         // (state that learns, register, right open)
         (bool inTaken, bool pktIsDst, bool open) rule;
@@ -598,7 +675,7 @@ internal sealed partial class Walker
             {
                 // The helper may call the callback again with what this call left in the caller's frame: explore
                 // that too, until a call's state lies within an earlier one (pruned at the callback's entry).
-                var again = _cur.Clone(null, _pool);
+                var again = _cur.Clone(_pool);
                 _cur.Frames[_cur.Cur + 1] = frame;
                 again.Insn = frame.CallSite;
                 var entry = new FuncFrame { CallSite = frame.CallSite, Number = frame.Number, IsCallback = true, CallbackEntry = frame.CallbackEntry, CallbackArgs = frame.CallbackArgs };

@@ -94,6 +94,9 @@ internal static class ScalarGen
     public static JumpOp[] Conditions { get; } =
         [JumpOp.Jeq, JumpOp.Jne, JumpOp.Jgt, JumpOp.Jge, JumpOp.Jlt, JumpOp.Jle, JumpOp.Jsgt, JumpOp.Jsge, JumpOp.Jslt, JumpOp.Jsle, JumpOp.Jset];
 
+    /// <summary>One draw in four: make the second operand equal the first (equality and its edges are rare at random).</summary>
+    public static bool RandomEqual(ulong a, ulong b) => ((a ^ b) & 3) == 0;
+
     /// <summary>r1 after <paramref name="insn"/> with r1 = <paramref name="a"/>, r2 = <paramref name="b"/>, in the reference interpreter.</summary>
     public static ulong RunAlu(Instruction insn, ulong a, ulong b) =>
         Run([insn, new Instruction(0xbf, Register.R0, Register.R1, 0, 0), new Instruction(0x95, Register.R0, Register.R0, 0, 0)], a, b);

@@ -274,4 +274,58 @@ public sealed class ScalarValueTests
         Assert.Equal("scalar()", ScalarValue.Unknown.ToString());
         Assert.Equal("-1", ScalarValue.Const(ulong.MaxValue).ToString());
     }
+
+    [Fact]
+    public void ConstantFoldingEqualsTheTransferFunctionsAndTheInterpreter()
+    {
+        // Alu folds two exact constants to the concrete result; the range transfer functions must give exactly that
+        // value (not merely a superset), or the shortcut would change what the verifier explores.
+        int folded = 0;
+        Gen.Select(ScalarGen.AluInstruction, ScalarGen.Value, ScalarGen.Value).Sample((insn, a, b) =>
+        {
+            var ca = ScalarValue.Const(a);
+            var cb = ScalarValue.Const(b);
+            var fast = ScalarValue.Alu(insn, ca, cb);
+            var general = ScalarValue.AluGeneral(insn, ca, cb);
+            Assert.True(fast == general, $"{insn}: {a:x} {b:x}: folded {fast}, general {general}");
+            if (!fast.IsExactConst) return;
+            folded++;
+            Assert.Equal(ScalarGen.RunAlu(insn, a, b), fast.VarOff.Value);
+        }, iter: 100_000);
+        Assert.True(folded > 50_000, $"only {folded} folded");
+    }
+
+    [Fact]
+    public void ConstantComparisonEqualsTheRefinementAndTheInterpreter()
+    {
+        Gen.Select(Gen.OneOf(ScalarGen.Conditions.Select(Gen.Const).ToArray()), Gen.Bool, ScalarGen.Value, ScalarGen.Value).Sample((op, is32, a, b) =>
+        {
+            if (ScalarGen.RandomEqual(a, b)) b = a;
+            var ca = ScalarValue.Const(a);
+            var cb = ScalarValue.Const(b);
+            bool taken = ScalarGen.RunJump(op, is32, a, b);
+            foreach (bool way in (bool[])[true, false])
+            {
+                bool fast = ScalarValue.TryRefine(op, is32, way, ca, cb, out var fd, out var fs);
+                bool general = ScalarValue.TryRefineGeneral(op, is32, way, ca, cb, out var gd, out var gs);
+                Assert.True(fast == general && fd == gd && fs == gs, $"{op} {is32} {way}: {a:x} {b:x}");
+                Assert.Equal(way == taken, fast);
+            }
+        }, iter: 100_000);
+    }
+
+    [Fact]
+    public void EqualityIsPartByPartOnSixtyFourBytesWithoutPadding()
+    {
+        // Equals compares the value's bytes: right only while the nine parts fill exactly 64 bytes.
+        Assert.Equal(64, System.Runtime.CompilerServices.Unsafe.SizeOf<ScalarValue>());
+        ScalarGen.Built.Sample(a =>
+        {
+            var v = a.Value;
+            var same = new ScalarValue(v.VarOff, v.UMin, v.UMax, v.SMin, v.SMax, v.U32Min, v.U32Max, v.S32Min, v.S32Max);
+            Assert.True(v == same && v.GetHashCode() == same.GetHashCode());
+            Assert.False(v == new ScalarValue(v.VarOff, v.UMin, v.UMax, v.SMin, v.SMax, v.U32Min, v.U32Max, v.S32Min, v.S32Max ^ 1));
+            Assert.False(v == new ScalarValue(new Tnum(v.VarOff.Value, v.VarOff.Mask ^ 1), v.UMin, v.UMax, v.SMin, v.SMax, v.U32Min, v.U32Max, v.S32Min, v.S32Max));
+        }, iter: 2_000);
+    }
 }
