@@ -42,6 +42,9 @@ public static unsafe partial class KernelBpf
     public static int Load(ReadOnlySpan<Instruction> program, uint type, out string refusal) =>
         Load(new KernelProgramLoad { Type = (ProgramType)type, Instructions = program.ToArray() }, out refusal, out _);
 
+    // EINTR: a syscall interrupted by a signal (Errno, the map errnos, lacks it).
+    private const int EIntr = 4;
+
     /// <summary>
     /// <c>BPF_PROG_LOAD</c> of <paramref name="load"/>: the program's fd, or -1 with the errno and the verifier's reason
     /// (its last line before the statistics) in <paramref name="refusal"/> and the whole verifier log in
@@ -52,12 +55,28 @@ public static unsafe partial class KernelBpf
         ArgumentNullException.ThrowIfNull(load);
         refusal = "";
         log = "";
-        int fd = LoadOnce(load, null);
-        if (fd >= 0) return fd;
-        int errno = Marshal.GetLastPInvokeError();
         var buffer = new byte[LogSize];
-        fd = LoadOnce(load, buffer);
-        if (fd >= 0) return fd;
+        int fd, errno;
+        // The first load runs without a log, the second with one. The verifier gives up with EAGAIN when a signal is
+        // pending (do_check's signal_pending check), leaving a log cut short before its error line, and with ENOMEM
+        // when memory is short; neither is a verdict on the program (under heavy load a refusal has been seen to come
+        // back with no error line at all), so both loads are asked again, a few times.
+        int attempt = 0;
+        while (true)
+        {
+            fd = LoadOnce(load, null);
+            if (fd >= 0) return fd;
+            int first = Marshal.GetLastPInvokeError();
+            Array.Clear(buffer);
+            fd = LoadOnce(load, buffer);
+            if (fd >= 0) return fd;
+            errno = Marshal.GetLastPInvokeError();
+            // (E2BIG without a log and ENOSPC with a full one is a real verdict: a program too large for both.)
+            bool transient = errno is (int)Errno.EAGAIN or EIntr or (int)Errno.ENOMEM || first is (int)Errno.EAGAIN or EIntr or (int)Errno.ENOMEM;
+            if (!transient || ++attempt >= 10) break;
+            Thread.Sleep(10 * attempt);
+        }
+
         log = Encoding.UTF8.GetString(buffer, 0, Math.Max(0, Array.IndexOf(buffer, (byte)0)));
         var lines = log.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         // The verifier's reason is the last line before its "processed N insns" statistics.
