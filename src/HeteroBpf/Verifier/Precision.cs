@@ -217,10 +217,8 @@ internal sealed partial class Walker
     }
 
     /// <summary>Walks the current path backwards from its last instruction, marking kept states, until nothing is left to trace.</summary>
-    public static long DbgWalks, DbgSteps, DbgBoundaries;
     private void Backtrack(bool skipCurrent)
     {
-        DbgWalks++;
         int fr = _cur.Cur;
         // Every frame the walk writes masks for stays at or below the top: the walk's own frame included.
         _btTop = Math.Max(_btTop, fr);
@@ -241,7 +239,6 @@ internal sealed partial class Walker
                     e.Clean |= m;
                 }
 
-                DbgSteps++;
                 if (!BacktrackInsn(e, ref fr))
                 {
                     MarkAllPrecise();
@@ -253,7 +250,6 @@ internal sealed partial class Walker
 
             // At the start of the segment: the masks describe the kept state the segment began from.
             if (cp is null) return;
-            DbgBoundaries++;
             if (cp.Cur != fr)
             {
                 MarkAllPrecise();
