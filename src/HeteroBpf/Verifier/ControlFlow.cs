@@ -95,10 +95,15 @@ public sealed class ControlFlow
     // Per slot: its block, or -1 for the second slot of a lddw.
     private readonly int[] _blockOf;
 
+    // Per slot: whether a block starts there (the walker asks once per processed instruction).
+    private readonly bool[] _blockStart;
+
     private ControlFlow(int[] blockOf, ImmutableArray<BasicBlock> blocks, ImmutableArray<Subprogram> subprograms,
         ImmutableArray<CallEdge> calls, ImmutableArray<BackEdge> backEdges, int maxFrames, int combinedStackDepth)
     {
         _blockOf = blockOf;
+        _blockStart = new bool[blockOf.Length];
+        foreach (var block in blocks) _blockStart[block.Start] = true;
         Blocks = blocks;
         Subprograms = subprograms;
         Calls = calls;
@@ -126,7 +131,7 @@ public sealed class ControlFlow
     public int CombinedStackDepth { get; }
 
     /// <summary>True when a block starts at <paramref name="slot"/>.</summary>
-    public bool IsBlockStart(int slot) => (uint)slot < (uint)_blockOf.Length && _blockOf[slot] >= 0 && Blocks[_blockOf[slot]].Start == slot;
+    public bool IsBlockStart(int slot) => (uint)slot < (uint)_blockStart.Length && _blockStart[slot];
 
     /// <summary>Index of the block holding <paramref name="slot"/> (-1 for the second slot of a <c>lddw</c>).</summary>
     public int BlockAt(int slot) => _blockOf[slot];

@@ -83,12 +83,7 @@ internal sealed partial class Walker
         // which is a type, compared anyway); a subprogram's R0 goes back to its caller.
         _precise = Liveness.ComputePrecise(_insns.AsSpan(), slot => type.ReturnRange is not null || flow.SubprogramAt(slot) != 0, out _preciseSlots);
         _root = options.Privilege == Privilege.Root;
-        _blockStart = new bool[_insns.Length];
-        for (int i = 0; i < _insns.Length; i++) _blockStart[i] = flow.IsBlockStart(i);
     }
-
-    // The prune points (block starts), looked up once per processed instruction.
-    private readonly bool[] _blockStart;
 
     private bool Strict => _options.StrictAlignment;
 
@@ -209,7 +204,7 @@ internal sealed partial class Walker
         if (++_processed > _options.MaxProcessedInstructions)
             throw Fail(ErrorCode.VerifierProgramTooLarge, $"BPF program is too large. Processed {_processed} insn");
         _insnsSinceAdd++;
-        if (_blockStart[i] && IsStateVisited(i))
+        if (_flow.IsBlockStart(i) && IsStateVisited(i))
         {
             if (_log.Level > 1) _log.Line($"{i}: safe");
             EndPath();
