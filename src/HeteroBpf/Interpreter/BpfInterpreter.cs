@@ -186,8 +186,8 @@ public sealed unsafe class BpfInterpreter
                 case 0x1f: reg[dst] -= reg[src]; break;
                 case 0x27: reg[dst] *= (ulong)(long)imm; break;
                 case 0x2f: reg[dst] *= reg[src]; break;
-                case 0x37: reg[dst] = off == 0 ? UDiv64(reg[dst], (ulong)(long)imm) : SDiv64(reg[dst], imm); break;
-                case 0x3f: reg[dst] = off == 0 ? UDiv64(reg[dst], reg[src]) : SDiv64(reg[dst], (long)reg[src]); break;
+                case 0x37: reg[dst] = off == 0 ? DivisionRules.UDiv64(reg[dst], (ulong)(long)imm) : DivisionRules.SDiv64(reg[dst], imm); break;
+                case 0x3f: reg[dst] = off == 0 ? DivisionRules.UDiv64(reg[dst], reg[src]) : DivisionRules.SDiv64(reg[dst], (long)reg[src]); break;
                 case 0x47: reg[dst] |= (ulong)(long)imm; break;
                 case 0x4f: reg[dst] |= reg[src]; break;
                 case 0x57: reg[dst] &= (ulong)(long)imm; break;
@@ -197,8 +197,8 @@ public sealed unsafe class BpfInterpreter
                 case 0x77: reg[dst] >>= imm & 63; break;
                 case 0x7f: reg[dst] >>= (int)(reg[src] & 63); break;
                 case 0x87: reg[dst] = (ulong)-(long)reg[dst]; break;
-                case 0x97: reg[dst] = off == 0 ? UMod64(reg[dst], (ulong)(long)imm) : SMod64(reg[dst], imm); break;
-                case 0x9f: reg[dst] = off == 0 ? UMod64(reg[dst], reg[src]) : SMod64(reg[dst], (long)reg[src]); break;
+                case 0x97: reg[dst] = off == 0 ? DivisionRules.UMod64(reg[dst], (ulong)(long)imm) : DivisionRules.SMod64(reg[dst], imm); break;
+                case 0x9f: reg[dst] = off == 0 ? DivisionRules.UMod64(reg[dst], reg[src]) : DivisionRules.SMod64(reg[dst], (long)reg[src]); break;
                 case 0xa7: reg[dst] ^= (ulong)(long)imm; break;
                 case 0xaf: reg[dst] ^= reg[src]; break;
                 case 0xb7: reg[dst] = (ulong)(long)imm; break;
@@ -214,8 +214,8 @@ public sealed unsafe class BpfInterpreter
                 case 0x1c: reg[dst] = (uint)reg[dst] - (uint)reg[src]; break;
                 case 0x24: reg[dst] = (uint)reg[dst] * (uint)imm; break;
                 case 0x2c: reg[dst] = (uint)reg[dst] * (uint)reg[src]; break;
-                case 0x34: reg[dst] = off == 0 ? UDiv32((uint)reg[dst], (uint)imm) : SDiv32((int)reg[dst], imm); break;
-                case 0x3c: reg[dst] = off == 0 ? UDiv32((uint)reg[dst], (uint)reg[src]) : SDiv32((int)reg[dst], (int)reg[src]); break;
+                case 0x34: reg[dst] = off == 0 ? DivisionRules.UDiv32((uint)reg[dst], (uint)imm) : DivisionRules.SDiv32((int)reg[dst], imm); break;
+                case 0x3c: reg[dst] = off == 0 ? DivisionRules.UDiv32((uint)reg[dst], (uint)reg[src]) : DivisionRules.SDiv32((int)reg[dst], (int)reg[src]); break;
                 case 0x44: reg[dst] = (uint)reg[dst] | (uint)imm; break;
                 case 0x4c: reg[dst] = (uint)reg[dst] | (uint)reg[src]; break;
                 case 0x54: reg[dst] = (uint)reg[dst] & (uint)imm; break;
@@ -225,8 +225,8 @@ public sealed unsafe class BpfInterpreter
                 case 0x74: reg[dst] = (uint)reg[dst] >> (imm & 31); break;
                 case 0x7c: reg[dst] = (uint)reg[dst] >> (int)(reg[src] & 31); break;
                 case 0x84: reg[dst] = (uint)-(int)reg[dst]; break;
-                case 0x94: reg[dst] = off == 0 ? UMod32((uint)reg[dst], (uint)imm) : SMod32((int)reg[dst], imm); break;
-                case 0x9c: reg[dst] = off == 0 ? UMod32((uint)reg[dst], (uint)reg[src]) : SMod32((int)reg[dst], (int)reg[src]); break;
+                case 0x94: reg[dst] = off == 0 ? DivisionRules.UMod32((uint)reg[dst], (uint)imm) : DivisionRules.SMod32((int)reg[dst], imm); break;
+                case 0x9c: reg[dst] = off == 0 ? DivisionRules.UMod32((uint)reg[dst], (uint)reg[src]) : DivisionRules.SMod32((int)reg[dst], (int)reg[src]); break;
                 case 0xa4: reg[dst] = (uint)reg[dst] ^ (uint)imm; break;
                 case 0xac: reg[dst] = (uint)reg[dst] ^ (uint)reg[src]; break;
                 case 0xb4: reg[dst] = (uint)imm; break;
@@ -578,24 +578,6 @@ public sealed unsafe class BpfInterpreter
         if (op == AtomicOp.CmpXchg) reg[0] = (ulong)old;
         else if (AtomicOps.Fetches(op)) reg[src] = (ulong)old;
     }
-
-    // RFC 9669 §4.1: division by zero gives 0; modulo by zero leaves the dividend. Signed INT_MIN / -1 overflows to
-    // INT_MIN and INT_MIN % -1 is 0 (C# would throw for both, hence the explicit cases).
-    private static ulong UDiv64(ulong a, ulong b) => b == 0 ? 0 : a / b;
-
-    private static ulong UMod64(ulong a, ulong b) => b == 0 ? a : a % b;
-
-    private static ulong SDiv64(ulong a, long b) => b == 0 ? 0 : b == -1 ? (ulong)-(long)a : (ulong)((long)a / b);
-
-    private static ulong SMod64(ulong a, long b) => b == 0 ? a : b == -1 ? 0 : (ulong)((long)a % b);
-
-    private static ulong UDiv32(uint a, uint b) => b == 0 ? 0 : a / b;
-
-    private static ulong UMod32(uint a, uint b) => b == 0 ? a : a % b;
-
-    private static ulong SDiv32(int a, int b) => b == 0 ? 0 : b == -1 ? (uint)-a : (uint)(a / b);
-
-    private static ulong SMod32(int a, int b) => b == 0 ? (uint)a : b == -1 ? 0 : (uint)(a % b);
 
     // MOVSX: offset 0 is a plain move; 8/16/32 sign-extend that many low bits (32-bit form: to 32 bits, then zero-extend).
     private static ulong MovSx64(ulong v, short width) => width switch

@@ -176,16 +176,8 @@ public readonly record struct ScalarValue
                 case AluOp.Rsh: result = a >> (int)(b & 63); return true;
                 case AluOp.Arsh: result = (ulong)((long)a >> (int)(b & 63)); return true;
                 case AluOp.Neg: result = 0 - a; return true;
-                case AluOp.Div:
-                    if (b == 0) result = 0;
-                    else if (!signed) result = a / b;
-                    else result = (long)b == -1 ? 0 - a : (ulong)((long)a / (long)b);
-                    return true;
-                case AluOp.Mod:
-                    if (b == 0) result = a;
-                    else if (!signed) result = a % b;
-                    else result = (long)b == -1 ? 0 : (ulong)((long)a % (long)b);
-                    return true;
+                case AluOp.Div: result = signed ? DivisionRules.SDiv64(a, (long)b) : DivisionRules.UDiv64(a, b); return true;
+                case AluOp.Mod: result = signed ? DivisionRules.SMod64(a, (long)b) : DivisionRules.UMod64(a, b); return true;
                 default: return false;
             }
         }
@@ -204,16 +196,8 @@ public readonly record struct ScalarValue
             case AluOp.Rsh: r = x >> (int)(y & 31); break;
             case AluOp.Arsh: r = (uint)((int)x >> (int)(y & 31)); break;
             case AluOp.Neg: r = 0 - x; break;
-            case AluOp.Div:
-                if (y == 0) r = 0;
-                else if (!signed) r = x / y;
-                else r = (int)y == -1 ? 0 - x : (uint)((int)x / (int)y);
-                break;
-            case AluOp.Mod:
-                if (y == 0) r = x;
-                else if (!signed) r = x % y;
-                else r = (int)y == -1 ? 0 : (uint)((int)x % (int)y);
-                break;
+            case AluOp.Div: r = (uint)(signed ? DivisionRules.SDiv32((int)x, (int)y) : DivisionRules.UDiv32(x, y)); break;
+            case AluOp.Mod: r = (uint)(signed ? DivisionRules.SMod32((int)x, (int)y) : DivisionRules.UMod32(x, y)); break;
             default: return false;
         }
 
