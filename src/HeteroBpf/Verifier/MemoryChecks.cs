@@ -326,7 +326,7 @@ internal sealed partial class Walker
     private void WriteStack(FuncFrame frame, int p, int size, int valueReg, int? imm, int frameNo, bool atomic)
     {
         int slot = p / 8, b = p % 8;
-        bool hadSpill = frame.Bytes[slot * 8] == StackByte.Spill || frame.Bytes[slot * 8 + 7] == StackByte.Spill;
+        bool hadSpill = frame.HoldsSpill(slot);
         if (hadSpill && size != 8 && !_root && frame.Spills[slot].Type != RegisterType.Scalar)
             throw Fail(ErrorCode.VerifierInvalidAccess, "attempt to corrupt spilled pointer on stack");
         RegisterState value;

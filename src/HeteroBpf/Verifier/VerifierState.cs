@@ -134,14 +134,16 @@ internal sealed class FuncFrame
 
     private bool HasSpill(int first)
     {
-        var bytes = Bytes;
         for (int s = first; s < Slots; s++)
         {
-            if (bytes[s * 8] == StackByte.Spill || bytes[s * 8 + 7] == StackByte.Spill) return true;
+            if (HoldsSpill(s)) return true;
         }
 
         return false;
     }
+
+    /// <summary>Whether slot <paramref name="slot"/> holds a spilled register (its first or last byte says so: a partial overwrite keeps the other end).</summary>
+    public bool HoldsSpill(int slot) => _bytes[slot * 8] == StackByte.Spill || _bytes[slot * 8 + 7] == StackByte.Spill;
 
     /// <summary>The lowest slot any write reached: the slots below it were never written.</summary>
     public int FirstSlot => (StackSize - Math.Min(Depth, StackSize)) / 8;
@@ -275,7 +277,7 @@ internal sealed class VState
             for (int r = 0; r < 11; r++) visit(ref frame.Regs[r]);
             for (int s = frame.FirstSlot; s < FuncFrame.Slots; s++)
             {
-                if (frame.Bytes[s * 8 + 7] == StackByte.Spill || frame.Bytes[s * 8] == StackByte.Spill) visit(ref frame.WritableSpills[s]);
+                if (frame.HoldsSpill(s)) visit(ref frame.WritableSpills[s]);
             }
         }
     }
@@ -396,11 +398,9 @@ internal sealed class Checkpoint(VState state, Checkpoint? parent)
                 if (frame.Regs[r].Type == RegisterType.Scalar) m.ScalarRegs |= (ushort)(1 << r);
             }
 
-            var bytes = frame.Bytes;
             for (int slot = frame.FirstSlot; slot < FuncFrame.Slots; slot++)
             {
-                bool spilled = bytes[slot * 8] == StackByte.Spill || bytes[slot * 8 + 7] == StackByte.Spill;
-                if (spilled && frame.Spills[slot].Type == RegisterType.Scalar) m.ScalarSlots |= 1UL << slot;
+                if (frame.HoldsSpill(slot) && frame.Spills[slot].Type == RegisterType.Scalar) m.ScalarSlots |= 1UL << slot;
             }
 
             m.PreciseRegs = frame.PreciseRegs;
@@ -455,8 +455,7 @@ internal sealed class Checkpoint(VState state, Checkpoint? parent)
         {
             ulong bit = 1UL << s;
             if ((slots & bit) == 0) continue;
-            bool spilled = frame.Bytes[s * 8] == StackByte.Spill || frame.Bytes[s * 8 + 7] == StackByte.Spill;
-            if (!spilled || frame.Spills[s].Type != RegisterType.Scalar || (frame.PreciseSlots & bit) != 0) slots &= ~bit;
+            if (!frame.HoldsSpill(s) || frame.Spills[s].Type != RegisterType.Scalar || (frame.PreciseSlots & bit) != 0) slots &= ~bit;
             else frame.PreciseSlots |= bit;
         }
 
@@ -553,8 +552,8 @@ internal sealed class Subsumption
         for (int s = o.FirstSlot; s < FuncFrame.Slots; s++)
         {
             int b0 = s * 8;
-            bool oSpill = o.Bytes[b0 + 7] == StackByte.Spill || o.Bytes[b0] == StackByte.Spill;
-            bool cSpill = c.Bytes[b0 + 7] == StackByte.Spill || c.Bytes[b0] == StackByte.Spill;
+            bool oSpill = o.HoldsSpill(s);
+            bool cSpill = c.HoldsSpill(s);
             if (oSpill)
             {
                 if (!cSpill) return false;
