@@ -83,9 +83,7 @@ internal static class ProgDumpJitedCommand
                 Maps = h => maps.TryResolve(h, out var m) ? m : null,
                 TailCalls = (_, _) => null, // compiled as tail calls; no target is needed to show the code
                 Counting = verified is null ? CilCounting.Budget : CilCounting.Count,
-                ProvenSafe = verified is null ? null : CilCompilerOptions.ProvenSafeFrom(verified.Facts.AsSpan()),
-                Facts = verified?.Facts ?? default,
-            };
+            }.WithProofsOf(verified);
             var dump = CilCompiler.Dump(instructions, program.Helpers, options);
             var p = dump.Program;
             string proofs = verified is null

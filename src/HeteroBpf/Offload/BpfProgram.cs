@@ -56,9 +56,7 @@ public sealed class BpfProgram : IDisposable
                 Counting = verified is not null && budget == DefaultBudget ? CilCounting.Count : CilCounting.Budget,
                 TailCalls = cilTailCalls,
                 Maps = maps is null ? null : handle => maps(handle),
-                ProvenSafe = verified is null ? null : CilCompilerOptions.ProvenSafeFrom(verified.Facts.AsSpan()),
-                Facts = verified?.Facts ?? default,
-            });
+            }.WithProofsOf(verified));
         }
 
         Engine = engine;

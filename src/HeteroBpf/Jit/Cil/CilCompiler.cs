@@ -52,6 +52,10 @@ public sealed record CilCompilerOptions
         return proven;
     }
 
+    /// <summary>These options with what <paramref name="verified"/> proved (<see cref="ProvenSafe"/> and <see cref="Facts"/> from its facts); unchanged for null.</summary>
+    public CilCompilerOptions WithProofsOf(VerifiedProgram? verified) =>
+        verified is null ? this : this with { ProvenSafe = ProvenSafeFrom(verified.Facts.AsSpan()), Facts = verified.Facts };
+
     /// <summary>
     /// Resolves <c>bpf_tail_call</c> targets (a loader knows its prog arrays and compiled programs); without it a tail
     /// call is an ordinary helper call (unknown unless the registry has one), as in the interpreter.
